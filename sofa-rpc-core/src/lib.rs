@@ -1,0 +1,1 @@
+//! SOFARPC for Rust (in progress).

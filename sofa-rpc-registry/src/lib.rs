@@ -1,0 +1,1 @@
+//! Service discovery for sofa-rpc-rs (in progress).

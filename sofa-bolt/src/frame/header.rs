@@ -1,0 +1,263 @@
+//! The header map ("SimpleMapSerializer" in Java SOFARPC).
+
+use bytes::{BufMut, BytesMut};
+
+use crate::error::{Error, ErrorKind, Result};
+
+/// A frame's header: an ordered map of string keys to string values.
+///
+/// On the wire it is a flat sequence of `i32 len, UTF-8 bytes` pairs with no count and no
+/// terminator; the frame's `headerLen` delimits it. Order is kept (so a decoded header
+/// re-encodes to the same bytes); inserting an existing key replaces its value in place.
+///
+/// ```
+/// use sofa_bolt::HeaderMap;
+///
+/// let mut h = HeaderMap::new();
+/// h.insert("service", "com.example.Echo:1.0");
+/// let mut wire = bytes::BytesMut::new();
+/// h.encode(&mut wire);
+/// assert_eq!(wire.len(), h.encoded_len());
+/// assert_eq!(HeaderMap::decode(&wire).unwrap(), h);
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HeaderMap {
+    entries: Vec<(String, String)>,
+}
+
+impl HeaderMap {
+    /// An empty map.
+    pub fn new() -> Self {
+        HeaderMap {
+            entries: Vec::new(),
+        }
+    }
+
+    /// An empty map with room for `n` entries.
+    pub fn with_capacity(n: usize) -> Self {
+        HeaderMap {
+            entries: Vec::with_capacity(n),
+        }
+    }
+
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// `true` when there are no entries.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The value of `key`, if present.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.entries
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Sets `key` to `value`, replacing (in place) any earlier value; returns the old value.
+    pub fn insert(&mut self, key: impl Into<String>, value: impl Into<String>) -> Option<String> {
+        let key = key.into();
+        let value = value.into();
+        match self.entries.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, v)) => Some(std::mem::replace(v, value)),
+            None => {
+                self.entries.push((key, value));
+                None
+            }
+        }
+    }
+
+    /// Removes `key`, returning its value.
+    pub fn remove(&mut self, key: &str) -> Option<String> {
+        let pos = self.entries.iter().position(|(k, _)| k == key)?;
+        Some(self.entries.remove(pos).1)
+    }
+
+    /// Iterates over `(key, value)` pairs in order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.entries.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    /// The number of bytes [`encode`](Self::encode) writes.
+    pub fn encoded_len(&self) -> usize {
+        self.entries
+            .iter()
+            .map(|(k, v)| 8 + k.len() + v.len())
+            .sum()
+    }
+
+    /// Appends the wire form to `dst`.
+    pub fn encode(&self, dst: &mut BytesMut) {
+        dst.reserve(self.encoded_len());
+        for (k, v) in &self.entries {
+            put_str(dst, k);
+            put_str(dst, v);
+        }
+    }
+
+    /// Parses the wire form.
+    ///
+    /// Entries whose key or value is written as null (length `-1`, which Node peers emit) are
+    /// dropped, as Java SOFARPC does. Any other negative length, a length past the end of the
+    /// section, or bytes that are not UTF-8 are an [`ErrorKind::InvalidHeader`] error.
+    pub fn decode(mut src: &[u8]) -> Result<HeaderMap> {
+        let mut map = HeaderMap::new();
+        while !src.is_empty() {
+            let key = take_str(&mut src)?;
+            let value = take_str(&mut src)?;
+            if let (Some(key), Some(value)) = (key, value) {
+                map.insert(key, value);
+            }
+        }
+        Ok(map)
+    }
+}
+
+impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for HeaderMap {
+    fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
+        let mut map = HeaderMap::new();
+        for (k, v) in iter {
+            map.insert(k, v);
+        }
+        map
+    }
+}
+
+impl<'a> IntoIterator for &'a HeaderMap {
+    type Item = (&'a str, &'a str);
+    type IntoIter = std::iter::Map<
+        std::slice::Iter<'a, (String, String)>,
+        fn(&'a (String, String)) -> (&'a str, &'a str),
+    >;
+
+    fn into_iter(self) -> Self::IntoIter {
+        fn pair(e: &(String, String)) -> (&str, &str) {
+            (e.0.as_str(), e.1.as_str())
+        }
+        self.entries.iter().map(pair)
+    }
+}
+
+fn put_str(dst: &mut BytesMut, s: &str) {
+    // Lengths are bounded when the frame is encoded (a header is at most 32767 bytes).
+    dst.put_i32(i32::try_from(s.len()).unwrap_or(i32::MAX));
+    dst.put_slice(s.as_bytes());
+}
+
+fn take_str(src: &mut &[u8]) -> Result<Option<String>> {
+    let Some((len, rest)) = src.split_first_chunk::<4>() else {
+        return Err(Error::new(
+            ErrorKind::InvalidHeader,
+            format!("{} stray bytes at the end of the header map", src.len()),
+        ));
+    };
+    let len = i32::from_be_bytes(*len);
+    *src = rest;
+    if len == -1 {
+        return Ok(None);
+    }
+    let len = usize::try_from(len).map_err(|_| {
+        Error::new(
+            ErrorKind::InvalidHeader,
+            format!("negative string length {len} in header map"),
+        )
+    })?;
+    if len > src.len() {
+        return Err(Error::new(
+            ErrorKind::InvalidHeader,
+            format!(
+                "header string of {len} bytes runs past the end of the header map ({} left)",
+                src.len()
+            ),
+        ));
+    }
+    let (bytes, rest) = src.split_at(len);
+    *src = rest;
+    let s = std::str::from_utf8(bytes)
+        .map_err(|e| Error::with_source(ErrorKind::InvalidHeader, "header string", e))?;
+    Ok(Some(s.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wire(map: &HeaderMap) -> Vec<u8> {
+        let mut b = BytesMut::new();
+        map.encode(&mut b);
+        b.to_vec()
+    }
+
+    #[test]
+    fn spec_example_bytes() {
+        let map: HeaderMap = [("service", "com.example.Echo:1.0")].into_iter().collect();
+        let mut expected = vec![0, 0, 0, 7];
+        expected.extend_from_slice(b"service");
+        expected.extend_from_slice(&[0, 0, 0, 0x14]);
+        expected.extend_from_slice(b"com.example.Echo:1.0");
+        assert_eq!(wire(&map), expected);
+        assert_eq!(map.encoded_len(), 35);
+    }
+
+    #[test]
+    fn empty_value_and_order_round_trip() {
+        let map: HeaderMap = [("b", ""), ("a", "x"), ("c", "日本")].into_iter().collect();
+        let back = HeaderMap::decode(&wire(&map)).unwrap();
+        assert_eq!(back, map);
+        assert_eq!(
+            back.iter().map(|(k, _)| k).collect::<Vec<_>>(),
+            ["b", "a", "c"]
+        );
+        assert_eq!(back.get("b"), Some(""));
+    }
+
+    #[test]
+    fn insert_replaces_in_place() {
+        let mut map = HeaderMap::new();
+        map.insert("a", "1");
+        map.insert("b", "2");
+        assert_eq!(map.insert("a", "3"), Some("1".to_string()));
+        assert_eq!(map.iter().collect::<Vec<_>>(), [("a", "3"), ("b", "2")]);
+        assert_eq!(map.remove("a"), Some("3".to_string()));
+        assert_eq!(map.len(), 1);
+    }
+
+    #[test]
+    fn null_entries_are_dropped() {
+        let mut b = BytesMut::new();
+        b.put_i32(1);
+        b.put_slice(b"k");
+        b.put_i32(-1);
+        b.put_i32(1);
+        b.put_slice(b"j");
+        b.put_i32(1);
+        b.put_slice(b"v");
+        let map = HeaderMap::decode(&b).unwrap();
+        assert_eq!(map.iter().collect::<Vec<_>>(), [("j", "v")]);
+    }
+
+    #[test]
+    fn malformed_sections_are_errors() {
+        let cases: Vec<Vec<u8>> = vec![
+            vec![0, 0, 0],                      // truncated length
+            vec![0, 0, 0, 5, b'a'],             // length past the end
+            vec![0xff, 0xff, 0xff, 0xfe],       // negative length
+            vec![0, 0, 0, 1, 0xff, 0, 0, 0, 0], // invalid UTF-8 key
+            vec![0, 0, 0, 1, b'k'],             // key without value
+        ];
+        for case in cases {
+            let err = HeaderMap::decode(&case).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::InvalidHeader, "{case:?}");
+        }
+    }
+
+    #[test]
+    fn huge_declared_length_does_not_allocate() {
+        let err = HeaderMap::decode(&[0x7f, 0xff, 0xff, 0xff, b'x']).unwrap_err();
+        assert!(err.message().contains("runs past the end"));
+    }
+}

@@ -1,0 +1,65 @@
+//! # sofa-bolt
+//!
+//! The SOFABolt binary protocol and its tokio transport, wire-compatible with Java SOFABolt,
+//! sofa-bolt-node, anthunder (Python) and MOSN. This crate knows frames, connections and
+//! processors; it knows nothing of services or serialization (see `sofa-rpc-core` for that).
+//!
+//! | piece | what it does |
+//! |---|---|
+//! | [`Frame`], [`HeaderMap`], [`ResponseStatus`] | every field of a v1/v2 request, oneway request, response, heartbeat and ack |
+//! | [`Codec`] | bytes to frames and back; protocol detected by the first byte; CRC32 written and verified; lengths bounded by [`CodecConfig`] before allocation |
+//! | [`Server`] | accept loop, one task per connection, a [`Processor`] per class name, heartbeat acks, idle close (90 s), connection limit, graceful shutdown |
+//! | [`Connection`] | one task owns the socket; request-id multiplexing, out-of-order responses, per-call timeout, heartbeats after 15 s idle, close after 3 missed acks |
+//! | [`ConnectionPool`] | `conn_num` connections per address, connect timeout, reconnect with back-off, dead connections evicted |
+//!
+//! Malformed input (unknown protocol byte, bad type or command code, negative or oversized
+//! lengths, CRC mismatch) closes only the connection that carried it, with a log line giving
+//! the reason; nothing a peer sends can panic the process.
+//!
+//! ## Example
+//!
+//! ```
+//! use std::time::Duration;
+//! use sofa_bolt::{processor_fn, ConnectionConfig, ConnectionPool, Frame, HeaderMap, PoolConfig,
+//!                 ResponseStatus, Server};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> sofa_bolt::Result<()> {
+//! // A server that upper-cases the content of `demo.Upper` requests.
+//! let server = Server::builder()
+//!     .processor("demo.Upper", processor_fn(|req: Frame| async move {
+//!         let upper = req.content().to_ascii_uppercase();
+//!         Some(Frame::response_to(&req, ResponseStatus::SUCCESS).with_content(upper))
+//!     }))
+//!     .bind("127.0.0.1:0")
+//!     .await?;
+//!
+//! let pool = ConnectionPool::new(PoolConfig::default());
+//! let conn = pool.get(&server.local_addr().to_string()).await?;
+//! let mut header = HeaderMap::new();
+//! header.insert("service", "demo.Upper:1.0");
+//! let response = conn
+//!     .request(Frame::request("demo.Upper", header, "hello"), Duration::from_secs(3))
+//!     .await?;
+//! assert_eq!(response.status(), ResponseStatus::SUCCESS);
+//! assert_eq!(&response.content()[..], b"HELLO");
+//! server.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
+
+mod client;
+mod codec;
+mod error;
+mod frame;
+mod io;
+mod server;
+
+pub use client::{Connection, ConnectionConfig, ConnectionPool, PoolConfig, ResponseFuture};
+pub use codec::{Codec, CodecConfig};
+pub use error::{Error, ErrorKind, Result};
+pub use frame::{
+    CommandCode, CommandType, Frame, HeaderMap, Protocol, ResponseStatus, Switch, CODEC_HESSIAN2,
+    CODEC_PROTOBUF,
+};
+pub use server::{processor_fn, Processor, Responder, Server, ServerBuilder, ServerConfig};

@@ -1,0 +1,44 @@
+//! Client connection settings.
+
+use std::time::Duration;
+
+use crate::codec::CodecConfig;
+use crate::frame::Protocol;
+
+/// Settings of a client [`Connection`](super::Connection).
+#[derive(Clone, Debug)]
+pub struct ConnectionConfig {
+    /// Protocol of the frames this connection sends. Default v1, what SOFARPC's Java consumer
+    /// and every other peer speak.
+    pub protocol: Protocol,
+    /// Ask for a CRC32 on requests (v2 switch bit 0; only effective with `Protocol::V2 { ver1: 2 }`).
+    pub crc: bool,
+    /// Give up connecting after this long. Default 1 s, as SOFARPC.
+    pub connect_timeout: Duration,
+    /// Send a heartbeat after this long without reads or writes. Default 15 s, as Java SOFABolt.
+    /// `Duration::ZERO` disables heartbeats.
+    pub heartbeat_interval: Duration,
+    /// A heartbeat not acknowledged within this time counts as missed. Default 1 s.
+    pub heartbeat_timeout: Duration,
+    /// Close the connection after this many consecutive missed heartbeats. Default 3.
+    pub max_missed_heartbeats: u32,
+    /// Frame limits.
+    pub codec: CodecConfig,
+    /// Set `TCP_NODELAY`. Default `true`.
+    pub nodelay: bool,
+}
+
+impl Default for ConnectionConfig {
+    fn default() -> Self {
+        ConnectionConfig {
+            protocol: Protocol::V1,
+            crc: false,
+            connect_timeout: Duration::from_secs(1),
+            heartbeat_interval: Duration::from_secs(15),
+            heartbeat_timeout: Duration::from_secs(1),
+            max_missed_heartbeats: 3,
+            codec: CodecConfig::default(),
+            nodelay: true,
+        }
+    }
+}

@@ -1,0 +1,215 @@
+//! The task that owns a client connection's socket.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::BytesMut;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::mpsc;
+use tokio::time::{interval, Interval, MissedTickBehavior};
+
+use super::{ConnectionConfig, Shared};
+use crate::codec::Codec;
+use crate::error::{Error, ErrorKind};
+use crate::frame::{Frame, ResponseStatus};
+use crate::io::{IdleTimer, READ_CAPACITY, WRITE_HIGH_WATER};
+
+/// Runs until the connection ends, then fails every call still waiting with the reason.
+pub(super) async fn run(
+    mut stream: TcpStream,
+    shared: Arc<Shared>,
+    mut rx: mpsc::UnboundedReceiver<Frame>,
+    config: ConnectionConfig,
+) {
+    let peer = shared.peer;
+    let (mut rd, mut wr) = stream.split();
+    let mut codec = Codec::new(config.codec);
+    let mut rbuf = BytesMut::with_capacity(READ_CAPACITY);
+    let mut wbuf = BytesMut::with_capacity(READ_CAPACITY);
+    let mut activity = IdleTimer::new(Duration::ZERO);
+    let mut heartbeat = Heartbeat::new(&config);
+
+    let why: String = loop {
+        tokio::select! {
+            biased;
+            _ = shared.close.cancelled() => break "closed locally".into(),
+            res = wr.write_buf(&mut wbuf), if !wbuf.is_empty() => match res {
+                Ok(0) => break "peer stopped reading".into(),
+                Ok(_) => activity.touch(),
+                Err(e) => break format!("write failed: {e}"),
+            },
+            msg = rx.recv(), if wbuf.len() < WRITE_HIGH_WATER => match msg {
+                Some(frame) => {
+                    queue(&shared, &mut codec, &mut wbuf, frame);
+                    while wbuf.len() < WRITE_HIGH_WATER {
+                        match rx.try_recv() {
+                            Ok(frame) => queue(&shared, &mut codec, &mut wbuf, frame),
+                            Err(_) => break,
+                        }
+                    }
+                }
+                None => break "every handle was dropped".into(),
+            },
+            res = rd.read_buf(&mut rbuf) => match res {
+                Ok(0) => break "peer closed the connection".into(),
+                Ok(_) => {
+                    activity.touch();
+                    if let Err(e) = receive(&shared, &mut codec, &mut rbuf, &mut wbuf, &mut heartbeat) {
+                        tracing::warn!(%peer, error = %e, "closing connection: malformed input from server");
+                        break format!("malformed input from server: {e}");
+                    }
+                    if rbuf.capacity() - rbuf.len() < 1024 {
+                        rbuf.reserve(READ_CAPACITY);
+                    }
+                }
+                Err(e) => break format!("read failed: {e}"),
+            },
+            _ = heartbeat.tick() => match heartbeat.check(activity.idle_for()) {
+                Beat::Send => {
+                    let id = shared.next_id();
+                    let frame = Frame::heartbeat(id).with_protocol(shared.protocol);
+                    if codec.encode(&frame, &mut wbuf).is_ok() {
+                        heartbeat.sent(id);
+                    }
+                }
+                Beat::GiveUp(missed) => {
+                    tracing::warn!(%peer, missed, "closing connection: heartbeats unanswered");
+                    break format!("{missed} heartbeats went unanswered");
+                }
+                Beat::Wait => {}
+            },
+        }
+    };
+    tracing::debug!(%peer, reason = %why, "client connection closed");
+    shared.pending.close(Error::new(
+        ErrorKind::ConnectionClosed,
+        format!("connection to {peer} closed: {why}"),
+    ));
+    shared.done.cancel();
+    rx.close();
+    let _ = stream.shutdown().await;
+}
+
+/// Encodes an outgoing frame, unless it is a request whose caller already gave up on it.
+fn queue(shared: &Shared, codec: &mut Codec, wbuf: &mut BytesMut, frame: Frame) {
+    let id = frame.request_id();
+    let two_way = frame.is_request() && !frame.is_oneway();
+    if two_way && !shared.pending.contains(id) {
+        return;
+    }
+    if let Err(e) = codec.encode(&frame, wbuf) {
+        tracing::debug!(peer = %shared.peer, id, error = %e, "request not sent");
+        shared.pending.fail(id, e);
+    }
+}
+
+/// Handles every complete frame in `rbuf`.
+fn receive(
+    shared: &Shared,
+    codec: &mut Codec,
+    rbuf: &mut BytesMut,
+    wbuf: &mut BytesMut,
+    heartbeat: &mut Heartbeat,
+) -> crate::Result<()> {
+    while let Some(frame) = codec.decode(rbuf)? {
+        match (frame.is_response(), frame.is_heartbeat()) {
+            (true, true) => heartbeat.acked(frame.request_id()),
+            (true, false) => {
+                if !shared.pending.complete(frame) {
+                    tracing::debug!(peer = %shared.peer, "discarding a response nobody waits for");
+                }
+            }
+            (false, true) => {
+                let ack = Frame::heartbeat_ack(&frame);
+                codec.encode(&ack, wbuf)?;
+            }
+            (false, false) => {
+                // A client serves nothing; say so instead of leaving the server waiting.
+                if !frame.is_oneway() {
+                    let reply =
+                        Frame::response_to(&frame, ResponseStatus::SERVER_EXCEPTION).with_switch(0);
+                    codec.encode(&reply, wbuf)?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// What the heartbeat clock asks for.
+enum Beat {
+    Wait,
+    Send,
+    GiveUp(u32),
+}
+
+/// Heartbeat bookkeeping: send after `interval` idle, count acks missing after `timeout`.
+struct Heartbeat {
+    interval: Duration,
+    timeout: Duration,
+    max_missed: u32,
+    missed: u32,
+    outstanding: Option<(i32, Instant)>,
+    tick: Option<Interval>,
+}
+
+impl Heartbeat {
+    fn new(config: &ConnectionConfig) -> Self {
+        let tick = (!config.heartbeat_interval.is_zero()).then(|| {
+            let period = config
+                .heartbeat_timeout
+                .min(config.heartbeat_interval)
+                .max(Duration::from_millis(10));
+            let mut tick = interval(period);
+            tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+            tick
+        });
+        Heartbeat {
+            interval: config.heartbeat_interval,
+            timeout: config.heartbeat_timeout,
+            max_missed: config.max_missed_heartbeats.max(1),
+            missed: 0,
+            outstanding: None,
+            tick,
+        }
+    }
+
+    async fn tick(&mut self) {
+        match self.tick.as_mut() {
+            Some(tick) => {
+                tick.tick().await;
+            }
+            None => std::future::pending().await,
+        }
+    }
+
+    fn check(&mut self, idle_for: Duration) -> Beat {
+        if let Some((_, sent)) = self.outstanding {
+            if sent.elapsed() < self.timeout {
+                return Beat::Wait;
+            }
+            self.outstanding = None;
+            self.missed += 1;
+            if self.missed >= self.max_missed {
+                return Beat::GiveUp(self.missed);
+            }
+        }
+        if idle_for >= self.interval {
+            Beat::Send
+        } else {
+            Beat::Wait
+        }
+    }
+
+    fn sent(&mut self, id: i32) {
+        self.outstanding = Some((id, Instant::now()));
+    }
+
+    fn acked(&mut self, id: i32) {
+        if matches!(self.outstanding, Some((sent, _)) if sent == id) {
+            self.outstanding = None;
+            self.missed = 0;
+        }
+    }
+}

@@ -1,0 +1,118 @@
+//! The future of one request's response.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use pin_project_lite::pin_project;
+use tokio::sync::oneshot;
+use tokio::time::Sleep;
+
+use super::Shared;
+use crate::error::{Error, ErrorKind, Result};
+use crate::frame::Frame;
+
+pin_project! {
+    /// Resolves to the response frame of one request, or to an error when the call timed out
+    /// or the connection closed first.
+    ///
+    /// Responses can come back in any order; each future only sees its own. A future that is
+    /// dropped, or that times out, frees its slot at once, and a late response for it is
+    /// discarded. Non-success statuses are returned as frames, not errors: what they mean is
+    /// up to the caller.
+    #[must_use = "a response future does nothing unless awaited"]
+    pub struct ResponseFuture {
+        state: State,
+        id: i32,
+        timeout: Duration,
+        #[pin]
+        sleep: Option<Sleep>,
+    }
+
+    impl PinnedDrop for ResponseFuture {
+        fn drop(this: Pin<&mut Self>) {
+            let this = this.project();
+            if let State::Waiting { shared, .. } = this.state {
+                shared.pending.cancel(*this.id);
+            }
+        }
+    }
+}
+
+enum State {
+    Waiting {
+        rx: oneshot::Receiver<Result<Frame>>,
+        shared: Arc<Shared>,
+    },
+    Failed(Error),
+    Done,
+}
+
+impl ResponseFuture {
+    pub(super) fn waiting(
+        rx: oneshot::Receiver<Result<Frame>>,
+        shared: Arc<Shared>,
+        id: i32,
+        timeout: Duration,
+    ) -> Self {
+        ResponseFuture {
+            state: State::Waiting { rx, shared },
+            id,
+            timeout,
+            sleep: Some(tokio::time::sleep(timeout)),
+        }
+    }
+
+    pub(super) fn failed(error: Error) -> Self {
+        ResponseFuture {
+            state: State::Failed(error),
+            id: 0,
+            timeout: Duration::ZERO,
+            sleep: None,
+        }
+    }
+
+    /// The request id the response is awaited under (0 if the request was never sent).
+    pub fn request_id(&self) -> i32 {
+        self.id
+    }
+}
+
+impl Future for ResponseFuture {
+    type Output = Result<Frame>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let outcome = match this.state {
+            State::Waiting { rx, shared } => match Pin::new(rx).poll(cx) {
+                Poll::Ready(Ok(result)) => result,
+                Poll::Ready(Err(_)) => Err(shared
+                    .pending
+                    .closed()
+                    .unwrap_or_else(|| Error::closed("connection task ended"))),
+                Poll::Pending => match this.sleep.as_pin_mut().map(|s| s.poll(cx)) {
+                    Some(Poll::Ready(())) => {
+                        shared.pending.cancel(*this.id);
+                        Err(Error::new(
+                            ErrorKind::Timeout,
+                            format!(
+                                "no response to request {} from {} within {:?}",
+                                this.id, shared.peer, this.timeout
+                            ),
+                        ))
+                    }
+                    _ => return Poll::Pending,
+                },
+            },
+            State::Failed(error) => Err(error.clone()),
+            State::Done => Err(Error::new(
+                ErrorKind::ConnectionClosed,
+                "response future polled after completion",
+            )),
+        };
+        *this.state = State::Done;
+        Poll::Ready(outcome)
+    }
+}

@@ -1,0 +1,224 @@
+//! The SOFABolt client: multiplexed connections and a pool of them per address.
+
+mod config;
+mod driver;
+mod future;
+mod pending;
+mod pool;
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::{TcpStream, ToSocketAddrs};
+use tokio::sync::{mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
+
+pub use config::ConnectionConfig;
+pub use future::ResponseFuture;
+pub use pool::{ConnectionPool, PoolConfig};
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::frame::{Frame, Protocol, Switch};
+use pending::Pending;
+
+/// One client connection to a SOFABolt server.
+///
+/// A single task owns the socket; handles are cheap clones. Any number of requests may be
+/// outstanding at once: each gets a fresh request id and its response is matched by id,
+/// whatever order the server answers in. A heartbeat goes out after
+/// [`heartbeat_interval`](ConnectionConfig::heartbeat_interval) of silence, and the connection
+/// closes after [`max_missed_heartbeats`](ConnectionConfig::max_missed_heartbeats) go
+/// unanswered. When the connection ends, for whatever reason, every waiting call fails with a
+/// [`ConnectionClosed`](ErrorKind::ConnectionClosed) error that says why.
+///
+/// Three ways to call: [`request`](Self::request) (a future of the response),
+/// [`oneway`](Self::oneway) (no response) and [`request_with_callback`](Self::request_with_callback).
+#[derive(Clone)]
+pub struct Connection {
+    shared: Arc<Shared>,
+}
+
+/// State shared by the handles, the response futures and the connection task.
+struct Shared {
+    pending: Pending,
+    tx: mpsc::UnboundedSender<Frame>,
+    next_id: AtomicI32,
+    peer: SocketAddr,
+    local: SocketAddr,
+    protocol: Protocol,
+    switch: u8,
+    /// Asks the task to close.
+    close: CancellationToken,
+    /// Cancelled by the task when it has ended.
+    done: CancellationToken,
+}
+
+impl Shared {
+    fn next_id(&self) -> i32 {
+        self.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+}
+
+impl Connection {
+    /// Connects to `addr` (within [`connect_timeout`](ConnectionConfig::connect_timeout)) and
+    /// starts the connection task. Must be called within a tokio runtime.
+    pub async fn connect(addr: impl ToSocketAddrs, config: ConnectionConfig) -> Result<Self> {
+        let stream =
+            match tokio::time::timeout(config.connect_timeout, TcpStream::connect(addr)).await {
+                Ok(Ok(stream)) => stream,
+                Ok(Err(e)) => return Err(Error::with_source(ErrorKind::Connect, "connecting", e)),
+                Err(_) => {
+                    return Err(Error::new(
+                        ErrorKind::Connect,
+                        format!("connect timed out after {:?}", config.connect_timeout),
+                    ))
+                }
+            };
+        Self::from_stream(stream, config)
+    }
+
+    /// Starts a connection over an already connected stream. Must be called within a tokio
+    /// runtime.
+    pub fn from_stream(stream: TcpStream, config: ConnectionConfig) -> Result<Self> {
+        if config.nodelay {
+            stream
+                .set_nodelay(true)
+                .map_err(|e| Error::io("setting TCP_NODELAY", e))?;
+        }
+        let peer = stream
+            .peer_addr()
+            .map_err(|e| Error::io("reading the peer address", e))?;
+        let local = stream
+            .local_addr()
+            .map_err(|e| Error::io("reading the local address", e))?;
+        let (tx, rx) = mpsc::unbounded_channel();
+        let shared = Arc::new(Shared {
+            pending: Pending::new(),
+            tx,
+            next_id: AtomicI32::new(1),
+            peer,
+            local,
+            protocol: config.protocol,
+            switch: if config.crc { Switch::CRC } else { 0 },
+            close: CancellationToken::new(),
+            done: CancellationToken::new(),
+        });
+        tokio::spawn(driver::run(stream, shared.clone(), rx, config));
+        Ok(Connection { shared })
+    }
+
+    /// Sends `request` and returns the future of its response.
+    ///
+    /// The connection sets the request id, the protocol and (for v2 with CRC) the switch byte.
+    /// If the frame's timeout field is unset (`-1`), it is set to `timeout` so the server can
+    /// drop the request once the caller has given up. The future fails with
+    /// [`Timeout`](ErrorKind::Timeout) after `timeout`.
+    pub fn request(&self, request: Frame, timeout: Duration) -> ResponseFuture {
+        if tokio::runtime::Handle::try_current().is_err() {
+            return ResponseFuture::failed(Error::new(
+                ErrorKind::Io,
+                "requests must be made from within a tokio runtime",
+            ));
+        }
+        let id = self.shared.next_id();
+        let mut frame = self.stamp(request).with_request_id(id);
+        if frame.timeout() < 0 {
+            let ms = i32::try_from(timeout.as_millis()).unwrap_or(i32::MAX);
+            frame = frame.with_timeout(ms);
+        }
+        let (tx, rx) = oneshot::channel();
+        if let Err(e) = self.shared.pending.register(id, tx) {
+            return ResponseFuture::failed(e);
+        }
+        if self.shared.tx.send(frame).is_err() {
+            self.shared.pending.cancel(id);
+            return ResponseFuture::failed(self.closed_error());
+        }
+        ResponseFuture::waiting(rx, self.shared.clone(), id, timeout)
+    }
+
+    /// Sends `request` and calls `callback` with its outcome, on a tokio task, once the
+    /// response arrives or the call fails. Returns at once.
+    pub fn request_with_callback<F>(&self, request: Frame, timeout: Duration, callback: F)
+    where
+        F: FnOnce(Result<Frame>) + Send + 'static,
+    {
+        let response = self.request(request, timeout);
+        tokio::spawn(async move { callback(response.await) });
+    }
+
+    /// Queues a oneway request (type byte `0x02`, timeout `-1`); the server will not answer.
+    /// Fails only if the connection is already closed.
+    pub fn oneway(&self, request: Frame) -> Result<()> {
+        if let Some(reason) = self.shared.pending.closed() {
+            return Err(reason);
+        }
+        let id = self.shared.next_id();
+        let frame = self
+            .stamp(request.into_oneway())
+            .with_request_id(id)
+            .with_timeout(-1);
+        self.shared.tx.send(frame).map_err(|_| self.closed_error())
+    }
+
+    fn stamp(&self, frame: Frame) -> Frame {
+        frame
+            .with_protocol(self.shared.protocol)
+            .with_switch(self.shared.switch)
+    }
+
+    fn closed_error(&self) -> Error {
+        self.shared
+            .pending
+            .closed()
+            .unwrap_or_else(|| Error::closed(format!("connection to {} closed", self.shared.peer)))
+    }
+
+    /// The server's address.
+    pub fn peer_addr(&self) -> SocketAddr {
+        self.shared.peer
+    }
+
+    /// This end's address.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.shared.local
+    }
+
+    /// The protocol requests are sent in.
+    pub fn protocol(&self) -> Protocol {
+        self.shared.protocol
+    }
+
+    /// Calls waiting for a response right now.
+    pub fn pending_requests(&self) -> usize {
+        self.shared.pending.len()
+    }
+
+    /// `true` once the connection has closed (or is closing).
+    pub fn is_closed(&self) -> bool {
+        self.shared.done.is_cancelled() || self.shared.pending.closed().is_some()
+    }
+
+    /// Closes the connection; waiting calls fail with a `ConnectionClosed` error.
+    pub fn close(&self) {
+        self.shared.close.cancel();
+    }
+
+    /// Completes once the connection has closed.
+    pub async fn closed(&self) {
+        self.shared.done.cancelled().await
+    }
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("peer", &self.shared.peer)
+            .field("local", &self.shared.local)
+            .field("protocol", &self.shared.protocol)
+            .field("closed", &self.is_closed())
+            .finish()
+    }
+}

@@ -1,0 +1,231 @@
+//! Connections per address: a fixed number each, opened lazily, re-opened with back-off.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use super::{Connection, ConnectionConfig};
+use crate::error::{Error, ErrorKind, Result};
+
+/// Settings of a [`ConnectionPool`].
+#[derive(Clone, Debug)]
+pub struct PoolConfig {
+    /// Connections kept per address; calls are spread over them. Default 1, as SOFARPC's
+    /// `consumer.connection.num`.
+    pub conn_num: usize,
+    /// Settings of each connection (protocol, connect timeout, heartbeats ...).
+    pub connection: ConnectionConfig,
+    /// Wait this long before reconnecting after the first failure; doubles with each further
+    /// failure. Default 100 ms.
+    pub backoff_initial: Duration,
+    /// The longest wait between reconnect attempts. Default 10 s (SOFARPC's reconnect period).
+    pub backoff_max: Duration,
+}
+
+impl Default for PoolConfig {
+    fn default() -> Self {
+        PoolConfig {
+            conn_num: 1,
+            connection: ConnectionConfig::default(),
+            backoff_initial: Duration::from_millis(100),
+            backoff_max: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Client connections, [`conn_num`](PoolConfig::conn_num) per address.
+///
+/// [`get`](Self::get) returns a live connection, opening one if fewer than `conn_num` are
+/// alive; closed connections are evicted as they are found. After a failed connect, the address
+/// is in back-off: calls fail fast with the last error (or use a surviving connection) until
+/// the next attempt is due, so a dead provider costs a connect timeout once per back-off period,
+/// not once per call.
+///
+/// ```
+/// use sofa_bolt::{ConnectionPool, PoolConfig, ErrorKind};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let pool = ConnectionPool::new(PoolConfig::default());
+/// // Nothing listens on port 1 of the loopback address.
+/// let err = pool.get("127.0.0.1:1").await.unwrap_err();
+/// assert_eq!(err.kind(), ErrorKind::Connect);
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct ConnectionPool {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: PoolConfig,
+    entries: Mutex<HashMap<String, Arc<Entry>>>,
+}
+
+/// The connections to one address.
+struct Entry {
+    conns: Mutex<Vec<Connection>>,
+    next: AtomicUsize,
+    /// Serializes connects to the address and holds its back-off state.
+    connecting: tokio::sync::Mutex<Backoff>,
+}
+
+#[derive(Default)]
+struct Backoff {
+    failures: u32,
+    retry_at: Option<Instant>,
+    last_error: Option<Error>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Entry {
+    /// A live connection, round robin, if at least `want` are alive.
+    fn pick(&self, want: usize) -> Option<Connection> {
+        let mut conns = lock(&self.conns);
+        conns.retain(|c| !c.is_closed());
+        if conns.is_empty() || conns.len() < want {
+            return None;
+        }
+        let i = self.next.fetch_add(1, Ordering::Relaxed) % conns.len();
+        conns.get(i).cloned()
+    }
+
+    fn any(&self) -> Option<Connection> {
+        self.pick(1)
+    }
+}
+
+impl ConnectionPool {
+    /// An empty pool.
+    pub fn new(config: PoolConfig) -> Self {
+        ConnectionPool {
+            inner: Arc::new(Inner {
+                config,
+                entries: Mutex::new(HashMap::new()),
+            }),
+        }
+    }
+
+    /// The pool's settings.
+    pub fn config(&self) -> &PoolConfig {
+        &self.inner.config
+    }
+
+    fn entry(&self, addr: &str) -> Arc<Entry> {
+        lock(&self.inner.entries)
+            .entry(addr.to_owned())
+            .or_insert_with(|| {
+                Arc::new(Entry {
+                    conns: Mutex::new(Vec::new()),
+                    next: AtomicUsize::new(0),
+                    connecting: tokio::sync::Mutex::new(Backoff::default()),
+                })
+            })
+            .clone()
+    }
+
+    /// A live connection to `addr` (`host:port`).
+    pub async fn get(&self, addr: &str) -> Result<Connection> {
+        let want = self.inner.config.conn_num.max(1);
+        let entry = self.entry(addr);
+        if let Some(conn) = entry.pick(want) {
+            return Ok(conn);
+        }
+        let mut backoff = entry.connecting.lock().await;
+        if let Some(conn) = entry.pick(want) {
+            return Ok(conn);
+        }
+        if let Some(at) = backoff.retry_at {
+            let now = Instant::now();
+            if now < at {
+                return entry.any().ok_or_else(|| {
+                    let last = backoff
+                        .last_error
+                        .as_ref()
+                        .map(|e| e.to_string())
+                        .unwrap_or_default();
+                    Error::new(
+                        ErrorKind::Connect,
+                        format!(
+                            "{addr} is in reconnect back-off after {} failed attempts (next in {:?}); last error: {last}",
+                            backoff.failures,
+                            at - now
+                        ),
+                    )
+                });
+            }
+        }
+        match Connection::connect(addr, self.inner.config.connection.clone()).await {
+            Ok(conn) => {
+                *backoff = Backoff::default();
+                lock(&entry.conns).push(conn.clone());
+                Ok(conn)
+            }
+            Err(e) => {
+                backoff.failures = backoff.failures.saturating_add(1);
+                let exp = backoff.failures.saturating_sub(1).min(16);
+                let delay = self
+                    .inner
+                    .config
+                    .backoff_initial
+                    .saturating_mul(1 << exp)
+                    .min(self.inner.config.backoff_max);
+                backoff.retry_at = Some(Instant::now() + delay);
+                backoff.last_error = Some(e.clone());
+                tracing::debug!(%addr, error = %e, retry_in = ?delay, "connect failed");
+                match entry.any() {
+                    Some(conn) => Ok(conn),
+                    None => Err(Error::with_source(
+                        ErrorKind::Connect,
+                        format!("cannot connect to {addr}"),
+                        e,
+                    )),
+                }
+            }
+        }
+    }
+
+    /// Live connections to `addr` right now.
+    pub fn connection_count(&self, addr: &str) -> usize {
+        let entry = lock(&self.inner.entries).get(addr).cloned();
+        entry.map_or(0, |e| {
+            let mut conns = lock(&e.conns);
+            conns.retain(|c| !c.is_closed());
+            conns.len()
+        })
+    }
+
+    /// Closes and forgets the connections to `addr` (for example when its provider is gone).
+    pub fn remove(&self, addr: &str) {
+        let entry = lock(&self.inner.entries).remove(addr);
+        if let Some(entry) = entry {
+            for conn in lock(&entry.conns).drain(..) {
+                conn.close();
+            }
+        }
+    }
+
+    /// Closes every connection.
+    pub fn close(&self) {
+        let entries: Vec<_> = lock(&self.inner.entries).drain().collect();
+        for (_, entry) in entries {
+            for conn in lock(&entry.conns).drain(..) {
+                conn.close();
+            }
+        }
+    }
+}
+
+impl std::fmt::Debug for ConnectionPool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let addrs: Vec<String> = lock(&self.inner.entries).keys().cloned().collect();
+        f.debug_struct("ConnectionPool")
+            .field("conn_num", &self.inner.config.conn_num)
+            .field("addresses", &addrs)
+            .finish()
+    }
+}

@@ -1,0 +1,219 @@
+//! The SOFABolt server: accept loop, one task per connection, processors per class name.
+
+mod config;
+mod connection;
+mod processor;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use tokio::net::{TcpListener, ToSocketAddrs};
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+pub use config::ServerConfig;
+pub use processor::{processor_fn, Processor, Responder};
+
+use crate::error::{Error, Result};
+
+/// Builds a [`Server`]: settings and one [`Processor`] per request class name.
+pub struct ServerBuilder {
+    config: ServerConfig,
+    processors: HashMap<Bytes, Arc<dyn Processor>>,
+    fallback: Option<Arc<dyn Processor>>,
+}
+
+impl ServerBuilder {
+    /// Replaces the settings.
+    pub fn config(mut self, config: ServerConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Routes requests whose class name is `class` to `processor`.
+    pub fn processor(mut self, class: impl Into<Bytes>, processor: impl Processor) -> Self {
+        self.processors.insert(class.into(), Arc::new(processor));
+        self
+    }
+
+    /// Routes requests of every class without its own processor to `processor`. Without one,
+    /// such requests are answered with `SERVER_EXCEPTION`, as Java SOFABolt does.
+    pub fn fallback(mut self, processor: impl Processor) -> Self {
+        self.fallback = Some(Arc::new(processor));
+        self
+    }
+
+    /// Binds `addr` and starts serving.
+    pub async fn bind(self, addr: impl ToSocketAddrs) -> Result<Server> {
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|e| Error::io("binding the server address", e))?;
+        self.serve(listener)
+    }
+
+    /// Starts serving on an already bound listener.
+    pub fn serve(self, listener: TcpListener) -> Result<Server> {
+        let local_addr = listener
+            .local_addr()
+            .map_err(|e| Error::io("reading the listener address", e))?;
+        let shared = Arc::new(Shared {
+            limit: Arc::new(Semaphore::new(self.config.max_connections)),
+            config: self.config,
+            processors: self.processors,
+            fallback: self.fallback,
+        });
+        let shutdown = CancellationToken::new();
+        let tracker = TaskTracker::new();
+        tracker.spawn(accept_loop(
+            listener,
+            shared.clone(),
+            shutdown.clone(),
+            tracker.clone(),
+        ));
+        Ok(Server {
+            local_addr,
+            shared,
+            shutdown,
+            tracker,
+        })
+    }
+}
+
+/// A running SOFABolt server.
+///
+/// Heartbeats are answered here and never reach a processor. Each connection answers in the
+/// protocol (v1, or v2 with its version) of the first frame it received.
+///
+/// ```
+/// use sofa_bolt::{processor_fn, Connection, ConnectionConfig, Frame, HeaderMap, ResponseStatus, Server};
+/// use std::time::Duration;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> sofa_bolt::Result<()> {
+/// let server = Server::builder()
+///     .processor("demo.Echo", processor_fn(|req: Frame| async move {
+///         let body = req.content().clone();
+///         Some(Frame::response_to(&req, ResponseStatus::SUCCESS).with_content(body))
+///     }))
+///     .bind("127.0.0.1:0")
+///     .await?;
+///
+/// let conn = Connection::connect(server.local_addr(), ConnectionConfig::default()).await?;
+/// let reply = conn
+///     .request(Frame::request("demo.Echo", HeaderMap::new(), "hi"), Duration::from_secs(3))
+///     .await?;
+/// assert_eq!(&reply.content()[..], b"hi");
+/// server.shutdown().await;
+/// # Ok(())
+/// # }
+/// ```
+pub struct Server {
+    local_addr: SocketAddr,
+    shared: Arc<Shared>,
+    shutdown: CancellationToken,
+    tracker: TaskTracker,
+}
+
+impl Server {
+    /// A builder with default settings and no processors.
+    pub fn builder() -> ServerBuilder {
+        ServerBuilder {
+            config: ServerConfig::default(),
+            processors: HashMap::new(),
+            fallback: None,
+        }
+    }
+
+    /// The address the server listens on (useful after binding port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Connections being served right now.
+    pub fn connection_count(&self) -> usize {
+        self.shared.config.max_connections - self.shared.limit.available_permits()
+    }
+
+    /// Stops accepting, lets every connection finish the requests it has already read
+    /// (waiting at most [`ServerConfig::shutdown_timeout`]), then closes them all.
+    pub async fn shutdown(self) {
+        self.shutdown.cancel();
+        self.tracker.close();
+        let grace = self.shared.config.shutdown_timeout + Duration::from_secs(1);
+        if tokio::time::timeout(grace, self.tracker.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!(addr = %self.local_addr, "server shutdown did not finish in time");
+        }
+    }
+}
+
+impl Drop for Server {
+    /// A dropped server stops accepting and winds its connections down in the background.
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+/// What every connection task of one server shares.
+struct Shared {
+    config: ServerConfig,
+    processors: HashMap<Bytes, Arc<dyn Processor>>,
+    fallback: Option<Arc<dyn Processor>>,
+    limit: Arc<Semaphore>,
+}
+
+impl Shared {
+    fn processor_for(&self, class: &Bytes) -> Option<&dyn Processor> {
+        self.processors
+            .get(class)
+            .or(self.fallback.as_ref())
+            .map(|p| p.as_ref())
+    }
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    shutdown: CancellationToken,
+    tracker: TaskTracker,
+) {
+    loop {
+        let accepted = tokio::select! {
+            _ = shutdown.cancelled() => return,
+            accepted = listener.accept() => accepted,
+        };
+        let (stream, peer) = match accepted {
+            Ok(pair) => pair,
+            Err(e) => {
+                // Out of file descriptors and the like: back off instead of spinning.
+                tracing::warn!(error = %e, "accept failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let Ok(permit) = shared.limit.clone().try_acquire_owned() else {
+            tracing::warn!(%peer, max = shared.config.max_connections, "connection limit reached: closing new connection");
+            drop(stream);
+            continue;
+        };
+        if shared.config.nodelay {
+            if let Err(e) = stream.set_nodelay(true) {
+                tracing::debug!(%peer, error = %e, "cannot set TCP_NODELAY");
+            }
+        }
+        tracing::debug!(%peer, "connection accepted");
+        tracker.spawn(connection::serve_with_permit(
+            stream,
+            peer,
+            shared.clone(),
+            shutdown.child_token(),
+            permit,
+        ));
+    }
+}

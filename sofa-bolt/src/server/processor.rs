@@ -1,0 +1,124 @@
+//! What the server does with a request: [`Processor`] and the [`Responder`] it answers through.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use tokio::sync::mpsc;
+
+use crate::frame::{Frame, ResponseStatus};
+
+/// Handles the requests of one class name.
+///
+/// `process` is called on the connection's I/O task, once per request frame, and must not
+/// block: hand the work to a task (see [`processor_fn`]) or an executor of your own, and answer
+/// through the [`Responder`] whenever the response is ready, in any order. Heartbeats never
+/// reach a processor.
+pub trait Processor: Send + Sync + 'static {
+    /// Takes one request. Oneway requests come with a responder that discards what it is given.
+    fn process(&self, request: Frame, responder: Responder);
+}
+
+impl<F> Processor for F
+where
+    F: Fn(Frame, Responder) + Send + Sync + 'static,
+{
+    fn process(&self, request: Frame, responder: Responder) {
+        self(request, responder)
+    }
+}
+
+/// A [`Processor`] that runs an async function in a new task per request and sends the frame
+/// it returns (nothing, if it returns `None`).
+///
+/// ```
+/// use sofa_bolt::{processor_fn, Frame, ResponseStatus};
+///
+/// let echo = processor_fn(|request: Frame| async move {
+///     let content = request.content().clone();
+///     Some(Frame::response_to(&request, ResponseStatus::SUCCESS).with_content(content))
+/// });
+/// # let _ = echo;
+/// ```
+pub fn processor_fn<F, Fut>(f: F) -> impl Processor
+where
+    F: Fn(Frame) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Option<Frame>> + Send + 'static,
+{
+    move |request: Frame, responder: Responder| {
+        let fut = f(request);
+        tokio::spawn(async move {
+            if let Some(response) = fut.await {
+                responder.send(response);
+            }
+        });
+    }
+}
+
+/// The way back to the client for one request.
+///
+/// Dropping it without sending leaves the client to time out, which is what a server should
+/// do with a request it deliberately discards (for example one that waited longer than its
+/// timeout). The connection stays open for in-flight responders during a graceful shutdown.
+#[derive(Debug)]
+pub struct Responder {
+    tx: mpsc::UnboundedSender<Frame>,
+    request_id: i32,
+    oneway: bool,
+    peer: SocketAddr,
+    received_at: Instant,
+}
+
+impl Responder {
+    pub(crate) fn new(
+        tx: mpsc::UnboundedSender<Frame>,
+        request: &Frame,
+        peer: SocketAddr,
+        received_at: Instant,
+    ) -> Self {
+        Responder {
+            tx,
+            request_id: request.request_id(),
+            oneway: request.is_oneway(),
+            peer,
+            received_at,
+        }
+    }
+
+    /// Queues `response` on the connection. Its request id is set to the request's; it is
+    /// written in the protocol the connection opened with. Does nothing for oneway requests or
+    /// if the connection is gone.
+    pub fn send(self, response: Frame) {
+        if self.oneway {
+            return;
+        }
+        let _ = self.tx.send(response.with_request_id(self.request_id));
+    }
+
+    /// Answers with an empty frame of `status` (for example `SERVER_THREADPOOL_BUSY`), built
+    /// like a bolt-level error response: codec 1, switch 0, no class, header or content.
+    pub fn send_status(self, status: ResponseStatus) {
+        let response = Frame::response_to(&Frame::heartbeat(self.request_id), status);
+        self.send(response);
+    }
+
+    /// The client's address.
+    pub fn peer_addr(&self) -> SocketAddr {
+        self.peer
+    }
+
+    /// When the request frame was decoded.
+    pub fn received_at(&self) -> Instant {
+        self.received_at
+    }
+
+    /// `true` if the request is oneway (nothing will be sent).
+    pub fn is_oneway(&self) -> bool {
+        self.oneway
+    }
+
+    /// The request's id.
+    pub fn request_id(&self) -> i32 {
+        self.request_id
+    }
+}

@@ -1,0 +1,278 @@
+//! Client connections and the pool over real sockets: multiplexing, timeouts, heartbeats,
+//! failure of pending calls, callbacks, eviction and back-off.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::BytesMut;
+use common::*;
+use futures::future::join_all;
+use sofa_bolt::{
+    Connection, ConnectionConfig, ConnectionPool, ErrorKind, Frame, HeaderMap, PoolConfig,
+    Protocol, ResponseStatus, ServerConfig,
+};
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpListener;
+
+fn echo(body: impl Into<bytes::Bytes>) -> Frame {
+    Frame::request(ECHO, HeaderMap::new(), body)
+}
+
+#[tokio::test]
+async fn many_outstanding_requests_answered_out_of_order() {
+    let server = echo_server(ServerConfig::default()).await;
+    let conn = Connection::connect(server.local_addr(), ConnectionConfig::default())
+        .await
+        .unwrap();
+    // Later requests sleep less, so responses come back in reverse order.
+    let calls: Vec<_> = (0..200)
+        .map(|i| {
+            let body = format!("sleep:{}:{i}", (200 - i) / 4);
+            conn.request(echo(body), Duration::from_secs(5))
+        })
+        .collect();
+    assert!(conn.pending_requests() > 0);
+    for (i, resp) in join_all(calls).await.into_iter().enumerate() {
+        let resp = resp.unwrap();
+        assert_eq!(
+            resp.content(),
+            format!("sleep:{}:{i}", (200 - i) / 4).as_bytes()
+        );
+    }
+    assert_eq!(conn.pending_requests(), 0);
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn v2_with_crc_round_trip() {
+    let server = echo_server(ServerConfig::default()).await;
+    let config = ConnectionConfig {
+        protocol: Protocol::V2_CRC,
+        crc: true,
+        ..ConnectionConfig::default()
+    };
+    let conn = Connection::connect(server.local_addr(), config)
+        .await
+        .unwrap();
+    let resp = conn
+        .request(echo("crc"), Duration::from_secs(2))
+        .await
+        .unwrap();
+    assert_eq!(resp.protocol(), Protocol::V2_CRC);
+    assert!(resp.has_crc());
+    assert_eq!(&resp.content()[..], b"crc");
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn timeout_frees_the_slot_and_late_responses_are_dropped() {
+    let server = echo_server(ServerConfig::default()).await;
+    let conn = Connection::connect(server.local_addr(), ConnectionConfig::default())
+        .await
+        .unwrap();
+    let err = conn
+        .request(echo("sleep:300:"), Duration::from_millis(50))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout);
+    assert_eq!(conn.pending_requests(), 0);
+    // The late response arrives and is discarded; the connection keeps working.
+    tokio::time::sleep(Duration::from_millis(350)).await;
+    let resp = conn
+        .request(echo("after"), Duration::from_secs(2))
+        .await
+        .unwrap();
+    assert_eq!(&resp.content()[..], b"after");
+
+    // Dropping a future also frees its slot.
+    let pending = conn.request(echo("sleep:300:"), Duration::from_secs(5));
+    assert_eq!(conn.pending_requests(), 1);
+    drop(pending);
+    assert_eq!(conn.pending_requests(), 0);
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_timeout_field_tells_the_server_the_deadline() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let conn = Connection::connect(addr, ConnectionConfig::default())
+        .await
+        .unwrap();
+    let (mut s, _) = listener.accept().await.unwrap();
+    let call = conn.request(echo("t"), Duration::from_millis(1500));
+    let mut buf = BytesMut::new();
+    let seen = read_frame(&mut s, &mut buf).await.unwrap();
+    assert_eq!(seen.timeout(), 1500);
+    let reply = Frame::response_to(&seen, ResponseStatus::SUCCESS).with_content("ok");
+    s.write_all(&encode(&reply)).await.unwrap();
+    assert_eq!(&call.await.unwrap().content()[..], b"ok");
+}
+
+#[tokio::test]
+async fn pending_calls_fail_when_the_connection_drops() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let conn = Connection::connect(addr, ConnectionConfig::default())
+        .await
+        .unwrap();
+    let (mut s, _) = listener.accept().await.unwrap();
+    let calls: Vec<_> = (0..10)
+        .map(|i| conn.request(echo(format!("{i}")), Duration::from_secs(10)))
+        .collect();
+    // Wait until all ten are on the wire, then drop the server side.
+    let mut buf = BytesMut::new();
+    for _ in 0..10 {
+        read_frame(&mut s, &mut buf).await.unwrap();
+    }
+    drop(s);
+    for result in join_all(calls).await {
+        let err = result.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::ConnectionClosed);
+        assert!(err.message().contains("peer closed"), "{err}");
+    }
+    conn.closed().await;
+    assert!(conn.is_closed());
+    let err = conn
+        .request(echo("late"), Duration::from_secs(1))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::ConnectionClosed);
+    assert_eq!(
+        conn.oneway(echo("late")).unwrap_err().kind(),
+        ErrorKind::ConnectionClosed
+    );
+}
+
+#[tokio::test]
+async fn callbacks_receive_the_outcome() {
+    let server = echo_server(ServerConfig::default()).await;
+    let conn = Connection::connect(server.local_addr(), ConnectionConfig::default())
+        .await
+        .unwrap();
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    conn.request_with_callback(echo("cb"), Duration::from_secs(2), move |result| {
+        let _ = tx.send(result.map(|f| f.content().clone()));
+    });
+    assert_eq!(&rx.await.unwrap().unwrap()[..], b"cb");
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn heartbeats_after_idle_and_close_after_missed_acks() {
+    // A hand-written server that counts heartbeats and acks only the first two.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let beats = Arc::new(AtomicUsize::new(0));
+    let counter = beats.clone();
+    tokio::spawn(async move {
+        let (mut s, _) = listener.accept().await.unwrap();
+        let mut buf = BytesMut::new();
+        while let Some(frame) = read_frame(&mut s, &mut buf).await {
+            assert!(frame.is_heartbeat() && frame.is_request());
+            assert_eq!(frame.timeout(), -1);
+            if counter.fetch_add(1, Ordering::SeqCst) < 2 {
+                s.write_all(&encode(&Frame::heartbeat_ack(&frame)))
+                    .await
+                    .unwrap();
+            }
+        }
+    });
+    let config = ConnectionConfig {
+        heartbeat_interval: Duration::from_millis(40),
+        heartbeat_timeout: Duration::from_millis(40),
+        max_missed_heartbeats: 3,
+        ..ConnectionConfig::default()
+    };
+    let conn = Connection::connect(addr, config).await.unwrap();
+    tokio::time::timeout(Duration::from_secs(5), conn.closed())
+        .await
+        .expect("closed after missed heartbeats");
+    // Two acked, then three missed.
+    assert_eq!(beats.load(Ordering::SeqCst), 5);
+    let err = conn
+        .request(echo("x"), Duration::from_secs(1))
+        .await
+        .unwrap_err();
+    assert!(
+        err.message().contains("3 heartbeats went unanswered"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn pool_keeps_conn_num_connections_and_evicts_dead_ones() {
+    let server = echo_server(ServerConfig::default()).await;
+    let addr = server.local_addr().to_string();
+    let pool = ConnectionPool::new(PoolConfig {
+        conn_num: 2,
+        ..PoolConfig::default()
+    });
+    let a = pool.get(&addr).await.unwrap();
+    let b = pool.get(&addr).await.unwrap();
+    assert_ne!(a.local_addr(), b.local_addr());
+    assert_eq!(pool.connection_count(&addr), 2);
+    // Further gets reuse the two.
+    for _ in 0..4 {
+        let c = pool.get(&addr).await.unwrap();
+        assert!(c.local_addr() == a.local_addr() || c.local_addr() == b.local_addr());
+    }
+    a.close();
+    a.closed().await;
+    assert_eq!(pool.connection_count(&addr), 1);
+    let c = pool.get(&addr).await.unwrap();
+    assert_ne!(c.local_addr(), a.local_addr());
+    assert_eq!(pool.connection_count(&addr), 2);
+    let resp = c
+        .request(echo("pooled"), Duration::from_secs(2))
+        .await
+        .unwrap();
+    assert_eq!(&resp.content()[..], b"pooled");
+    pool.close();
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn pool_backs_off_and_reconnects_when_the_server_returns() {
+    // Reserve a port, then free it so nothing listens there.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    let pool = ConnectionPool::new(PoolConfig {
+        backoff_initial: Duration::from_millis(200),
+        ..PoolConfig::default()
+    });
+    let key = addr.to_string();
+    let first = pool.get(&key).await.unwrap_err();
+    assert_eq!(first.kind(), ErrorKind::Connect);
+    // Within the back-off window the pool answers at once, naming the back-off.
+    let second = pool.get(&key).await.unwrap_err();
+    assert!(second.message().contains("back-off"), "{second}");
+
+    let listener = TcpListener::bind(addr).await.unwrap();
+    let server = sofa_bolt::Server::builder()
+        .processor(
+            ECHO,
+            sofa_bolt::processor_fn(|req: Frame| async move {
+                Some(Frame::response_to(&req, ResponseStatus::SUCCESS))
+            }),
+        )
+        .serve(listener)
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    let conn = pool.get(&key).await.unwrap();
+    assert!(conn
+        .request(echo(""), Duration::from_secs(2))
+        .await
+        .unwrap()
+        .status()
+        .is_success());
+    pool.remove(&key);
+    conn.closed().await;
+    server.shutdown().await;
+}

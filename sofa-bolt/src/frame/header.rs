@@ -7,8 +7,9 @@ use crate::error::{Error, ErrorKind, Result};
 /// A frame's header: an ordered map of string keys to string values.
 ///
 /// On the wire it is a flat sequence of `i32 len, UTF-8 bytes` pairs with no count and no
-/// terminator; the frame's `headerLen` delimits it. Order is kept (so a decoded header
-/// re-encodes to the same bytes); inserting an existing key replaces its value in place.
+/// terminator; the frame's `headerLen` delimits it. Order is kept, duplicates included, so a
+/// decoded header re-encodes to the same bytes; as in Java, the last value of a repeated key
+/// wins. Inserting an existing key replaces its value in place.
 ///
 /// ```
 /// use sofa_bolt::HeaderMap;
@@ -54,7 +55,7 @@ impl HeaderMap {
     pub fn get(&self, key: &str) -> Option<&str> {
         self.entries
             .iter()
-            .find(|(k, _)| k == key)
+            .rfind(|(k, _)| k == key)
             .map(|(_, v)| v.as_str())
     }
 
@@ -62,7 +63,7 @@ impl HeaderMap {
     pub fn insert(&mut self, key: impl Into<String>, value: impl Into<String>) -> Option<String> {
         let key = key.into();
         let value = value.into();
-        match self.entries.iter_mut().find(|(k, _)| *k == key) {
+        match self.entries.iter_mut().rfind(|(k, _)| *k == key) {
             Some((_, v)) => Some(std::mem::replace(v, value)),
             None => {
                 self.entries.push((key, value));
@@ -71,10 +72,18 @@ impl HeaderMap {
         }
     }
 
-    /// Removes `key`, returning its value.
+    /// Removes every entry of `key`, returning the value that was in effect.
     pub fn remove(&mut self, key: &str) -> Option<String> {
-        let pos = self.entries.iter().position(|(k, _)| k == key)?;
-        Some(self.entries.remove(pos).1)
+        let mut removed = None;
+        self.entries.retain_mut(|(k, v)| {
+            if k == key {
+                removed = Some(std::mem::take(v));
+                false
+            } else {
+                true
+            }
+        });
+        removed
     }
 
     /// Iterates over `(key, value)` pairs in order.
@@ -110,7 +119,7 @@ impl HeaderMap {
             let key = take_str(&mut src)?;
             let value = take_str(&mut src)?;
             if let (Some(key), Some(value)) = (key, value) {
-                map.insert(key, value);
+                map.entries.push((key, value));
             }
         }
         Ok(map)
@@ -222,6 +231,20 @@ mod tests {
         map.insert("b", "2");
         assert_eq!(map.insert("a", "3"), Some("1".to_string()));
         assert_eq!(map.iter().collect::<Vec<_>>(), [("a", "3"), ("b", "2")]);
+        assert_eq!(map.remove("a"), Some("3".to_string()));
+        assert_eq!(map.len(), 1);
+    }
+
+    #[test]
+    fn repeated_keys_keep_their_bytes_and_the_last_wins() {
+        let mut b = BytesMut::new();
+        for (k, v) in [("a", "1"), ("b", "2"), ("a", "3")] {
+            put_str(&mut b, k);
+            put_str(&mut b, v);
+        }
+        let mut map = HeaderMap::decode(&b).unwrap();
+        assert_eq!(map.get("a"), Some("3"));
+        assert_eq!(wire(&map), b.to_vec());
         assert_eq!(map.remove("a"), Some("3".to_string()));
         assert_eq!(map.len(), 1);
     }

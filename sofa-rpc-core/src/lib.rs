@@ -1,1 +1,61 @@
-//! SOFARPC for Rust (in progress).
+//! # sofa-rpc-core
+//!
+//! SOFARPC for Rust: services defined as Rust traits, called across the network over
+//! SOFABolt, wire-compatible with Java SOFARPC, sofa-rpc-node and anthunder.
+//!
+//! A call flows through the layers SOFARPC is known for, each an extension point registered by
+//! name in an [`ExtensionLoader`]:
+//!
+//! ```text
+//! FooClient (generated) -> Invocation -> consumer filters (tower layers)
+//!   -> Cluster (failover | failfast) -> Router chain -> LoadBalancer
+//!   -> Serializer -> sofa-bolt ConnectionPool -> Connection
+//! Server -> provider filters -> FooServer<T> (generated) -> your implementation
+//! ```
+//!
+//! | extension point | trait | built-ins |
+//! |---|---|---|
+//! | serializer | [`Serializer`] | `msgpack` |
+//! | filter | [`Filter`] (any `tower::Layer`) | `context`, `timeout` |
+//! | router | [`Router`] | `directUrl`, `registry` |
+//! | cluster | [`Cluster`] | `failover`, `failfast` |
+//! | load balancer | [`LoadBalancer`] | `random`, `roundRobin` |
+//!
+//! Invoke types: await a [`Call`] (sync), [`Call::oneway`], [`Call::future`],
+//! [`Call::callback`]; generic calls by name through [`GenericService`].
+
+mod client;
+pub mod cluster;
+mod context;
+mod error;
+mod extension;
+pub mod filter;
+pub mod headers;
+mod invocation;
+pub mod loadbalance;
+mod response;
+pub mod router;
+pub mod serialize;
+mod server;
+mod value;
+
+#[doc(hidden)]
+#[path = "private.rs"]
+pub mod __private;
+
+pub use client::{Call, Client, ConsumerConfig, Decode, GenericService, ResponseHandle};
+pub use cluster::{Cluster, ClusterContext};
+pub use context::{InvokeContext, RequestContext};
+pub use error::{ErrorKind, Result, RpcError};
+pub use extension::ExtensionLoader;
+pub use filter::Filter;
+pub use invocation::{Args, DynArgs, Invocation, InvokeType, ServiceId};
+pub use loadbalance::LoadBalancer;
+pub use response::{Response, RpcResponse};
+pub use router::Router;
+pub use serialize::{Reply, ReplyValue, RequestReader, ResponseBody, Serializer};
+pub use server::{Dispatch, Prepared, ProviderConfig, Server, ServerBuilder, ServerConfig};
+pub use sofa_rpc_registry::ProviderInfo;
+pub use value::{AppError, JavaType, ProtoEncode, RemoteException, ValueRef, ValueSource};
+
+pub use sofa_rpc_macros::{reference, service};

@@ -1,0 +1,189 @@
+//! [`ConsumerConfig`]: how a client finds providers and calls them.
+
+use std::time::Duration;
+
+use sofa_bolt::{PoolConfig, Protocol};
+
+/// How a [`Client`](super::Client) reaches providers: where they are, the timeout, the
+/// serializer, the cluster, load balancer, routers and filters (all by their registered names,
+/// as in SOFARPC), and connection settings.
+///
+/// ```
+/// use std::time::Duration;
+/// use sofa_rpc_core::ConsumerConfig;
+///
+/// let config = ConsumerConfig::new()
+///     .direct_url("bolt://127.0.0.1:12200")
+///     .timeout(Duration::from_millis(500))
+///     .serialization("hessian2")
+///     .load_balancer("roundRobin")
+///     .retries(2);
+/// assert_eq!(config.retries_count(), 2);
+/// ```
+#[derive(Clone, Debug)]
+pub struct ConsumerConfig {
+    pub(crate) direct_urls: Vec<String>,
+    pub(crate) registry: Option<String>,
+    pub(crate) timeout: Duration,
+    pub(crate) serialization: Option<String>,
+    pub(crate) load_balancer: String,
+    pub(crate) cluster: String,
+    pub(crate) retries: u32,
+    pub(crate) routers: Vec<String>,
+    pub(crate) filters: Vec<String>,
+    pub(crate) app_name: Option<String>,
+    pub(crate) version: Option<String>,
+    pub(crate) unique_id: Option<String>,
+    pub(crate) pool: PoolConfig,
+}
+
+impl Default for ConsumerConfig {
+    fn default() -> Self {
+        ConsumerConfig {
+            direct_urls: Vec::new(),
+            registry: None,
+            timeout: Duration::from_millis(3000),
+            serialization: None,
+            load_balancer: "random".into(),
+            cluster: "failover".into(),
+            retries: 0,
+            routers: vec!["directUrl".into(), "registry".into()],
+            filters: vec!["context".into(), "timeout".into()],
+            app_name: None,
+            version: None,
+            unique_id: None,
+            pool: PoolConfig::default(),
+        }
+    }
+}
+
+impl ConsumerConfig {
+    /// SOFARPC's defaults: 3 s timeout, `failover` with no retries, `random`, routers
+    /// `directUrl` and `registry`, filters `context` and `timeout`, one connection per provider.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds provider URLs to call directly (`bolt://host:port`, or `host:port`; several may be
+    /// separated by `;` or `,`).
+    pub fn direct_url(mut self, urls: impl Into<String>) -> Self {
+        self.direct_urls.push(urls.into());
+        self
+    }
+
+    /// Finds providers through a registry, e.g. `zookeeper://127.0.0.1:2181`.
+    pub fn registry(mut self, url: impl Into<String>) -> Self {
+        self.registry = Some(url.into());
+        self
+    }
+
+    /// The timeout of each call, unless the call sets its own. Default 3 s.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The serializer, by name (`msgpack`, `hessian2`, `protobuf`, `json` ...). Without one, a
+    /// provider's advertised serialization is used, else `msgpack`.
+    pub fn serialization(mut self, name: impl Into<String>) -> Self {
+        self.serialization = Some(name.into());
+        self
+    }
+
+    /// The load balancer, by name. Default `random`.
+    pub fn load_balancer(mut self, name: impl Into<String>) -> Self {
+        self.load_balancer = name.into();
+        self
+    }
+
+    /// The cluster, by name. Default `failover`.
+    pub fn cluster(mut self, name: impl Into<String>) -> Self {
+        self.cluster = name.into();
+        self
+    }
+
+    /// Extra attempts `failover` may make after the first. Default 0.
+    pub fn retries(mut self, retries: u32) -> Self {
+        self.retries = retries;
+        self
+    }
+
+    /// The router chain, by names, in order. Default `directUrl`, `registry`.
+    pub fn routers<I, S>(mut self, names: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.routers = names.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// The consumer filters, by names, outermost first. Default `context`, `timeout`.
+    pub fn filters<I, S>(mut self, names: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.filters = names.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// This application's name, sent to providers (header `app`).
+    pub fn app_name(mut self, name: impl Into<String>) -> Self {
+        self.app_name = Some(name.into());
+        self
+    }
+
+    /// Calls this version of the service instead of the one its definition names.
+    pub fn version(mut self, version: impl Into<String>) -> Self {
+        self.version = Some(version.into());
+        self
+    }
+
+    /// Calls the service published under this uniqueId.
+    pub fn unique_id(mut self, unique_id: impl Into<String>) -> Self {
+        self.unique_id = Some(unique_id.into());
+        self
+    }
+
+    /// Connections per provider. Default 1.
+    pub fn conn_num(mut self, n: usize) -> Self {
+        self.pool.conn_num = n.max(1);
+        self
+    }
+
+    /// Connect timeout. Default 1 s.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.pool.connection.connect_timeout = timeout;
+        self
+    }
+
+    /// Bolt protocol of requests (v1 by default; `Protocol::V2_CRC` with [`crc`](Self::crc)
+    /// for CRC-checked frames).
+    pub fn protocol(mut self, protocol: Protocol) -> Self {
+        self.pool.connection.protocol = protocol;
+        self
+    }
+
+    /// Ask for CRC32 trailers (with `Protocol::V2 { ver1: 2 }`).
+    pub fn crc(mut self, on: bool) -> Self {
+        self.pool.connection.crc = on;
+        self
+    }
+
+    /// Connection pool and connection settings, all at once.
+    pub fn pool(mut self, pool: PoolConfig) -> Self {
+        self.pool = pool;
+        self
+    }
+
+    /// The timeout in force.
+    pub fn timeout_value(&self) -> Duration {
+        self.timeout
+    }
+
+    /// The retries in force.
+    pub fn retries_count(&self) -> u32 {
+        self.retries
+    }
+}

@@ -1,0 +1,179 @@
+//! The consumer side: [`Client`], built from a [`ConsumerConfig`].
+
+mod call;
+mod config;
+mod directory;
+mod generic;
+mod transport;
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use sofa_rpc_registry::ProviderInfo;
+use tower::{Service, ServiceExt};
+
+pub use call::{Call, Decode, ResponseHandle};
+pub use config::ConsumerConfig;
+pub(crate) use directory::Directory;
+pub use generic::GenericService;
+pub(crate) use transport::Transport;
+
+use crate::cluster::{Cluster, ClusterContext, Shared};
+use crate::error::{Result, RpcError};
+use crate::extension::ExtensionLoader;
+use crate::filter::Invoker;
+use crate::invocation::{Invocation, ServiceId};
+use crate::response::Response;
+use crate::serialize::Msgpack;
+
+/// A consumer: the pipeline every call takes — consumer filters, then the cluster (routers,
+/// load balancer, retries), then serialization and a pooled Bolt connection.
+///
+/// Cheap to clone; clones share connections. Generated stubs wrap one (`FooClient::new(client)`),
+/// and several stubs may share it.
+///
+/// ```no_run
+/// use sofa_rpc_core::{Client, ConsumerConfig};
+///
+/// # fn demo() -> sofa_rpc_core::Result<()> {
+/// let client = Client::new(ConsumerConfig::new().direct_url("bolt://127.0.0.1:12200"))?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: ConsumerConfig,
+    invoker: Invoker,
+}
+
+impl Client {
+    /// A client with the built-in extensions.
+    pub fn new(config: ConsumerConfig) -> Result<Self> {
+        Self::with_extensions(config, &ExtensionLoader::default())
+    }
+
+    /// A client whose configured names are looked up in `loader`.
+    pub fn with_extensions(config: ConsumerConfig, loader: &ExtensionLoader) -> Result<Self> {
+        let mut direct = Vec::new();
+        for urls in &config.direct_urls {
+            let parsed =
+                ProviderInfo::parse_list(urls).map_err(|e| RpcError::config(e.to_string()))?;
+            direct.extend(parsed.into_iter().map(Arc::new));
+        }
+        if let Some(registry) = &config.registry {
+            return Err(RpcError::config(format!(
+                "no registry backend is available for {registry}"
+            )));
+        }
+        if direct.is_empty() {
+            return Err(RpcError::config(
+                "a consumer needs providers: set a direct URL or a registry",
+            ));
+        }
+        let chosen = match &config.serialization {
+            Some(name) => Some(loader.serializer(name)?),
+            None => None,
+        };
+        let fallback = loader
+            .serializer(Msgpack::NAME)
+            .unwrap_or_else(|_| Arc::new(Msgpack));
+        let transport = Transport::new(
+            config.pool.clone(),
+            loader.serializers(),
+            chosen,
+            fallback,
+            config.app_name.clone(),
+            config.timeout,
+        );
+        let routers = config
+            .routers
+            .iter()
+            .map(|name| loader.router(name))
+            .collect::<Result<Vec<_>>>()?;
+        let ctx = ClusterContext::new(Shared {
+            routers,
+            load_balancer: loader.load_balancer(&config.load_balancer)?,
+            direct,
+            directory: Arc::new(Directory::default()),
+            transport: Arc::new(transport),
+            retries: config.retries,
+        });
+        let mut invoker = Invoker::new(ClusterService {
+            cluster: loader.cluster(&config.cluster)?,
+            ctx,
+        });
+        for name in config.filters.iter().rev() {
+            invoker = loader.filter(name)?.consumer(invoker);
+        }
+        Ok(Client {
+            inner: Arc::new(Inner { config, invoker }),
+        })
+    }
+
+    /// The configuration this client was built from.
+    pub fn config(&self) -> &ConsumerConfig {
+        &self.inner.config
+    }
+
+    /// The id under which to call the service `interface`: its definition's version and
+    /// uniqueId, unless this consumer's config overrides them.
+    pub fn service_id(&self, interface: &str, version: &str, unique_id: &str) -> ServiceId {
+        let config = &self.inner.config;
+        ServiceId::new(
+            interface,
+            config.version.as_deref().unwrap_or(version),
+            config.unique_id.as_deref().unwrap_or(unique_id),
+        )
+    }
+
+    /// Sends `invocation` through the pipeline. The consumer's timeout applies unless the
+    /// invocation sets its own.
+    pub async fn invoke(&self, mut invocation: Invocation) -> Result<Response> {
+        if invocation.context().timeout().is_none() {
+            invocation
+                .context_mut()
+                .set_timeout(self.inner.config.timeout);
+        }
+        self.inner.invoker.clone().oneshot(invocation).await
+    }
+
+    /// A generic view of `service` (`interface:version[:uniqueId]`), to call methods by name.
+    pub fn generic(&self, service: &str) -> GenericService {
+        GenericService::new(self.clone(), ServiceId::parse(service))
+    }
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("config", &self.inner.config)
+            .finish()
+    }
+}
+
+/// The cluster as a tower service: the innermost layer the consumer filters wrap.
+#[derive(Clone)]
+struct ClusterService {
+    cluster: Arc<dyn Cluster>,
+    ctx: ClusterContext,
+}
+
+impl Service<Invocation> for ClusterService {
+    type Response = Response;
+    type Error = RpcError;
+    type Future = Pin<Box<dyn Future<Output = Result<Response>> + Send>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, invocation: Invocation) -> Self::Future {
+        self.cluster.invoke(invocation, self.ctx.clone())
+    }
+}

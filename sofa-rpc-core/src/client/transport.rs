@@ -1,0 +1,138 @@
+//! The innermost consumer step: serialize, send over a pooled Bolt connection, check the
+//! status.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use sofa_bolt::{ConnectionPool, Frame, HeaderMap, PoolConfig};
+use sofa_rpc_registry::ProviderInfo;
+
+use crate::error::{ErrorKind, Result, RpcError};
+use crate::extension::Serializers;
+use crate::headers;
+use crate::invocation::{Invocation, InvokeType};
+use crate::response::Response;
+use crate::serialize::{common_request_header, Serializer};
+
+/// Sends invocations to providers.
+pub(crate) struct Transport {
+    pool: ConnectionPool,
+    serializers: Serializers,
+    /// The consumer's chosen serializer, if it chose one.
+    chosen: Option<Arc<dyn Serializer>>,
+    /// Used when neither the consumer nor the provider names a serializer we have.
+    fallback: Arc<dyn Serializer>,
+    app_name: Option<String>,
+    default_timeout: Duration,
+}
+
+impl Transport {
+    pub(crate) fn new(
+        pool: PoolConfig,
+        serializers: Serializers,
+        chosen: Option<Arc<dyn Serializer>>,
+        fallback: Arc<dyn Serializer>,
+        app_name: Option<String>,
+        default_timeout: Duration,
+    ) -> Self {
+        Transport {
+            pool: ConnectionPool::new(pool),
+            serializers,
+            chosen,
+            fallback,
+            app_name,
+            default_timeout,
+        }
+    }
+
+    /// The consumer's choice, else the provider's advertised serialization, else the fallback.
+    fn serializer_for(&self, provider: &ProviderInfo) -> Arc<dyn Serializer> {
+        if let Some(chosen) = &self.chosen {
+            return chosen.clone();
+        }
+        provider
+            .serialization()
+            .and_then(|name| self.serializers.by_name(name))
+            .unwrap_or_else(|| self.fallback.clone())
+    }
+
+    pub(crate) async fn call(
+        &self,
+        provider: Arc<ProviderInfo>,
+        invocation: Invocation,
+    ) -> Result<Response> {
+        let mut timeout = invocation
+            .context()
+            .timeout()
+            .unwrap_or(self.default_timeout);
+        if let Some(remaining) = invocation.context().remaining() {
+            if remaining.is_zero() {
+                return Err(RpcError::timeout(format!(
+                    "{}#{}: the deadline passed before the call was sent",
+                    invocation.service(),
+                    invocation.method()
+                )));
+            }
+            timeout = timeout.min(remaining);
+        }
+        let serializer = self.serializer_for(&provider);
+        let mut header = HeaderMap::with_capacity(8);
+        common_request_header(&invocation, &mut header);
+        if let Some(app) = &self.app_name {
+            header.insert(headers::CALLER_APP, app.as_str());
+        }
+        let content = serializer.encode_request(&invocation, &mut header)?;
+        let timeout_ms = i32::try_from(timeout.as_millis()).unwrap_or(i32::MAX);
+        let frame = Frame::request(
+            Bytes::from_static(headers::SOFA_REQUEST_CLASS.as_bytes()),
+            header,
+            content,
+        )
+        .with_codec(serializer.code())
+        .with_timeout(timeout_ms);
+
+        let addr = provider.address();
+        let conn = self
+            .pool
+            .get(&addr)
+            .await
+            .map_err(|e| RpcError::from_bolt(e, &addr))?;
+        if invocation.invoke_type() == InvokeType::Oneway {
+            conn.oneway(frame)
+                .map_err(|e| RpcError::from_bolt(e, &addr))?;
+            return Ok(Response::none());
+        }
+        let reply = conn
+            .request(frame, timeout)
+            .await
+            .map_err(|e| RpcError::from_bolt(e, &addr))?;
+        let reply_serializer = self
+            .serializers
+            .by_code(reply.codec())
+            .unwrap_or(serializer);
+        if !reply.status().is_success() {
+            let detail = reply_serializer
+                .error_detail(reply.content())
+                .or_else(|| plain_text(reply.content()));
+            return Err(RpcError::from_status(reply.status(), detail));
+        }
+        let header = reply
+            .header()
+            .map_err(|e| RpcError::new(ErrorKind::ClientDeserialize, format!("{addr}: {e}")))?
+            .into_owned();
+        Ok(Response::new(
+            header,
+            reply.content().clone(),
+            reply_serializer,
+            provider,
+        ))
+    }
+}
+
+/// Content that is readable text (some peers put a bare message there), for error messages.
+fn plain_text(content: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(content).ok()?;
+    let printable = !text.is_empty() && text.chars().all(|c| !c.is_control() || c == '\n');
+    printable.then(|| text.to_string())
+}

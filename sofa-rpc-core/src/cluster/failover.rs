@@ -1,0 +1,48 @@
+//! `failover`: retry on another provider when the failure allows it.
+
+use futures::future::BoxFuture;
+
+use super::{Cluster, ClusterContext};
+use crate::error::Result;
+use crate::invocation::Invocation;
+use crate::response::Response;
+
+/// Tries up to `retries + 1` providers, a different one each time while others remain, and
+/// retries only errors that are [retryable](crate::RpcError::is_retryable): the provider was
+/// busy, the call timed out, or the request never left this process. SOFARPC's default
+/// cluster.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct FailOver;
+
+impl Cluster for FailOver {
+    fn invoke(
+        &self,
+        invocation: Invocation,
+        ctx: ClusterContext,
+    ) -> BoxFuture<'static, Result<Response>> {
+        Box::pin(async move {
+            let attempts = ctx.retries().saturating_add(1);
+            let mut tried = Vec::new();
+            let mut attempt = 1;
+            loop {
+                let provider = ctx.select(&invocation, &tried)?;
+                let outcome = ctx.invoke(provider.clone(), invocation.clone()).await;
+                match outcome {
+                    Err(e) if attempt < attempts && e.is_retryable() => {
+                        tracing::debug!(
+                            provider = %provider.address(),
+                            service = %invocation.service(),
+                            method = invocation.method(),
+                            attempt,
+                            error = %e,
+                            "retrying on another provider"
+                        );
+                        tried.push(provider);
+                        attempt += 1;
+                    }
+                    outcome => return outcome,
+                }
+            }
+        })
+    }
+}

@@ -1,0 +1,199 @@
+//! Per-call context on both sides: [`InvokeContext`] for consumers, [`RequestContext`] for
+//! the provider code handling a request.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use sofa_bolt::HeaderMap;
+
+use crate::invocation::ServiceId;
+
+/// What travels with one call from the consumer: timeout, baggage and attachments.
+///
+/// Baggage is propagated end to end: it reaches the provider (as `rpc_req_baggage.*`
+/// headers), and calls the provider makes while handling the request carry it on. Attachments
+/// are extra header entries for this hop only (SOFARPC's request props).
+#[derive(Clone, Debug, Default)]
+pub struct InvokeContext {
+    timeout: Option<Duration>,
+    deadline: Option<Instant>,
+    baggage: BTreeMap<String, String>,
+    attachments: BTreeMap<String, String>,
+}
+
+impl InvokeContext {
+    /// The per-call timeout, if one was set (otherwise the consumer's applies).
+    pub fn timeout(&self) -> Option<Duration> {
+        self.timeout
+    }
+
+    /// Sets the per-call timeout.
+    pub fn set_timeout(&mut self, timeout: Duration) {
+        self.timeout = Some(timeout);
+    }
+
+    /// The instant the whole call (retries included) must finish by, once the timeout filter
+    /// has fixed it.
+    pub fn deadline(&self) -> Option<Instant> {
+        self.deadline
+    }
+
+    /// Fixes the deadline.
+    pub fn set_deadline(&mut self, deadline: Instant) {
+        self.deadline = Some(deadline);
+    }
+
+    /// Time left until the deadline (zero once passed), or `None` without a deadline.
+    pub fn remaining(&self) -> Option<Duration> {
+        self.deadline
+            .map(|d| d.saturating_duration_since(Instant::now()))
+    }
+
+    /// Request baggage.
+    pub fn baggage(&self) -> &BTreeMap<String, String> {
+        &self.baggage
+    }
+
+    /// Adds a baggage entry.
+    pub fn insert_baggage(&mut self, key: impl Into<String>, value: impl Into<String>) {
+        self.baggage.insert(key.into(), value.into());
+    }
+
+    /// Attachments: extra request header entries.
+    pub fn attachments(&self) -> &BTreeMap<String, String> {
+        &self.attachments
+    }
+
+    /// Adds an attachment.
+    pub fn insert_attachment(&mut self, key: impl Into<String>, value: impl Into<String>) {
+        self.attachments.insert(key.into(), value.into());
+    }
+}
+
+tokio::task_local! {
+    static CURRENT: Arc<Mutex<RequestContext>>;
+}
+
+/// What a provider knows about the request it is handling: who called, which service and
+/// method, the request's baggage and headers, and the response baggage to send back.
+///
+/// Service methods reach it through [`RequestContext::with_current`]; it is set for the whole
+/// time the method runs, and calls made from there inherit its baggage.
+///
+/// ```
+/// use sofa_rpc_core::RequestContext;
+///
+/// // Outside a request there is none.
+/// assert!(RequestContext::with_current(|ctx| ctx.peer_addr()).is_none());
+/// ```
+#[derive(Clone, Debug)]
+pub struct RequestContext {
+    peer: SocketAddr,
+    service: ServiceId,
+    method: String,
+    headers: HeaderMap,
+    baggage: BTreeMap<String, String>,
+    response_baggage: BTreeMap<String, String>,
+    deadline: Option<Instant>,
+}
+
+impl RequestContext {
+    pub(crate) fn new(
+        peer: SocketAddr,
+        service: ServiceId,
+        method: String,
+        headers: HeaderMap,
+        deadline: Option<Instant>,
+    ) -> Self {
+        let baggage = headers
+            .iter()
+            .filter_map(|(k, v)| {
+                k.strip_prefix(crate::headers::REQUEST_BAGGAGE_PREFIX)
+                    .map(|k| (k.to_string(), v.to_string()))
+            })
+            .collect();
+        RequestContext {
+            peer,
+            service,
+            method,
+            headers,
+            baggage,
+            response_baggage: BTreeMap::new(),
+            deadline,
+        }
+    }
+
+    /// Runs `f` on the context of the request being handled by the current task, if any.
+    pub fn with_current<R>(f: impl FnOnce(&mut RequestContext) -> R) -> Option<R> {
+        CURRENT
+            .try_with(|cell| {
+                let mut ctx = cell.lock().unwrap_or_else(|e| e.into_inner());
+                f(&mut ctx)
+            })
+            .ok()
+    }
+
+    /// Runs `fut` with `ctx` as the current request context; returns its output and the
+    /// context as the method left it.
+    pub(crate) async fn scope<F: std::future::Future>(
+        ctx: RequestContext,
+        fut: F,
+    ) -> (F::Output, RequestContext) {
+        let cell = Arc::new(Mutex::new(ctx));
+        let out = CURRENT.scope(cell.clone(), fut).await;
+        let ctx = match Arc::try_unwrap(cell) {
+            Ok(m) => m.into_inner().unwrap_or_else(|e| e.into_inner()),
+            // A task spawned by the method may still hold it: take a copy.
+            Err(shared) => shared.lock().unwrap_or_else(|e| e.into_inner()).clone(),
+        };
+        (out, ctx)
+    }
+
+    /// The caller's address.
+    pub fn peer_addr(&self) -> SocketAddr {
+        self.peer
+    }
+
+    /// The service being called.
+    pub fn service(&self) -> &ServiceId {
+        &self.service
+    }
+
+    /// The method being called.
+    pub fn method(&self) -> &str {
+        &self.method
+    }
+
+    /// A request header entry.
+    pub fn header(&self, key: &str) -> Option<&str> {
+        self.headers.get(key)
+    }
+
+    /// The calling application's name, if it sent one.
+    pub fn caller_app(&self) -> Option<&str> {
+        self.headers.get(crate::headers::CALLER_APP)
+    }
+
+    /// The request's baggage.
+    pub fn baggage(&self) -> &BTreeMap<String, String> {
+        &self.baggage
+    }
+
+    /// Time left before the caller gives up, if it said.
+    pub fn remaining(&self) -> Option<Duration> {
+        self.deadline
+            .map(|d| d.saturating_duration_since(Instant::now()))
+    }
+
+    /// Adds an entry to the baggage sent back with the response.
+    pub fn set_response_baggage(&mut self, key: impl Into<String>, value: impl Into<String>) {
+        self.response_baggage.insert(key.into(), value.into());
+    }
+
+    /// The response baggage set so far.
+    pub fn response_baggage(&self) -> &BTreeMap<String, String> {
+        &self.response_baggage
+    }
+}

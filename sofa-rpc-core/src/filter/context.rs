@@ -1,0 +1,81 @@
+//! `context`: baggage flows from callers to the calls they make, and back.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use tower::{Layer, Service};
+
+use super::{Filter, Invoker};
+use crate::context::RequestContext;
+use crate::error::{Result, RpcError};
+use crate::invocation::Invocation;
+use crate::response::Response;
+
+/// The `context` filter. A call made while a provider handles a request inherits that
+/// request's baggage (keys the call sets itself win), and the response baggage it gets back
+/// is added to the response baggage of the request being handled, so baggage crosses any
+/// number of hops in both directions.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ContextFilter;
+
+impl Filter for ContextFilter {
+    fn consumer(&self, next: Invoker) -> Invoker {
+        Invoker::new(ContextLayer.layer(next))
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+struct ContextLayer;
+
+impl<S> Layer<S> for ContextLayer {
+    type Service = ContextService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        ContextService { inner }
+    }
+}
+
+#[derive(Clone, Debug)]
+struct ContextService<S> {
+    inner: S,
+}
+
+impl<S> Service<Invocation> for ContextService<S>
+where
+    S: Service<Invocation, Response = Response, Error = RpcError>,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = RpcError;
+    type Future = Pin<Box<dyn Future<Output = Result<Response>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut invocation: Invocation) -> Self::Future {
+        let inherited = RequestContext::with_current(|ctx| ctx.baggage().clone());
+        let nested = inherited.is_some();
+        for (k, v) in inherited.unwrap_or_default() {
+            if !invocation.context().baggage().contains_key(&k) {
+                invocation.context_mut().insert_baggage(k, v);
+            }
+        }
+        let call = self.inner.call(invocation);
+        Box::pin(async move {
+            let response = call.await?;
+            if nested {
+                let baggage = response.baggage();
+                if !baggage.is_empty() {
+                    RequestContext::with_current(|ctx| {
+                        for (k, v) in baggage {
+                            ctx.set_response_baggage(k, v);
+                        }
+                    });
+                }
+            }
+            Ok(response)
+        })
+    }
+}

@@ -1,0 +1,97 @@
+//! The Filter extension point: tower layers around every call, on either side.
+//!
+//! A consumer filter wraps the [`Invoker`] a call goes through (outermost first, in the order
+//! the consumer lists them); a provider filter wraps the [`ProviderInvoker`] that runs a
+//! service method. Any `tower::Layer` becomes a filter with [`ConsumerLayer`] or
+//! [`ProviderLayer`].
+
+mod context;
+mod timeout;
+
+use std::convert::Infallible;
+
+use tower::util::BoxCloneSyncService;
+use tower::{Layer, Service};
+
+pub use context::ContextFilter;
+pub use timeout::{Timeout, TimeoutFilter, TimeoutLayer};
+
+use crate::context::RequestContext;
+use crate::error::RpcError;
+use crate::invocation::Invocation;
+use crate::response::Response;
+use crate::serialize::Reply;
+use crate::server::Prepared;
+
+/// The consumer-side service every call goes through: filters, then the cluster.
+pub type Invoker = BoxCloneSyncService<Invocation, Response, RpcError>;
+
+/// A service method about to run on the provider, with its request's context.
+pub struct ProviderCall {
+    /// What the provider knows about the request.
+    pub context: RequestContext,
+    /// The method call, arguments already decoded; it runs when awaited.
+    pub prepared: Prepared,
+}
+
+/// The provider-side service that runs a method: filters, then the method itself. It returns
+/// the reply and the request context as the method left it (with its response baggage).
+pub type ProviderInvoker = BoxCloneSyncService<ProviderCall, (Reply, RequestContext), Infallible>;
+
+/// Wraps calls on the consumer side, the provider side, or both. Registered by name in an
+/// [`ExtensionLoader`](crate::ExtensionLoader) and selected by configs.
+pub trait Filter: Send + Sync + 'static {
+    /// Wraps the consumer's invoker. The default leaves it as is.
+    fn consumer(&self, next: Invoker) -> Invoker {
+        next
+    }
+
+    /// Wraps the provider's invoker. The default leaves it as is.
+    fn provider(&self, next: ProviderInvoker) -> ProviderInvoker {
+        next
+    }
+}
+
+/// A consumer-side filter made of any `tower::Layer` over the [`Invoker`].
+///
+/// ```
+/// use sofa_rpc_core::filter::ConsumerLayer;
+/// use sofa_rpc_core::ExtensionLoader;
+///
+/// let mut loader = ExtensionLoader::default();
+/// // Any tower layer: here, one that limits concurrent calls.
+/// loader.register_filter("limit", ConsumerLayer(tower::limit::ConcurrencyLimitLayer::new(64)));
+/// ```
+#[derive(Clone, Debug)]
+pub struct ConsumerLayer<L>(pub L);
+
+impl<L> Filter for ConsumerLayer<L>
+where
+    L: Layer<Invoker> + Send + Sync + 'static,
+    L::Service:
+        Service<Invocation, Response = Response, Error = RpcError> + Clone + Send + Sync + 'static,
+    <L::Service as Service<Invocation>>::Future: Send + 'static,
+{
+    fn consumer(&self, next: Invoker) -> Invoker {
+        Invoker::new(self.0.layer(next))
+    }
+}
+
+/// A provider-side filter made of any `tower::Layer` over the [`ProviderInvoker`].
+#[derive(Clone, Debug)]
+pub struct ProviderLayer<L>(pub L);
+
+impl<L> Filter for ProviderLayer<L>
+where
+    L: Layer<ProviderInvoker> + Send + Sync + 'static,
+    L::Service: Service<ProviderCall, Response = (Reply, RequestContext), Error = Infallible>
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+    <L::Service as Service<ProviderCall>>::Future: Send + 'static,
+{
+    fn provider(&self, next: ProviderInvoker) -> ProviderInvoker {
+        ProviderInvoker::new(self.0.layer(next))
+    }
+}

@@ -1,0 +1,284 @@
+//! [`Invocation`]: one call on its way from a stub to a provider.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::Arc;
+
+use crate::context::InvokeContext;
+use crate::value::ValueRef;
+
+/// Identifies a service: interface name, version and optional uniqueId.
+///
+/// Its [`unique_name`](Self::unique_name) is SOFARPC's target service unique name,
+/// `interface:version[:uniqueId]`, which providers key their services by.
+///
+/// ```
+/// use sofa_rpc_core::ServiceId;
+///
+/// let id = ServiceId::new("com.example.EchoService", "1.0", "");
+/// assert_eq!(id.unique_name(), "com.example.EchoService:1.0");
+/// let id = ServiceId::new("com.example.EchoService", "", "blue");
+/// assert_eq!(id.unique_name(), "com.example.EchoService:1.0:blue");
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct ServiceId {
+    interface: Arc<str>,
+    version: Arc<str>,
+    unique_id: Arc<str>,
+    unique_name: Arc<str>,
+}
+
+impl ServiceId {
+    /// The version a service has when none is given.
+    pub const DEFAULT_VERSION: &'static str = "1.0";
+
+    /// A service id; an empty `version` becomes `1.0`, as in SOFARPC.
+    pub fn new(interface: &str, version: &str, unique_id: &str) -> Self {
+        let version = if version.is_empty() {
+            Self::DEFAULT_VERSION
+        } else {
+            version
+        };
+        let unique_name = if unique_id.is_empty() {
+            format!("{interface}:{version}")
+        } else {
+            format!("{interface}:{version}:{unique_id}")
+        };
+        ServiceId {
+            interface: interface.into(),
+            version: version.into(),
+            unique_id: unique_id.into(),
+            unique_name: unique_name.into(),
+        }
+    }
+
+    /// Parses `interface:version[:uniqueId]` (a missing version becomes `1.0`).
+    pub fn parse(unique_name: &str) -> Self {
+        let mut parts = unique_name.splitn(3, ':');
+        let interface = parts.next().unwrap_or_default();
+        let version = parts.next().unwrap_or_default();
+        let unique_id = parts.next().unwrap_or_default();
+        ServiceId::new(interface, version, unique_id)
+    }
+
+    /// The interface name, e.g. `com.example.EchoService`.
+    pub fn interface(&self) -> &str {
+        &self.interface
+    }
+
+    /// The version, `1.0` unless set.
+    pub fn version(&self) -> &str {
+        &self.version
+    }
+
+    /// The uniqueId, empty unless set.
+    pub fn unique_id(&self) -> &str {
+        &self.unique_id
+    }
+
+    /// `interface:version[:uniqueId]`.
+    pub fn unique_name(&self) -> &str {
+        &self.unique_name
+    }
+}
+
+impl fmt::Display for ServiceId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.unique_name)
+    }
+}
+
+impl fmt::Debug for ServiceId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ServiceId({})", self.unique_name)
+    }
+}
+
+/// How the caller waits for the outcome (SOFARPC's `invokeType`). Only `Oneway` changes the
+/// frame; the others differ in how the result is delivered and travel in the `type` header.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum InvokeType {
+    /// The caller awaits the result.
+    #[default]
+    Sync,
+    /// No response is expected or sent.
+    Oneway,
+    /// The caller gets a handle to await later.
+    Future,
+    /// A callback receives the result.
+    Callback,
+}
+
+impl InvokeType {
+    /// SOFARPC's name: `sync`, `oneway`, `future`, `callback`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InvokeType::Sync => "sync",
+            InvokeType::Oneway => "oneway",
+            InvokeType::Future => "future",
+            InvokeType::Callback => "callback",
+        }
+    }
+}
+
+/// The arguments of a call, type-erased so that any serializer can encode them.
+///
+/// Generated stubs implement it for each method; [`DynArgs`] serves generic calls.
+pub trait Args: Send + Sync + 'static {
+    /// Number of arguments.
+    fn len(&self) -> usize;
+
+    /// `true` when the method takes no arguments.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Argument `index`, or `None` past the end.
+    fn arg(&self, index: usize) -> Option<ValueRef<'_>>;
+}
+
+impl Args for () {
+    fn len(&self) -> usize {
+        0
+    }
+
+    fn arg(&self, _: usize) -> Option<ValueRef<'_>> {
+        None
+    }
+}
+
+/// Arguments given as serde values with explicit Java types, for generic calls.
+///
+/// ```
+/// use sofa_rpc_core::DynArgs;
+///
+/// let args = DynArgs::new().arg("java.lang.String", "hi").arg("int", 3);
+/// assert_eq!(args.java_types().collect::<Vec<_>>(), ["java.lang.String", "int"]);
+/// ```
+#[derive(Default)]
+pub struct DynArgs {
+    values: Vec<(
+        Cow<'static, str>,
+        Box<dyn erased_serde::Serialize + Send + Sync>,
+    )>,
+}
+
+impl DynArgs {
+    /// No arguments.
+    pub fn new() -> Self {
+        DynArgs { values: Vec::new() }
+    }
+
+    /// Appends an argument of Java type `java_type` (e.g. `java.lang.String`, `int`,
+    /// `com.example.User`).
+    pub fn arg<T>(mut self, java_type: impl Into<Cow<'static, str>>, value: T) -> Self
+    where
+        T: serde::Serialize + Send + Sync + 'static,
+    {
+        self.values.push((java_type.into(), Box::new(value)));
+        self
+    }
+
+    /// The Java types, in order.
+    pub fn java_types(&self) -> impl Iterator<Item = &str> {
+        self.values.iter().map(|(t, _)| t.as_ref())
+    }
+}
+
+impl fmt::Debug for DynArgs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.java_types()).finish()
+    }
+}
+
+impl Args for DynArgs {
+    fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    fn arg(&self, index: usize) -> Option<ValueRef<'_>> {
+        let (java_type, value) = self.values.get(index)?;
+        let value: &dyn erased_serde::Serialize = value.as_ref();
+        Some(ValueRef::new(Some(value), None, java_type))
+    }
+}
+
+/// One call: which service and method, with what arguments and context.
+///
+/// Cheap to clone (the arguments are shared), so clusters can retry it on another provider.
+#[derive(Clone)]
+pub struct Invocation {
+    service: ServiceId,
+    method: Cow<'static, str>,
+    args: Arc<dyn Args>,
+    context: InvokeContext,
+    invoke_type: InvokeType,
+}
+
+impl Invocation {
+    /// A call of `method` on `service`.
+    pub fn new(
+        service: ServiceId,
+        method: impl Into<Cow<'static, str>>,
+        args: Arc<dyn Args>,
+    ) -> Self {
+        Invocation {
+            service,
+            method: method.into(),
+            args,
+            context: InvokeContext::default(),
+            invoke_type: InvokeType::Sync,
+        }
+    }
+
+    /// The target service.
+    pub fn service(&self) -> &ServiceId {
+        &self.service
+    }
+
+    /// The method name.
+    pub fn method(&self) -> &str {
+        &self.method
+    }
+
+    /// The method name, cheap to clone (it is usually `'static`).
+    pub fn method_name(&self) -> Cow<'static, str> {
+        self.method.clone()
+    }
+
+    /// The arguments.
+    pub fn args(&self) -> &dyn Args {
+        self.args.as_ref()
+    }
+
+    /// The per-call context: timeout, baggage, attachments.
+    pub fn context(&self) -> &InvokeContext {
+        &self.context
+    }
+
+    /// The per-call context, for filters to amend.
+    pub fn context_mut(&mut self) -> &mut InvokeContext {
+        &mut self.context
+    }
+
+    /// How the caller waits.
+    pub fn invoke_type(&self) -> InvokeType {
+        self.invoke_type
+    }
+
+    /// Sets how the caller waits.
+    pub fn set_invoke_type(&mut self, invoke_type: InvokeType) {
+        self.invoke_type = invoke_type;
+    }
+}
+
+impl fmt::Debug for Invocation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Invocation")
+            .field("service", &self.service)
+            .field("method", &self.method)
+            .field("args", &self.args.len())
+            .field("invoke_type", &self.invoke_type)
+            .finish()
+    }
+}

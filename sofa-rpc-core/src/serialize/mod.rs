@@ -1,0 +1,167 @@
+//! The Serializer extension point: how invocations and results become frame content.
+
+mod msgpack;
+
+use std::fmt;
+
+use bytes::Bytes;
+use sofa_bolt::HeaderMap;
+
+pub use msgpack::Msgpack;
+
+use crate::error::{ErrorKind, Result, RpcError};
+use crate::invocation::Invocation;
+use crate::value::{RemoteException, ValueRef, ValueSource};
+
+/// Turns invocations and results into the content (and header entries) of Bolt frames, and
+/// back. One implementation per wire format; the codec byte of the frame says which.
+///
+/// Implementations are registered by name in an
+/// [`ExtensionLoader`](crate::ExtensionLoader) and chosen per consumer; providers pick the one
+/// whose [`code`](Self::code) matches each request.
+pub trait Serializer: Send + Sync + 'static {
+    /// The name consumers select it by, e.g. `msgpack` or `hessian2`.
+    fn name(&self) -> &str;
+
+    /// The codec byte written in frames, e.g. 13 for msgpack.
+    fn code(&self) -> u8;
+
+    /// Consumer side: the request content for `invocation`. Header entries this format needs
+    /// (the target service, the method ...) are added to `header`.
+    fn encode_request(&self, invocation: &Invocation, header: &mut HeaderMap) -> Result<Bytes>;
+
+    /// Provider side: a reader over a request's content.
+    fn read_request<'a>(
+        &self,
+        header: &'a HeaderMap,
+        content: &'a [u8],
+    ) -> Result<Box<dyn RequestReader<'a> + 'a>>;
+
+    /// Provider side: the response content for `reply`; header entries (such as the error
+    /// flag) are added to `header`.
+    fn encode_response(&self, reply: &Reply, header: &mut HeaderMap) -> Result<Bytes>;
+
+    /// Consumer side: what a response's content holds.
+    fn read_response<'a>(
+        &self,
+        header: &'a HeaderMap,
+        content: &'a [u8],
+    ) -> Result<ResponseBody<'a>>;
+
+    /// The message inside the content of a response with a non-success status, if this
+    /// format can find one (used to explain bolt-level errors).
+    fn error_detail(&self, content: &[u8]) -> Option<String> {
+        let _ = content;
+        None
+    }
+}
+
+impl fmt::Debug for dyn Serializer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Serializer({}, code {})", self.name(), self.code())
+    }
+}
+
+/// A request being read on the provider: what it targets, then its arguments in order.
+pub trait RequestReader<'a> {
+    /// The target service unique name the content names, if it names one (Hessian bodies do).
+    fn target_service(&self) -> Option<&str>;
+
+    /// The method name.
+    fn method(&self) -> Option<&str>;
+
+    /// The Java type names of the arguments, where the format carries them.
+    fn arg_types(&self) -> &[String];
+
+    /// The next argument.
+    fn next_arg(&mut self) -> Result<ValueSource<'_>>;
+}
+
+/// The outcome of a provider's method, on its way to the serializer.
+pub enum Reply {
+    /// The method returned a value.
+    Value(Box<dyn ReplyValue>),
+    /// The method returned an application error.
+    AppError(RemoteException),
+    /// The framework could not run the method (no such service or method, a filter refused,
+    /// the arguments could not be decoded ...).
+    Error(RpcError),
+}
+
+impl fmt::Debug for Reply {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Reply::Value(v) => write!(f, "Reply::Value({:?})", v.value()),
+            Reply::AppError(e) => write!(f, "Reply::AppError({e})"),
+            Reply::Error(e) => write!(f, "Reply::Error({e})"),
+        }
+    }
+}
+
+/// A returned value, owned, that serializers can view in the forms its type supports.
+pub trait ReplyValue: Send + 'static {
+    /// The value.
+    fn value(&self) -> ValueRef<'_>;
+}
+
+/// What a response's content holds.
+pub enum ResponseBody<'a> {
+    /// The return value.
+    Value(ValueSource<'a>),
+    /// An application exception raised by the method.
+    AppException(RemoteException),
+    /// A framework error reported by the provider.
+    Error(RpcError),
+}
+
+impl fmt::Debug for ResponseBody<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ResponseBody::Value(v) => write!(f, "ResponseBody::Value({v:?})"),
+            ResponseBody::AppException(e) => write!(f, "ResponseBody::AppException({e})"),
+            ResponseBody::Error(e) => write!(f, "ResponseBody::Error({e})"),
+        }
+    }
+}
+
+/// A client-side serialization failure.
+pub(crate) fn encode_error(what: impl fmt::Display) -> RpcError {
+    RpcError::new(ErrorKind::ClientSerialize, what.to_string())
+}
+
+/// A failure to read a request on the provider.
+pub(crate) fn request_error(what: impl fmt::Display) -> RpcError {
+    RpcError::new(ErrorKind::ServerDeserialize, what.to_string())
+}
+
+/// A failure to read a response on the consumer.
+pub(crate) fn response_error(what: impl fmt::Display) -> RpcError {
+    RpcError::new(ErrorKind::ClientDeserialize, what.to_string())
+}
+
+/// A failure to write a response on the provider.
+pub(crate) fn reply_error(what: impl fmt::Display) -> RpcError {
+    RpcError::new(ErrorKind::ServerSerialize, what.to_string())
+}
+
+/// Adds the header entries every request carries, whatever its format: the target service
+/// (under both keys), the method, the invoke type, and the context's baggage and attachments.
+pub(crate) fn common_request_header(invocation: &Invocation, header: &mut HeaderMap) {
+    use crate::headers;
+    let service = invocation.service().unique_name();
+    header.insert(headers::SERVICE, service);
+    header.insert(headers::TARGET_SERVICE, service);
+    header.insert(headers::METHOD_NAME, invocation.method());
+    header.insert(headers::INVOKE_TYPE, invocation.invoke_type().as_str());
+    header.insert(headers::PROTOCOL, "bolt");
+    let ctx = invocation.context();
+    for (k, v) in ctx.attachments() {
+        header.insert(k.as_str(), v.as_str());
+    }
+    for (k, v) in ctx.baggage() {
+        header.insert(
+            format!("{}{k}", headers::REQUEST_BAGGAGE_PREFIX),
+            v.as_str(),
+        );
+    }
+}

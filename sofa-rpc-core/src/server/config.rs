@@ -1,0 +1,112 @@
+//! Server and provider settings.
+
+use std::fmt;
+use std::sync::Arc;
+
+use super::Dispatch;
+use crate::invocation::ServiceId;
+
+/// Settings of a [`Server`](super::Server).
+#[derive(Clone, Debug)]
+pub struct ServerConfig {
+    /// Requests run at once (SOFARPC's business pool size, `server.pool.max`). Default 200.
+    pub max_concurrency: usize,
+    /// Requests that may wait for a free slot beyond those (`server.pool.queue`). Default 0:
+    /// a request that finds every slot taken is answered `SERVER_THREADPOOL_BUSY` at once, so
+    /// the consumer's failover can try another provider.
+    pub queue: usize,
+    /// Provider filters, by registered name, outermost first. Default none.
+    pub filters: Vec<String>,
+    /// Transport settings (idle timeout, connection limit, frame limits, shutdown grace).
+    pub bolt: sofa_bolt::ServerConfig,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            max_concurrency: 200,
+            queue: 0,
+            filters: Vec::new(),
+            bolt: sofa_bolt::ServerConfig::default(),
+        }
+    }
+}
+
+/// One exported service: its implementation and the version / uniqueId to publish it under.
+///
+/// ```
+/// use sofa_rpc_core::ProviderConfig;
+/// # use sofa_rpc_core::{Dispatch, ServiceId, Prepared, RequestReader, Result};
+/// # struct Echo;
+/// # impl Dispatch for Echo {
+/// #     fn service_id(&self) -> ServiceId { ServiceId::new("com.example.Echo", "1.0", "") }
+/// #     fn methods(&self) -> &'static [&'static str] { &[] }
+/// #     fn prepare(&self, m: &str, _: &mut dyn RequestReader<'_>) -> Result<Prepared> {
+/// #         Err(sofa_rpc_core::RpcError::not_found(m))
+/// #     }
+/// # }
+///
+/// let blue = ProviderConfig::new(Echo).unique_id("blue");
+/// assert_eq!(blue.service_id().unique_name(), "com.example.Echo:1.0:blue");
+/// ```
+#[derive(Clone)]
+pub struct ProviderConfig {
+    pub(crate) dispatch: Arc<dyn Dispatch>,
+    version: Option<String>,
+    unique_id: Option<String>,
+    weight: u32,
+}
+
+impl ProviderConfig {
+    /// Exports `service` under its definition's id.
+    pub fn new(service: impl Dispatch) -> Self {
+        ProviderConfig {
+            dispatch: Arc::new(service),
+            version: None,
+            unique_id: None,
+            weight: 100,
+        }
+    }
+
+    /// Publishes under this version.
+    pub fn version(mut self, version: impl Into<String>) -> Self {
+        self.version = Some(version.into());
+        self
+    }
+
+    /// Publishes under this uniqueId.
+    pub fn unique_id(mut self, unique_id: impl Into<String>) -> Self {
+        self.unique_id = Some(unique_id.into());
+        self
+    }
+
+    /// The weight registries advertise. Default 100.
+    pub fn weight(mut self, weight: u32) -> Self {
+        self.weight = weight;
+        self
+    }
+
+    /// The advertised weight.
+    pub fn weight_value(&self) -> u32 {
+        self.weight
+    }
+
+    /// The id the service is served under.
+    pub fn service_id(&self) -> ServiceId {
+        let base = self.dispatch.service_id();
+        ServiceId::new(
+            base.interface(),
+            self.version.as_deref().unwrap_or(base.version()),
+            self.unique_id.as_deref().unwrap_or(base.unique_id()),
+        )
+    }
+}
+
+impl fmt::Debug for ProviderConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ProviderConfig")
+            .field("service", &self.service_id())
+            .field("weight", &self.weight)
+            .finish()
+    }
+}

@@ -1,0 +1,174 @@
+//! The provider side: [`Server`], exporting services over SOFABolt.
+
+mod config;
+mod dispatch;
+mod processor;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::sync::Semaphore;
+
+pub use config::{ProviderConfig, ServerConfig};
+pub use dispatch::{Dispatch, Prepared};
+
+use crate::error::{Result, RpcError};
+use crate::extension::ExtensionLoader;
+use crate::filter::ProviderInvoker;
+use crate::headers;
+use crate::invocation::ServiceId;
+use processor::{Execute, Exported, RpcProcessor, Shared};
+
+/// Builds a [`Server`].
+pub struct ServerBuilder {
+    addr: String,
+    config: ServerConfig,
+    providers: Vec<ProviderConfig>,
+    loader: ExtensionLoader,
+}
+
+impl ServerBuilder {
+    /// The address to listen on. Default `0.0.0.0:12200`, SOFARPC's bolt port.
+    pub fn bind(mut self, addr: impl Into<String>) -> Self {
+        self.addr = addr.into();
+        self
+    }
+
+    /// Replaces the settings.
+    pub fn config(mut self, config: ServerConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Requests run at once; see [`ServerConfig::max_concurrency`].
+    pub fn max_concurrency(mut self, n: usize) -> Self {
+        self.config.max_concurrency = n.max(1);
+        self
+    }
+
+    /// Requests that may wait beyond those; see [`ServerConfig::queue`].
+    pub fn queue(mut self, n: usize) -> Self {
+        self.config.queue = n;
+        self
+    }
+
+    /// Provider filters by name, outermost first.
+    pub fn filters<I, S>(mut self, names: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.config.filters = names.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Looks up serializers and filters in `loader` instead of the built-ins.
+    pub fn extensions(mut self, loader: ExtensionLoader) -> Self {
+        self.loader = loader;
+        self
+    }
+
+    /// Exports `service` under its definition's id.
+    pub fn service(self, service: impl Dispatch) -> Self {
+        self.provider(ProviderConfig::new(service))
+    }
+
+    /// Exports a service with its provider settings.
+    pub fn provider(mut self, provider: ProviderConfig) -> Self {
+        self.providers.push(provider);
+        self
+    }
+
+    /// Binds and starts serving.
+    pub async fn start(self) -> Result<Server> {
+        let mut services = HashMap::new();
+        for provider in &self.providers {
+            let id = provider.service_id();
+            let name = id.unique_name().to_string();
+            if services.contains_key(&name) {
+                return Err(RpcError::config(format!(
+                    "service {name} is exported twice"
+                )));
+            }
+            services.insert(
+                name,
+                Exported {
+                    id,
+                    dispatch: provider.dispatch.clone(),
+                },
+            );
+        }
+        let mut invoker = ProviderInvoker::new(Execute);
+        for name in self.config.filters.iter().rev() {
+            invoker = self.loader.filter(name)?.provider(invoker);
+        }
+        let max = self.config.max_concurrency.max(1);
+        let shared = Arc::new(Shared {
+            services,
+            serializers: self.loader.serializers(),
+            invoker,
+            admitted: Arc::new(Semaphore::new(max.saturating_add(self.config.queue))),
+            running: Arc::new(Semaphore::new(max)),
+        });
+        let bolt = sofa_bolt::Server::builder()
+            .config(self.config.bolt.clone())
+            .processor(headers::SOFA_REQUEST_CLASS, RpcProcessor { shared })
+            .bind(self.addr.as_str())
+            .await
+            .map_err(|e| RpcError::config(format!("cannot serve on {}: {e}", self.addr)))?;
+        tracing::info!(addr = %bolt.local_addr(), services = self.providers.len(), "server started");
+        Ok(Server {
+            bolt,
+            providers: self.providers,
+        })
+    }
+}
+
+/// A running provider: services exported over SOFABolt.
+///
+/// Requests run on a bounded executor ([`ServerConfig::max_concurrency`] at once, plus
+/// [`ServerConfig::queue`] waiting); when it is full the request is answered
+/// `SERVER_THREADPOOL_BUSY` (which consumers fail over from), and a request that waited past its
+/// timeout is dropped unanswered, as SOFARPC does. Unknown services and methods, undecodable
+/// arguments and panicking methods are answered with framework errors; application errors
+/// travel as application errors.
+pub struct Server {
+    bolt: sofa_bolt::Server,
+    providers: Vec<ProviderConfig>,
+}
+
+impl Server {
+    /// A builder with default settings.
+    pub fn builder() -> ServerBuilder {
+        ServerBuilder {
+            addr: "0.0.0.0:12200".into(),
+            config: ServerConfig::default(),
+            providers: Vec::new(),
+            loader: ExtensionLoader::default(),
+        }
+    }
+
+    /// The address the server listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.bolt.local_addr()
+    }
+
+    /// The ids of the exported services.
+    pub fn services(&self) -> Vec<ServiceId> {
+        self.providers
+            .iter()
+            .map(ProviderConfig::service_id)
+            .collect()
+    }
+
+    /// The exported services with their provider settings.
+    pub fn providers(&self) -> &[ProviderConfig] {
+        &self.providers
+    }
+
+    /// Stops accepting, finishes the requests in flight, and closes every connection.
+    pub async fn shutdown(self) {
+        self.bolt.shutdown().await;
+    }
+}

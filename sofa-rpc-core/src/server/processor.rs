@@ -1,0 +1,288 @@
+//! The Bolt processor of SOFARPC requests: admission, decoding, routing, dispatch, reply.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use futures::FutureExt;
+use sofa_bolt::{Frame, HeaderMap, Processor, Responder, ResponseStatus};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tower::{Service, ServiceExt};
+
+use super::Dispatch;
+use crate::context::RequestContext;
+use crate::error::{ErrorKind, RpcError};
+use crate::extension::Serializers;
+use crate::filter::{ProviderCall, ProviderInvoker};
+use crate::headers;
+use crate::invocation::ServiceId;
+use crate::serialize::{Reply, Serializer};
+
+/// A service as exported: the id it is served under and its implementation.
+pub(crate) struct Exported {
+    pub(crate) id: ServiceId,
+    pub(crate) dispatch: Arc<dyn Dispatch>,
+}
+
+/// Everything the processor needs, shared by all requests of one server.
+pub(crate) struct Shared {
+    pub(crate) services: HashMap<String, Exported>,
+    pub(crate) serializers: Serializers,
+    pub(crate) invoker: ProviderInvoker,
+    /// Requests admitted: running or queued (max_concurrency + queue).
+    pub(crate) admitted: Arc<Semaphore>,
+    /// Requests running (max_concurrency).
+    pub(crate) running: Arc<Semaphore>,
+}
+
+/// Handles `SofaRequest` frames.
+pub(crate) struct RpcProcessor {
+    pub(crate) shared: Arc<Shared>,
+}
+
+impl Processor for RpcProcessor {
+    fn process(&self, request: Frame, responder: Responder) {
+        let Ok(admission) = self.shared.admitted.clone().try_acquire_owned() else {
+            tracing::warn!(
+                peer = %responder.peer_addr(),
+                "business executor full: answering SERVER_THREADPOOL_BUSY"
+            );
+            responder.send_status(ResponseStatus::SERVER_THREADPOOL_BUSY);
+            return;
+        };
+        let shared = self.shared.clone();
+        tokio::spawn(async move {
+            let _admission = admission;
+            let Some(_running) = run_slot(&shared.running).await else {
+                return;
+            };
+            if is_stale(&request, &responder) {
+                tracing::debug!(
+                    peer = %responder.peer_addr(),
+                    id = request.request_id(),
+                    waited = ?responder.received_at().elapsed(),
+                    "dropping a request that waited longer than its timeout"
+                );
+                return;
+            }
+            handle(&shared, request, responder).await;
+        });
+    }
+}
+
+async fn run_slot(running: &Arc<Semaphore>) -> Option<OwnedSemaphorePermit> {
+    running.clone().acquire_owned().await.ok()
+}
+
+/// Whether the caller has already given up: SOFARPC drops such requests without a response.
+fn is_stale(request: &Frame, responder: &Responder) -> bool {
+    let timeout = request.timeout();
+    timeout > 0
+        && responder.received_at().elapsed()
+            > Duration::from_millis(u64::try_from(timeout).unwrap_or(0))
+}
+
+async fn handle(shared: &Shared, request: Frame, responder: Responder) {
+    let peer = responder.peer_addr();
+    let header = match request.header() {
+        Ok(h) => h.into_owned(),
+        Err(e) => {
+            return reject(
+                &request,
+                responder,
+                ResponseStatus::SERVER_DESERIAL_EXCEPTION,
+                &e,
+            );
+        }
+    };
+    let Some(serializer) = shared.serializers.by_code(request.codec()) else {
+        let reason = format!("no serializer for codec {}", request.codec());
+        return reject(
+            &request,
+            responder,
+            ResponseStatus::SERVER_DESERIAL_EXCEPTION,
+            &reason,
+        );
+    };
+    let content = request.content().clone();
+    let (service, method, prepared) = match prepare(shared, &*serializer, &header, &content) {
+        Ok(prepared) => prepared,
+        Err(Rejection::Status(status, reason)) => {
+            return reject(&request, responder, status, &reason);
+        }
+        Err(Rejection::Reply(id, method, error)) => {
+            tracing::debug!(%peer, service = %id, method, error = %error, "request failed");
+            let reply = Reply::Error(error);
+            return respond(
+                &request,
+                responder,
+                &*serializer,
+                &reply,
+                &Default::default(),
+            );
+        }
+    };
+    let deadline = match request.timeout() {
+        t if t > 0 => {
+            Some(responder.received_at() + Duration::from_millis(t.unsigned_abs().into()))
+        }
+        _ => None,
+    };
+    let context = RequestContext::new(peer, service, method, header, deadline);
+    let call = ProviderCall { context, prepared };
+    let outcome = shared.invoker.clone().oneshot(call).await;
+    let (reply, context) = match outcome {
+        Ok(done) => done,
+        Err(never) => match never {},
+    };
+    respond(
+        &request,
+        responder,
+        &*serializer,
+        &reply,
+        context.response_baggage(),
+    );
+}
+
+enum Rejection {
+    /// Answer with a bare status (the request could not be read).
+    Status(ResponseStatus, String),
+    /// Answer with a framework error inside a normal response.
+    Reply(String, String, RpcError),
+}
+
+/// Reads the request and finds its service and method; returns the call ready to run.
+fn prepare(
+    shared: &Shared,
+    serializer: &dyn Serializer,
+    header: &HeaderMap,
+    content: &Bytes,
+) -> Result<(ServiceId, String, super::Prepared), Rejection> {
+    let mut reader = serializer
+        .read_request(header, content)
+        .map_err(|e| Rejection::Status(ResponseStatus::SERVER_DESERIAL_EXCEPTION, e.to_string()))?;
+    // Routing: header `service`, then `sofa_head_target_service`, then the body.
+    let target = header
+        .get(headers::SERVICE)
+        .or_else(|| header.get(headers::TARGET_SERVICE))
+        .or_else(|| reader.target_service())
+        .map(str::to_string);
+    let method = reader
+        .method()
+        .or_else(|| header.get(headers::METHOD_NAME))
+        .map(str::to_string);
+    let (Some(target), Some(method)) = (target, method) else {
+        return Err(Rejection::Status(
+            ResponseStatus::SERVER_DESERIAL_EXCEPTION,
+            "the request names no target service or no method".into(),
+        ));
+    };
+    let Some(exported) = shared.services.get(&target) else {
+        let error = RpcError::not_found(format!("cannot find service {target}"));
+        return Err(Rejection::Reply(target, method, error));
+    };
+    let prepared = exported
+        .dispatch
+        .prepare(&method, &mut *reader)
+        .map_err(|e| Rejection::Reply(target.clone(), method.clone(), e))?;
+    Ok((exported.id.clone(), method, prepared))
+}
+
+fn respond(
+    request: &Frame,
+    responder: Responder,
+    serializer: &dyn Serializer,
+    reply: &Reply,
+    baggage: &std::collections::BTreeMap<String, String>,
+) {
+    let mut header = HeaderMap::new();
+    for (k, v) in baggage {
+        header.insert(
+            format!("{}{k}", headers::RESPONSE_BAGGAGE_PREFIX),
+            v.as_str(),
+        );
+    }
+    match serializer.encode_response(reply, &mut header) {
+        Ok(content) => {
+            let frame = Frame::response_to(request, ResponseStatus::SUCCESS)
+                .with_class(Bytes::from_static(headers::SOFA_RESPONSE_CLASS.as_bytes()))
+                .with_header(header)
+                .with_content(content);
+            responder.send(frame);
+        }
+        Err(e) => reject(
+            request,
+            responder,
+            ResponseStatus::SERVER_SERIAL_EXCEPTION,
+            &e,
+        ),
+    }
+}
+
+/// Answers with a bare status, as SOFABolt does for requests it cannot read or answer: codec
+/// 1, no CRC switch.
+fn reject(
+    request: &Frame,
+    responder: Responder,
+    status: ResponseStatus,
+    reason: &dyn std::fmt::Display,
+) {
+    tracing::warn!(
+        peer = %responder.peer_addr(),
+        id = request.request_id(),
+        %status,
+        %reason,
+        "rejecting request"
+    );
+    let frame = Frame::response_to(request, status)
+        .with_codec(sofa_bolt::CODEC_HESSIAN2)
+        .with_switch(0)
+        .with_class(Bytes::from_static(
+            headers::RPC_SERVER_EXCEPTION_CLASS.as_bytes(),
+        ));
+    responder.send(frame);
+}
+
+/// The innermost provider service: runs the method with its request context set, turning a
+/// panic into a framework error instead of a lost request.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Execute;
+
+impl Service<ProviderCall> for Execute {
+    type Response = (Reply, RequestContext);
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<(Reply, RequestContext), Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, call: ProviderCall) -> Self::Future {
+        Box::pin(async move {
+            let started = Instant::now();
+            let method = call.context.method().to_string();
+            let run = AssertUnwindSafe(call.prepared).catch_unwind();
+            let (outcome, context) = RequestContext::scope(call.context, run).await;
+            let reply = outcome.unwrap_or_else(|panic| {
+                let what = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "a non-string panic".into());
+                tracing::error!(method, panic = %what, "service method panicked");
+                Reply::Error(RpcError::new(
+                    ErrorKind::ServerUndeclared,
+                    format!("method {method} panicked: {what}"),
+                ))
+            });
+            tracing::trace!(method, elapsed = ?started.elapsed(), "method done");
+            Ok((reply, context))
+        })
+    }
+}

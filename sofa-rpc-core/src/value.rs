@@ -1,0 +1,367 @@
+//! Values crossing the serializer boundary: typed on one side, bytes on the other.
+//!
+//! Serializers are chosen at run time, per consumer, so the typed arguments and return values
+//! of a service reach them type-erased: as a [`ValueRef`] going out (with whatever encodings
+//! the Rust type supports: serde, protobuf) and as a [`ValueSource`] coming in.
+
+use std::borrow::Cow;
+use std::fmt;
+
+/// A protobuf message that can be encoded without knowing its type (implemented for every
+/// `prost::Message`).
+pub trait ProtoEncode {
+    /// Appends the message's wire form to `buf`.
+    fn encode_proto(&self, buf: &mut Vec<u8>);
+}
+
+impl<T: prost::Message> ProtoEncode for T {
+    fn encode_proto(&self, buf: &mut Vec<u8>) {
+        buf.reserve(self.encoded_len());
+        // A Vec grows as needed, so encoding into it cannot run out of space.
+        let _ = self.encode(buf);
+    }
+}
+
+/// An outgoing value (an argument or a return value) in the forms its type supports.
+#[derive(Clone, Copy)]
+pub struct ValueRef<'a> {
+    serde: Option<&'a dyn erased_serde::Serialize>,
+    proto: Option<&'a dyn ProtoEncode>,
+    java_type: &'a str,
+}
+
+impl<'a> ValueRef<'a> {
+    /// A value with the given encodings and Java type name (for Hessian's `methodArgSigs`).
+    pub fn new(
+        serde: Option<&'a dyn erased_serde::Serialize>,
+        proto: Option<&'a dyn ProtoEncode>,
+        java_type: &'a str,
+    ) -> Self {
+        ValueRef {
+            serde,
+            proto,
+            java_type,
+        }
+    }
+
+    /// A serde value.
+    pub fn serde<T: serde::Serialize>(value: &'a T, java_type: &'a str) -> Self {
+        ValueRef::new(Some(value), None, java_type)
+    }
+
+    /// The serde form, if the type implements `Serialize`.
+    pub fn as_serde(&self) -> Option<&'a dyn erased_serde::Serialize> {
+        self.serde
+    }
+
+    /// The protobuf form, if the type is a protobuf message.
+    pub fn as_proto(&self) -> Option<&'a dyn ProtoEncode> {
+        self.proto
+    }
+
+    /// The Java type name, e.g. `java.lang.String` or `int`.
+    pub fn java_type(&self) -> &'a str {
+        self.java_type
+    }
+}
+
+impl fmt::Debug for ValueRef<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ValueRef")
+            .field("serde", &self.serde.is_some())
+            .field("proto", &self.proto.is_some())
+            .field("java_type", &self.java_type)
+            .finish()
+    }
+}
+
+/// An incoming value, ready to be decoded into whatever type the receiver expects.
+pub enum ValueSource<'a> {
+    /// A self-describing value read through serde.
+    Serde(Box<dyn SerdeSource + 'a>),
+    /// The bytes of one protobuf message.
+    Proto(&'a [u8]),
+}
+
+impl<'a> ValueSource<'a> {
+    /// A value read by the serde deserializer `de` (taken by value, e.g. `&mut Decoder`).
+    pub fn from_deserializer<'de, D>(de: D) -> Self
+    where
+        D: serde::Deserializer<'de> + 'a,
+    {
+        ValueSource::Serde(Box::new(ByValue(de)))
+    }
+
+    /// A value read by a deserializer that works through `&mut` (as most owned ones do).
+    pub fn from_owned_deserializer<'de, D>(de: D) -> Self
+    where
+        D: 'a,
+        for<'x> &'x mut D: serde::Deserializer<'de>,
+    {
+        ValueSource::Serde(Box::new(ByMut(de)))
+    }
+
+    /// Decodes the value through serde with `decode` (which must accept any input lifetime,
+    /// as decoders of owned types do).
+    pub fn deserialize_serde<T>(
+        self,
+        decode: for<'de> fn(
+            &mut dyn erased_serde::Deserializer<'de>,
+        ) -> Result<T, erased_serde::Error>,
+    ) -> Result<T, String> {
+        match self {
+            ValueSource::Serde(source) => {
+                let mut out = None;
+                source
+                    .deserialize_with(&mut |de| {
+                        out = Some(decode(de)?);
+                        Ok(())
+                    })
+                    .map_err(|e| e.to_string())?;
+                out.ok_or_else(|| "the deserializer produced no value".to_string())
+            }
+            ValueSource::Proto(_) => {
+                Err("the value is a protobuf message, not a serde value".into())
+            }
+        }
+    }
+}
+
+/// One serde value, behind a type-erased deserializer that lives only as long as it is read.
+pub trait SerdeSource {
+    /// Lends the deserializer to `visit`, once.
+    fn deserialize_with(
+        self: Box<Self>,
+        visit: &mut dyn FnMut(
+            &mut dyn erased_serde::Deserializer<'_>,
+        ) -> Result<(), erased_serde::Error>,
+    ) -> Result<(), erased_serde::Error>;
+}
+
+struct ByValue<D>(D);
+
+impl<'de, D: serde::Deserializer<'de>> SerdeSource for ByValue<D> {
+    fn deserialize_with(
+        self: Box<Self>,
+        visit: &mut dyn FnMut(
+            &mut dyn erased_serde::Deserializer<'_>,
+        ) -> Result<(), erased_serde::Error>,
+    ) -> Result<(), erased_serde::Error> {
+        visit(&mut <dyn erased_serde::Deserializer<'de>>::erase(self.0))
+    }
+}
+
+struct ByMut<D>(D);
+
+impl<'de, D> SerdeSource for ByMut<D>
+where
+    for<'x> &'x mut D: serde::Deserializer<'de>,
+{
+    fn deserialize_with(
+        mut self: Box<Self>,
+        visit: &mut dyn FnMut(
+            &mut dyn erased_serde::Deserializer<'_>,
+        ) -> Result<(), erased_serde::Error>,
+    ) -> Result<(), erased_serde::Error> {
+        visit(&mut <dyn erased_serde::Deserializer<'de>>::erase(
+            &mut self.0,
+        ))
+    }
+}
+
+impl fmt::Debug for ValueSource<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ValueSource::Serde(_) => f.write_str("ValueSource::Serde"),
+            ValueSource::Proto(b) => write!(f, "ValueSource::Proto({} bytes)", b.len()),
+        }
+    }
+}
+
+/// An exception raised by a provider's method: a Java class name and a message.
+///
+/// This is how application errors cross languages: a Java provider's thrown exception arrives
+/// as one, and an `Err` returned by a Rust method goes out as one (through [`AppError`]).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct RemoteException {
+    /// The exception's Java class, e.g. `java.lang.IllegalArgumentException`.
+    pub class_name: String,
+    /// The exception's message (Java's `detailMessage`).
+    pub message: String,
+}
+
+impl RemoteException {
+    /// The class Rust application errors are reported as when they name none.
+    pub const DEFAULT_CLASS: &'static str = "java.lang.RuntimeException";
+
+    /// An exception of `class_name` with `message`.
+    pub fn new(class_name: impl Into<String>, message: impl Into<String>) -> Self {
+        RemoteException {
+            class_name: class_name.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for RemoteException {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.class_name, self.message)
+    }
+}
+
+impl std::error::Error for RemoteException {}
+
+/// An application error type a service method may return in `Result<T, E>`.
+///
+/// Converting to and from [`RemoteException`] is what lets the error travel to Java or Node
+/// peers (as a thrown exception) and back.
+///
+/// ```
+/// use sofa_rpc_core::{AppError, RemoteException};
+///
+/// #[derive(Debug, PartialEq)]
+/// struct Insufficient { needed: u64 }
+///
+/// impl AppError for Insufficient {
+///     fn to_exception(&self) -> RemoteException {
+///         RemoteException::new("com.bank.InsufficientFunds", self.needed.to_string())
+///     }
+///     fn from_exception(e: RemoteException) -> Self {
+///         Insufficient { needed: e.message.parse().unwrap_or(0) }
+///     }
+/// }
+///
+/// let e = Insufficient { needed: 5 };
+/// assert_eq!(Insufficient::from_exception(e.to_exception()), e);
+/// ```
+pub trait AppError: Sized + Send + 'static {
+    /// The exception sent to the caller.
+    fn to_exception(&self) -> RemoteException;
+    /// The error rebuilt from an exception a provider sent.
+    fn from_exception(exception: RemoteException) -> Self;
+}
+
+impl AppError for RemoteException {
+    fn to_exception(&self) -> RemoteException {
+        self.clone()
+    }
+
+    fn from_exception(exception: RemoteException) -> Self {
+        exception
+    }
+}
+
+impl AppError for String {
+    fn to_exception(&self) -> RemoteException {
+        RemoteException::new(RemoteException::DEFAULT_CLASS, self.clone())
+    }
+
+    fn from_exception(exception: RemoteException) -> Self {
+        exception.message
+    }
+}
+
+/// A Java type name for a value whose Rust type does not say.
+pub(crate) const OBJECT: &str = "java.lang.Object";
+
+/// Java type names of the common Rust types, as `Class.getName()` spells them.
+///
+/// Hessian calls need these in `methodArgSigs` so a Java provider can find the method. A type
+/// that does not implement this trait is announced as `java.lang.Object`; a `#[service]`
+/// argument can name its type explicitly with `#[java_type = "..."]`.
+pub trait JavaType {
+    /// The Java type name.
+    fn java_type() -> Cow<'static, str>;
+}
+
+macro_rules! java_types {
+    ($($t:ty => $name:expr),* $(,)?) => {
+        $(impl JavaType for $t {
+            fn java_type() -> Cow<'static, str> {
+                Cow::Borrowed($name)
+            }
+        })*
+    };
+}
+
+java_types! {
+    String => "java.lang.String",
+    str => "java.lang.String",
+    bool => "boolean",
+    i8 => "byte",
+    i16 => "short",
+    i32 => "int",
+    i64 => "long",
+    u8 => "byte",
+    u16 => "int",
+    u32 => "long",
+    u64 => "long",
+    f32 => "float",
+    f64 => "double",
+    char => "char",
+    () => "void",
+    bytes::Bytes => "[B",
+    RemoteException => "java.lang.Throwable",
+}
+
+impl<T: JavaType + ?Sized> JavaType for &T {
+    fn java_type() -> Cow<'static, str> {
+        T::java_type()
+    }
+}
+
+impl<T: JavaType> JavaType for Option<T> {
+    fn java_type() -> Cow<'static, str> {
+        let inner = T::java_type();
+        Cow::Borrowed(match inner.as_ref() {
+            "boolean" => "java.lang.Boolean",
+            "byte" => "java.lang.Byte",
+            "short" => "java.lang.Short",
+            "int" => "java.lang.Integer",
+            "long" => "java.lang.Long",
+            "float" => "java.lang.Float",
+            "double" => "java.lang.Double",
+            "char" => "java.lang.Character",
+            _ => return inner,
+        })
+    }
+}
+
+impl<T> JavaType for Vec<T> {
+    fn java_type() -> Cow<'static, str> {
+        Cow::Borrowed("java.util.List")
+    }
+}
+
+impl<K, V, S> JavaType for std::collections::HashMap<K, V, S> {
+    fn java_type() -> Cow<'static, str> {
+        Cow::Borrowed("java.util.Map")
+    }
+}
+
+impl<K, V> JavaType for std::collections::BTreeMap<K, V> {
+    fn java_type() -> Cow<'static, str> {
+        Cow::Borrowed("java.util.Map")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn java_names() {
+        assert_eq!(String::java_type(), "java.lang.String");
+        assert_eq!(<Option<i32>>::java_type(), "java.lang.Integer");
+        assert_eq!(<Option<String>>::java_type(), "java.lang.String");
+        assert_eq!(<Vec<u8>>::java_type(), "java.util.List");
+        assert_eq!(bytes::Bytes::java_type(), "[B");
+    }
+
+    #[test]
+    fn string_app_errors() {
+        let e = "boom".to_string().to_exception();
+        assert_eq!(e.class_name, RemoteException::DEFAULT_CLASS);
+        assert_eq!(String::from_exception(e), "boom");
+    }
+}

@@ -1,0 +1,119 @@
+//! The dispatcher `<Trait>Server<T>`.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use super::{Method, Output, Service};
+
+pub(super) fn generate(service: &Service) -> TokenStream {
+    let Service {
+        vis,
+        ident,
+        client,
+        server,
+        ..
+    } = service;
+    let doc = format!(
+        "Serves any implementation of [`{ident}`]: export it with \
+         `sofa_rpc_core::Server::builder().service({server}::new(my_impl))`."
+    );
+    let names = service.methods.iter().map(|m| &m.wire_name);
+    let arms = service.methods.iter().map(arm);
+    quote! {
+        #[doc = #doc]
+        #vis struct #server<T> {
+            inner: ::sofa_rpc_core::__private::Arc<T>,
+        }
+
+        impl<T: #ident> #server<T> {
+            /// Serves `service`.
+            pub fn new(service: T) -> Self {
+                #server { inner: ::sofa_rpc_core::__private::Arc::new(service) }
+            }
+
+            /// Serves a shared `service`.
+            pub fn from_arc(service: ::sofa_rpc_core::__private::Arc<T>) -> Self {
+                #server { inner: service }
+            }
+        }
+
+        impl<T> ::core::clone::Clone for #server<T> {
+            fn clone(&self) -> Self {
+                #server { inner: ::core::clone::Clone::clone(&self.inner) }
+            }
+        }
+
+        impl<T: #ident> ::sofa_rpc_core::__private::Dispatch for #server<T> {
+            fn service_id(&self) -> ::sofa_rpc_core::__private::ServiceId {
+                ::sofa_rpc_core::__private::ServiceId::new(
+                    #client::INTERFACE,
+                    #client::VERSION,
+                    #client::UNIQUE_ID,
+                )
+            }
+
+            fn methods(&self) -> &'static [&'static str] {
+                &[#(#names),*]
+            }
+
+            #[allow(unused_variables)]
+            fn prepare(
+                &self,
+                method: &str,
+                args: &mut dyn ::sofa_rpc_core::__private::RequestReader<'_>,
+            ) -> ::sofa_rpc_core::__private::Result<::sofa_rpc_core::__private::Prepared> {
+                match method {
+                    #(#arms)*
+                    _ => ::core::result::Result::Err(::sofa_rpc_core::__private::no_method(
+                        &::sofa_rpc_core::__private::Dispatch::service_id(self),
+                        method,
+                    )),
+                }
+            }
+        }
+    }
+}
+
+fn arm(method: &Method) -> TokenStream {
+    let Method {
+        ident,
+        wire_name,
+        args,
+        output,
+        ..
+    } = method;
+    let vars: Vec<_> = (0..args.len()).map(|i| format_ident!("arg{}", i)).collect();
+    let decodes = args.iter().enumerate().map(|(i, a)| {
+        let ty = &a.ty;
+        let var = &vars[i];
+        quote! {
+            let #var: #ty = ::sofa_rpc_core::__private::decode!(#ty, args.next_arg()?)
+                .map_err(|e| ::sofa_rpc_core::__private::bad_arg(#wire_name, #i, e))?;
+        }
+    });
+    let reply = match output {
+        Output::Plain(ty) => quote! {
+            ::sofa_rpc_core::__private::Reply::Value(::sofa_rpc_core::__private::owned!(#ty, out))
+        },
+        Output::Result { ok, err } => quote! {
+            match out {
+                ::core::result::Result::Ok(value) => ::sofa_rpc_core::__private::Reply::Value(
+                    ::sofa_rpc_core::__private::owned!(#ok, value),
+                ),
+                ::core::result::Result::Err(error) => ::sofa_rpc_core::__private::Reply::AppError(
+                    <#err as ::sofa_rpc_core::__private::AppError>::to_exception(&error),
+                ),
+            }
+        },
+    };
+    quote! {
+        #wire_name => {
+            #(#decodes)*
+            let inner = ::core::clone::Clone::clone(&self.inner);
+            ::core::result::Result::Ok(::sofa_rpc_core::__private::Box::pin(async move {
+                let out = inner.#ident(#(#vars),*).await;
+                #reply
+            }))
+        }
+    }
+}

@@ -103,10 +103,17 @@ impl Transport {
                 .map_err(|e| RpcError::from_bolt(e, &addr))?;
             return Ok(Response::none());
         }
-        let reply = conn
-            .request(frame, timeout)
-            .await
-            .map_err(|e| RpcError::from_bolt(e, &addr))?;
+        let reply = conn.request(frame, timeout).await.map_err(|e| {
+            if e.kind() == sofa_bolt::ErrorKind::Timeout {
+                RpcError::timeout(format!(
+                    "{}#{} got no response from {addr} within {timeout:?}",
+                    invocation.service(),
+                    invocation.method()
+                ))
+            } else {
+                RpcError::from_bolt(e, &addr)
+            }
+        })?;
         let reply_serializer = self
             .serializers
             .by_code(reply.codec())

@@ -56,11 +56,18 @@ pub trait Filter: Send + Sync + 'static {
 ///
 /// ```
 /// use sofa_rpc_core::filter::ConsumerLayer;
-/// use sofa_rpc_core::ExtensionLoader;
+/// use sofa_rpc_core::{ExtensionLoader, Invocation};
+/// use tower::util::MapRequestLayer;
 ///
 /// let mut loader = ExtensionLoader::default();
-/// // Any tower layer: here, one that limits concurrent calls.
-/// loader.register_filter("limit", ConsumerLayer(tower::limit::ConcurrencyLimitLayer::new(64)));
+/// // Any tower layer: here, one that tags every call with a header entry.
+/// loader.register_filter(
+///     "tag",
+///     ConsumerLayer(MapRequestLayer::new(|mut inv: Invocation| {
+///         inv.context_mut().insert_attachment("zone", "gz01");
+///         inv
+///     })),
+/// );
 /// ```
 #[derive(Clone, Debug)]
 pub struct ConsumerLayer<L>(pub L);

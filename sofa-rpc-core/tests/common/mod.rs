@@ -5,7 +5,8 @@
     unreachable_pub,
     missing_docs,
     clippy::unwrap_used,
-    clippy::expect_used
+    clippy::expect_used,
+    clippy::panic
 )]
 
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -120,8 +120,8 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenS
 /// `-> Result<Stub, E>` -> `Stub`.
 fn stub_type(output: &ReturnType) -> syn::Result<Type> {
     let err = || {
-        syn::Error::new(
-            output.span(),
+        syn::Error::new_spanned(
+            output,
             "a #[reference] function returns `Result<FooClient, RpcError>` (or `sofa_rpc_core::Result<FooClient>`) for a generated client stub",
         )
     };

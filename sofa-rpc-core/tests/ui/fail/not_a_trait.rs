@@ -1,0 +1,4 @@
+#[sofa_rpc_core::service]
+pub struct Echo;
+
+fn main() {}

@@ -1,0 +1,6 @@
+#[sofa_rpc_core::service]
+pub trait Echo {
+    fn echo(&self, message: String) -> String;
+}
+
+fn main() {}

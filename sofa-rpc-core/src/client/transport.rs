@@ -106,9 +106,10 @@ impl Transport {
         let reply = conn.request(frame, timeout).await.map_err(|e| {
             if e.kind() == sofa_bolt::ErrorKind::Timeout {
                 RpcError::timeout(format!(
-                    "{}#{} got no response from {addr} within {timeout:?}",
+                    "{}#{} got no response from {addr} within {} ms",
                     invocation.service(),
-                    invocation.method()
+                    invocation.method(),
+                    timeout.as_millis()
                 ))
             } else {
                 RpcError::from_bolt(e, &addr)

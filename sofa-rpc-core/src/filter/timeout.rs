@@ -75,7 +75,8 @@ where
             match tokio::time::timeout_at(deadline.into(), call).await {
                 Ok(outcome) => outcome,
                 Err(_) => Err(RpcError::timeout(format!(
-                    "{service}#{method} did not complete within {timeout:?}"
+                    "{service}#{method} did not complete within {} ms",
+                    timeout.as_millis()
                 ))),
             }
         })

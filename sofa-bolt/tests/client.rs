@@ -206,6 +206,25 @@ async fn heartbeats_after_idle_and_close_after_missed_acks() {
 }
 
 #[tokio::test]
+async fn heartbeats_on_demand_get_their_ack() {
+    let server = echo_server(ServerConfig::default()).await;
+    for protocol in [Protocol::V1, Protocol::V2_CRC] {
+        let config = ConnectionConfig {
+            protocol,
+            ..ConnectionConfig::default()
+        };
+        let conn = Connection::connect(server.local_addr(), config)
+            .await
+            .unwrap();
+        let ack = conn.heartbeat(Duration::from_secs(2)).await.unwrap();
+        assert!(ack.is_heartbeat() && ack.is_response());
+        assert_eq!(ack.protocol(), protocol);
+        assert_eq!(conn.pending_requests(), 0);
+    }
+    server.shutdown().await;
+}
+
+#[tokio::test]
 async fn pool_keeps_conn_num_connections_and_evicts_dead_ones() {
     let server = echo_server(ServerConfig::default()).await;
     let addr = server.local_addr().to_string();

@@ -114,7 +114,13 @@ fn receive(
 ) -> crate::Result<()> {
     while let Some(frame) = codec.decode(rbuf)? {
         match (frame.is_response(), frame.is_heartbeat()) {
-            (true, true) => heartbeat.acked(frame.request_id()),
+            (true, true) => {
+                let id = frame.request_id();
+                // An ack either answers a heartbeat a caller asked for, or one of ours.
+                if !shared.pending.complete(frame) {
+                    heartbeat.acked(id);
+                }
+            }
             (true, false) => {
                 if !shared.pending.complete(frame) {
                     tracing::debug!(peer = %shared.peer, "discarding a response nobody waits for");

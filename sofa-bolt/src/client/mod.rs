@@ -124,7 +124,7 @@ impl Connection {
         }
         let id = self.shared.next_id();
         let mut frame = self.stamp(request).with_request_id(id);
-        if frame.timeout() < 0 {
+        if frame.timeout() < 0 && !frame.is_heartbeat() {
             let ms = i32::try_from(timeout.as_millis()).unwrap_or(i32::MAX);
             frame = frame.with_timeout(ms);
         }
@@ -137,6 +137,13 @@ impl Connection {
             return ResponseFuture::failed(self.closed_error());
         }
         ResponseFuture::waiting(rx, self.shared.clone(), id, timeout)
+    }
+
+    /// Sends a heartbeat now and resolves with the peer's ack (or a timeout). Heartbeats also
+    /// go out on their own after [`heartbeat_interval`](ConnectionConfig::heartbeat_interval)
+    /// of silence; this is for checking a connection on demand.
+    pub fn heartbeat(&self, timeout: Duration) -> ResponseFuture {
+        self.request(Frame::heartbeat(0), timeout)
     }
 
     /// Sends `request` and calls `callback` with its outcome, on a tokio task, once the

@@ -23,6 +23,56 @@
 //!
 //! Invoke types: await a [`Call`] (sync), [`Call::oneway`], [`Call::future`],
 //! [`Call::callback`]; generic calls by name through [`GenericService`].
+//!
+//! ## Example
+//!
+//! ```
+//! use sofa_rpc_core::{Client, ConsumerConfig, Server};
+//!
+//! // The service: a trait of async methods. `interface` is the name Java and Node peers use.
+//! #[sofa_rpc_core::service(interface = "com.example.EchoService")]
+//! pub trait EchoService {
+//!     async fn echo(&self, message: String) -> String;
+//!     async fn add(&self, a: i32, b: i32) -> i32;
+//! }
+//!
+//! struct Echo;
+//!
+//! impl EchoService for Echo {
+//!     async fn echo(&self, message: String) -> String {
+//!         message
+//!     }
+//!     async fn add(&self, a: i32, b: i32) -> i32 {
+//!         a + b
+//!     }
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> sofa_rpc_core::Result<()> {
+//! // Provider side: export the generated dispatcher.
+//! let server = Server::builder()
+//!     .bind("127.0.0.1:0")
+//!     .service(EchoServiceServer::new(Echo))
+//!     .start()
+//!     .await?;
+//!
+//! // Consumer side: a client from a config, wrapped in the generated stub.
+//! let config = ConsumerConfig::new().direct_url(server.local_addr().to_string());
+//! let echo = EchoServiceClient::new(Client::new(config)?);
+//! assert_eq!(echo.echo("hi".into()).await?, "hi");
+//! assert_eq!(echo.add(2, 3).await?, 5);
+//!
+//! server.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! ## Features of the wire
+//!
+//! Requests use SOFARPC's class names and header keys (`service`, `sofa_head_target_service`,
+//! `sofa_head_method_name`, baggage as `rpc_req_baggage.*`), so a provider routes them the way
+//! a Java one does; the serializer's codec byte travels in every frame and providers answer in
+//! kind.
 
 mod client;
 pub mod cluster;

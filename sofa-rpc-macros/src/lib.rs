@@ -34,11 +34,36 @@ use proc_macro::TokenStream;
 /// `Result`, two type arguments) reports `Err(e)` as an application exception; `E` must
 /// implement `sofa_rpc_core::AppError`.
 ///
-/// ```ignore
+/// ```
+/// use sofa_rpc_core::{Dispatch, RemoteException};
+///
 /// #[sofa_rpc_core::service(interface = "com.example.EchoService")]
 /// pub trait EchoService {
+///     /// Returns its argument.
 ///     async fn echo(&self, message: String) -> String;
+///     /// Java-style name on the wire; `Err` travels as an application exception.
+///     #[sofa(name = "checkName")]
+///     async fn check_name(&self, name: String) -> Result<bool, RemoteException>;
 /// }
+///
+/// struct Echo;
+///
+/// impl EchoService for Echo {
+///     async fn echo(&self, message: String) -> String {
+///         message
+///     }
+///     async fn check_name(&self, name: String) -> Result<bool, RemoteException> {
+///         match name.is_empty() {
+///             true => Err(RemoteException::new("java.lang.IllegalArgumentException", "empty")),
+///             false => Ok(true),
+///         }
+///     }
+/// }
+///
+/// let server = EchoServiceServer::new(Echo);
+/// assert_eq!(server.service_id().unique_name(), "com.example.EchoService:1.0");
+/// assert_eq!(server.methods(), &["echo", "checkName"]);
+/// assert_eq!(EchoServiceClient::INTERFACE, "com.example.EchoService");
 /// ```
 #[proc_macro_attribute]
 pub fn service(attr: TokenStream, item: TokenStream) -> TokenStream {
@@ -63,9 +88,18 @@ pub fn service(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// | `retries`, `conn_num` | numbers |
 /// | `version`, `unique_id`, `app_name` | strings |
 ///
-/// ```ignore
-/// #[sofa_rpc_core::reference(direct_url = "bolt://127.0.0.1:12200", timeout = 1000)]
+/// ```
+/// # #[sofa_rpc_core::service(interface = "com.example.EchoService")]
+/// # pub trait EchoService {
+/// #     async fn echo(&self, message: String) -> String;
+/// # }
+/// #[sofa_rpc_core::reference(direct_url = "bolt://127.0.0.1:12200", timeout = 1000, retries = 1)]
 /// fn echo_service() -> sofa_rpc_core::Result<EchoServiceClient>;
+///
+/// // Built on first use (no connection is made until a call), shared afterwards.
+/// let echo = echo_service().unwrap();
+/// assert_eq!(echo.service_id().unique_name(), "com.example.EchoService:1.0");
+/// assert_eq!(echo.client().config().retries_count(), 1);
 /// ```
 #[proc_macro_attribute]
 pub fn reference(attr: TokenStream, item: TokenStream) -> TokenStream {

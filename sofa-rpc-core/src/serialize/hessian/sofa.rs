@@ -1,0 +1,479 @@
+//! SOFARPC message bodies (bolt codec 1, hessian2): `SofaRequest`, `SofaResponse`
+//! and bolt's `RpcServerException`.
+//!
+//! A request body is one Hessian stream: the `SofaRequest` object, then each call
+//! argument as an independent top-level value. Write it with
+//! [`SofaRequestHead::write`] followed by [`Encoder::encode`] per argument; read it
+//! with [`SofaRequestHead::read`] followed by [`Decoder::decode`] per argument.
+//! A response body is a single `SofaResponse` object ([`SofaResponse`]).
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use super::buffer::OutputBuffer;
+use super::decoder::Decoder;
+use super::dialect::tag;
+use super::encoder::Encoder;
+use super::error::{Error, ErrorKind, Result};
+use super::head::Head;
+use super::object::Name;
+use super::value::Value;
+
+/// Java class of the request body.
+pub const SOFA_REQUEST_CLASS: &str = "com.alipay.sofa.rpc.core.request.SofaRequest";
+/// Java class of the response body.
+pub const SOFA_RESPONSE_CLASS: &str = "com.alipay.sofa.rpc.core.response.SofaResponse";
+/// Java class of the body bolt sends with error statuses.
+pub const RPC_SERVER_EXCEPTION_CLASS: &str = "com.alipay.remoting.rpc.exception.RpcServerException";
+/// List type Java writes for `String[]` (`methodArgSigs`), in both dialects.
+pub const STRING_ARRAY_TYPE: &str = "[string";
+
+/// Java's serialized field order of `SofaRequest`.
+const REQUEST_FIELDS: [&str; 5] = [
+    "targetAppName",
+    "methodName",
+    "targetServiceUniqueName",
+    "requestProps",
+    "methodArgSigs",
+];
+/// Java's serialized field order of `SofaResponse`.
+const RESPONSE_FIELDS: [&str; 4] = ["isError", "errorMsg", "appResponse", "responseProps"];
+
+/// The serialized fields of a `SofaRequest` (everything but the arguments).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SofaRequestHead {
+    /// Target application name (`null` when unknown).
+    pub target_app_name: Option<String>,
+    /// Method to invoke.
+    pub method_name: String,
+    /// `interface:version[:uniqueId]`, e.g. `com.example.Echo:1.0`. A `null` on
+    /// the wire reads as an empty string (the bolt header `service` is
+    /// authoritative anyway).
+    pub target_service_unique_name: String,
+    /// `requestProps` in wire order. Empty is written as `null` (Java's default).
+    pub request_props: Vec<(String, Value)>,
+    /// Java type names of the declared parameters (`java.lang.String`, `int`,
+    /// `[B`, ...), one per argument.
+    pub method_arg_sigs: Vec<String>,
+}
+
+#[derive(Clone, Copy)]
+enum RequestField {
+    TargetAppName,
+    MethodName,
+    TargetServiceUniqueName,
+    RequestProps,
+    MethodArgSigs,
+    Other,
+}
+
+impl SofaRequestHead {
+    /// Writes the `SofaRequest` object with Java's field order
+    /// (`targetAppName, methodName, targetServiceUniqueName, requestProps,
+    /// methodArgSigs`) and `methodArgSigs` as a `[string` typed list.
+    pub fn write<B: OutputBuffer>(&self, enc: &mut Encoder<B>) -> Result<()> {
+        enc.define_static_class(SOFA_REQUEST_CLASS, &REQUEST_FIELDS)?;
+        let mut obj = enc.begin_object_named(Name::Static(SOFA_REQUEST_CLASS))?;
+        let [app, method, service, props, sigs] = REQUEST_FIELDS;
+        enc.object_field_named(&mut obj, Name::Static(app))?;
+        match &self.target_app_name {
+            Some(s) => enc.write_str(s),
+            None => enc.write_null(),
+        }
+        enc.object_field_named(&mut obj, Name::Static(method))?;
+        enc.write_str(&self.method_name);
+        enc.object_field_named(&mut obj, Name::Static(service))?;
+        enc.write_str(&self.target_service_unique_name);
+        enc.object_field_named(&mut obj, Name::Static(props))?;
+        if self.request_props.is_empty() {
+            enc.write_null();
+        } else {
+            let map = enc.begin_map(None)?;
+            for (k, v) in &self.request_props {
+                enc.write_str(k);
+                enc.write_value(v)?;
+            }
+            enc.end_map(map)?;
+        }
+        enc.object_field_named(&mut obj, Name::Static(sigs))?;
+        let list = enc.begin_list_named(
+            self.method_arg_sigs.len(),
+            Some(Name::Static(STRING_ARRAY_TYPE)),
+        )?;
+        for sig in &self.method_arg_sigs {
+            enc.write_str(sig);
+        }
+        enc.end_list(list)?;
+        enc.end_object(obj)
+    }
+
+    /// Reads a `SofaRequest` object, mapping fields by name (any order, unknown
+    /// fields ignored). Fails with [`ErrorKind::Protocol`] if the next value is not
+    /// a `SofaRequest`.
+    pub fn read(dec: &mut Decoder<'_>) -> Result<SofaRequestHead> {
+        let at = dec.position();
+        let def = expect_object(dec, SOFA_REQUEST_CLASS, at)?;
+        let mut head = SofaRequestHead::default();
+        let mut method: Option<String> = None;
+        for i in 0..dec.field_count(def) {
+            let field = match dec.field_name(def, i) {
+                Some("targetAppName") => RequestField::TargetAppName,
+                Some("methodName") => RequestField::MethodName,
+                Some("targetServiceUniqueName") => RequestField::TargetServiceUniqueName,
+                Some("requestProps") => RequestField::RequestProps,
+                Some("methodArgSigs") => RequestField::MethodArgSigs,
+                _ => RequestField::Other,
+            };
+            match field {
+                RequestField::TargetAppName => head.target_app_name = dec.read_opt_string()?,
+                RequestField::MethodName => method = dec.read_opt_string()?,
+                RequestField::TargetServiceUniqueName => {
+                    head.target_service_unique_name = dec.read_opt_string()?.unwrap_or_default();
+                }
+                RequestField::RequestProps => {
+                    head.request_props = dec
+                        .read_string_keyed_map(|d| d.read_value())?
+                        .unwrap_or_default();
+                }
+                RequestField::MethodArgSigs => head.method_arg_sigs = dec.read_string_list()?,
+                RequestField::Other => dec.skip_value()?,
+            }
+        }
+        dec.close_container();
+        head.method_name = method
+            .ok_or_else(|| Error::at(ErrorKind::Protocol, at, "SofaRequest without methodName"))?;
+        Ok(head)
+    }
+}
+
+/// Reads the next value's object header and checks its class.
+fn expect_object(dec: &mut Decoder<'_>, class: &str, at: usize) -> Result<usize> {
+    match dec.next_head()? {
+        Head::Object(def) => {
+            if dec.class_name(def) != class {
+                let found = dec.class_name(def).to_owned();
+                return Err(Error::at(
+                    ErrorKind::Protocol,
+                    at,
+                    format!("expected a {class} object, found class {found}"),
+                ));
+            }
+            Ok(def)
+        }
+        Head::Null => Err(Error::at(
+            ErrorKind::Protocol,
+            at,
+            format!("expected a {class} object, found null"),
+        )),
+        _ => Err(Error::at(
+            ErrorKind::Protocol,
+            at,
+            format!("expected a {class} object"),
+        )),
+    }
+}
+
+/// A Java exception carried in a response.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JavaException {
+    /// Fully qualified class name, e.g. `java.lang.RuntimeException`.
+    pub class_name: String,
+    /// `detailMessage`.
+    pub message: Option<String>,
+    /// The whole exception object (stack trace, cause, ...).
+    pub value: Value,
+}
+
+impl JavaException {
+    /// An exception with the shape Java writes (see [`Value::java_exception`]).
+    pub fn new(class_name: impl Into<String>, message: Option<&str>) -> Self {
+        let class_name = class_name.into();
+        JavaException {
+            value: Value::java_exception(class_name.clone(), message),
+            message: message.map(str::to_owned),
+            class_name,
+        }
+    }
+
+    /// Interprets an object value as an exception (it needs a `detailMessage`
+    /// field).
+    pub fn from_value(value: Value) -> Option<Self> {
+        let (class, msg) = value.exception_info()?;
+        Some(JavaException {
+            class_name: class.to_owned(),
+            message: msg.map(str::to_owned),
+            value,
+        })
+    }
+
+    /// Reads an exception object, e.g. the `RpcServerException` body of a bolt
+    /// error response (status `SERVER_EXCEPTION`, `SERVER_DESERIAL_EXCEPTION`, ...).
+    pub fn read(dec: &mut Decoder<'_>) -> Result<Self> {
+        let at = dec.position();
+        let v = dec.read_value()?;
+        let class = v.class_name().unwrap_or("<not an object>").to_owned();
+        JavaException::from_value(v).ok_or_else(|| {
+            Error::at(
+                ErrorKind::Protocol,
+                at,
+                format!("expected a Java exception object, found {class}"),
+            )
+        })
+    }
+}
+
+impl std::fmt::Display for JavaException {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.message {
+            Some(m) => write!(f, "{}: {m}", self.class_name),
+            None => f.write_str(&self.class_name),
+        }
+    }
+}
+
+/// The `appResponse` of a [`SofaResponse`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum AppResponse<T> {
+    /// `null` (a `void` method, or no value because of a framework error).
+    Null,
+    /// The return value.
+    Value(T),
+    /// The service threw: a Java `Throwable` object.
+    Exception(JavaException),
+}
+
+/// A `com.alipay.sofa.rpc.core.response.SofaResponse`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SofaResponse<T> {
+    /// True for framework errors (service/method not found, ...); the text is in
+    /// `error_msg`. Application exceptions have `is_error == false`.
+    pub is_error: bool,
+    /// Framework error message.
+    pub error_msg: Option<String>,
+    /// Return value or application exception.
+    pub app_response: AppResponse<T>,
+    /// `responseProps` (`null` on the wire when `None`).
+    pub response_props: Option<Vec<(String, String)>>,
+}
+
+impl<T> SofaResponse<T> {
+    /// A successful response carrying `value`.
+    pub fn ok(value: T) -> Self {
+        SofaResponse {
+            is_error: false,
+            error_msg: None,
+            app_response: AppResponse::Value(value),
+            response_props: None,
+        }
+    }
+
+    /// A response carrying an application exception, as a Java provider sends it
+    /// (`responseProps = {sofa_head_response_error: "true"}`).
+    pub fn exception(e: JavaException) -> Self {
+        SofaResponse {
+            is_error: false,
+            error_msg: None,
+            app_response: AppResponse::Exception(e),
+            response_props: Some(vec![(
+                "sofa_head_response_error".to_owned(),
+                "true".to_owned(),
+            )]),
+        }
+    }
+
+    /// A framework error response (`isError = true`).
+    pub fn framework_error(message: impl Into<String>) -> Self {
+        SofaResponse {
+            is_error: true,
+            error_msg: Some(message.into()),
+            app_response: AppResponse::Null,
+            response_props: Some(vec![(
+                "sofa_head_response_error".to_owned(),
+                "true".to_owned(),
+            )]),
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+enum ResponseField {
+    IsError,
+    ErrorMsg,
+    AppResponse,
+    ResponseProps,
+    Other,
+}
+
+impl<T: Serialize> SofaResponse<T> {
+    /// Writes the `SofaResponse` object (fields `isError, errorMsg, appResponse,
+    /// responseProps`, as Java does).
+    pub fn write<B: OutputBuffer>(&self, enc: &mut Encoder<B>) -> Result<()> {
+        enc.define_static_class(SOFA_RESPONSE_CLASS, &RESPONSE_FIELDS)?;
+        let mut obj = enc.begin_object_named(Name::Static(SOFA_RESPONSE_CLASS))?;
+        enc.object_field_named(&mut obj, Name::Static("isError"))?;
+        enc.write_bool(self.is_error);
+        enc.object_field_named(&mut obj, Name::Static("errorMsg"))?;
+        match &self.error_msg {
+            Some(m) => enc.write_str(m),
+            None => enc.write_null(),
+        }
+        enc.object_field_named(&mut obj, Name::Static("appResponse"))?;
+        match &self.app_response {
+            AppResponse::Null => enc.write_null(),
+            AppResponse::Value(v) => enc.encode(v)?,
+            AppResponse::Exception(e) => enc.write_value(&e.value)?,
+        }
+        enc.object_field_named(&mut obj, Name::Static("responseProps"))?;
+        match &self.response_props {
+            None => enc.write_null(),
+            Some(props) => {
+                let map = enc.begin_map(None)?;
+                for (k, v) in props {
+                    enc.write_str(k);
+                    enc.write_str(v);
+                }
+                enc.end_map(map)?;
+            }
+        }
+        enc.end_object(obj)
+    }
+}
+
+impl<T: DeserializeOwned> SofaResponse<T> {
+    /// Reads a `SofaResponse`, decoding `appResponse` directly into `T` — unless it
+    /// is a Java `Throwable` (an object whose class has a `detailMessage` field),
+    /// which becomes [`AppResponse::Exception`], or `null` ([`AppResponse::Null`]).
+    pub fn read(dec: &mut Decoder<'_>) -> Result<SofaResponse<T>> {
+        let at = dec.position();
+        let def = expect_object(dec, SOFA_RESPONSE_CLASS, at)?;
+        let mut resp = SofaResponse {
+            is_error: false,
+            error_msg: None,
+            app_response: AppResponse::Null,
+            response_props: None,
+        };
+        for i in 0..dec.field_count(def) {
+            let field = match dec.field_name(def, i) {
+                Some("isError") => ResponseField::IsError,
+                Some("errorMsg") => ResponseField::ErrorMsg,
+                Some("appResponse") => ResponseField::AppResponse,
+                Some("responseProps") => ResponseField::ResponseProps,
+                _ => ResponseField::Other,
+            };
+            match field {
+                ResponseField::IsError => {
+                    resp.is_error = dec.decode::<Option<bool>>()?.unwrap_or(false);
+                }
+                ResponseField::ErrorMsg => resp.error_msg = dec.read_opt_string()?,
+                ResponseField::AppResponse => resp.app_response = read_app_response(dec)?,
+                ResponseField::ResponseProps => {
+                    resp.response_props = dec
+                        .read_string_keyed_map(|d| Ok(d.read_opt_string()?.unwrap_or_default()))?;
+                }
+                ResponseField::Other => dec.skip_value()?,
+            }
+        }
+        dec.close_container();
+        Ok(resp)
+    }
+}
+
+/// The `appResponse` of a [`ResponseHead`], before its Rust type is known.
+pub enum AppSlot<'a> {
+    /// `null`.
+    Null,
+    /// A Java `Throwable`: the application exception.
+    Exception(JavaException),
+    /// A return value: a decoder positioned at it (with the stream context up to it), to
+    /// decode it into whatever type the caller expects.
+    Value(Decoder<'a>),
+}
+
+impl std::fmt::Debug for AppSlot<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AppSlot::Null => f.write_str("Null"),
+            AppSlot::Exception(e) => write!(f, "Exception({e})"),
+            AppSlot::Value(d) => write!(f, "Value(at {})", d.position()),
+        }
+    }
+}
+
+/// A `SofaResponse` whose `appResponse` is left to decode later, for callers that learn the
+/// return type only after looking at the response (framework error? exception?).
+#[derive(Debug)]
+pub struct ResponseHead<'a> {
+    /// True for framework errors.
+    pub is_error: bool,
+    /// Framework error message.
+    pub error_msg: Option<String>,
+    /// Return value, exception, or null.
+    pub app_response: AppSlot<'a>,
+    /// `responseProps`.
+    pub response_props: Option<Vec<(String, String)>>,
+}
+
+impl<'a> ResponseHead<'a> {
+    /// Reads the `SofaResponse` object that `dec` is positioned at, fields in any order.
+    pub fn read(mut dec: Decoder<'a>) -> Result<ResponseHead<'a>> {
+        let at = dec.position();
+        let def = expect_object(&mut dec, SOFA_RESPONSE_CLASS, at)?;
+        let mut head = ResponseHead {
+            is_error: false,
+            error_msg: None,
+            app_response: AppSlot::Null,
+            response_props: None,
+        };
+        for i in 0..dec.field_count(def) {
+            let field = match dec.field_name(def, i) {
+                Some("isError") => ResponseField::IsError,
+                Some("errorMsg") => ResponseField::ErrorMsg,
+                Some("appResponse") => ResponseField::AppResponse,
+                Some("responseProps") => ResponseField::ResponseProps,
+                _ => ResponseField::Other,
+            };
+            match field {
+                ResponseField::IsError => {
+                    head.is_error = dec.decode::<Option<bool>>()?.unwrap_or(false);
+                }
+                ResponseField::ErrorMsg => head.error_msg = dec.read_opt_string()?,
+                ResponseField::AppResponse => {
+                    head.app_response = if dec.peek_class()?.is_some_and(|c| c.is_throwable()) {
+                        match JavaException::from_value(dec.read_value()?) {
+                            Some(e) => AppSlot::Exception(e),
+                            None => AppSlot::Null,
+                        }
+                    } else if dec.peek_byte() == Some(tag::NULL) {
+                        dec.skip_value()?;
+                        AppSlot::Null
+                    } else {
+                        let value = dec.clone();
+                        dec.skip_value()?;
+                        AppSlot::Value(value)
+                    };
+                }
+                ResponseField::ResponseProps => {
+                    head.response_props = dec
+                        .read_string_keyed_map(|d| Ok(d.read_opt_string()?.unwrap_or_default()))?;
+                }
+                ResponseField::Other => dec.skip_value()?,
+            }
+        }
+        Ok(head)
+    }
+}
+
+fn read_app_response<T: DeserializeOwned>(dec: &mut Decoder<'_>) -> Result<AppResponse<T>> {
+    if dec.peek_class()?.is_some_and(|c| c.is_throwable()) {
+        let v = dec.read_value()?;
+        return Ok(match JavaException::from_value(v) {
+            Some(e) => AppResponse::Exception(e),
+            None => AppResponse::Null,
+        });
+    }
+    if dec.peek_byte() == Some(tag::NULL) {
+        dec.skip_value()?;
+        return Ok(AppResponse::Null);
+    }
+    Ok(AppResponse::Value(dec.decode()?))
+}

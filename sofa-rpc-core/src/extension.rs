@@ -9,7 +9,7 @@ use crate::error::{Result, RpcError};
 use crate::filter::{ContextFilter, Filter, TimeoutFilter};
 use crate::loadbalance::{LoadBalancer, Random, RoundRobin};
 use crate::router::{self, Router};
-use crate::serialize::{Msgpack, Serializer};
+use crate::serialize::{Hessian2, Json, Msgpack, Protobuf, Serializer};
 
 type Factory<T> = Arc<dyn Fn() -> Arc<T> + Send + Sync>;
 
@@ -21,7 +21,7 @@ type Factory<T> = Arc<dyn Fn() -> Arc<T> + Send + Sync>;
 ///
 /// | point | names |
 /// |---|---|
-/// | serializer | `msgpack` |
+/// | serializer | `msgpack` (13), `hessian2` alias `hessian` (1), `hessian4` (1), `protobuf` (11), `json` (12) |
 /// | cluster | `failover`, `failfast` |
 /// | load balancer | `random`, `roundRobin` |
 /// | router | `directUrl`, `registry` |
@@ -60,6 +60,13 @@ impl Default for ExtensionLoader {
     fn default() -> Self {
         let mut loader = ExtensionLoader::empty();
         loader.register_serializer(Msgpack);
+        // Both Hessian dialects share codec byte 1 and read either; the one registered last
+        // (the 3.x dialect, SOFARPC's) is the one found by code.
+        loader.register_serializer(Hessian2::v4());
+        loader.register_serializer(Hessian2::new());
+        loader.serializers.alias("hessian", Hessian2::NAME);
+        loader.register_serializer(Protobuf);
+        loader.register_serializer(Json);
         loader.register_cluster("failover", FailOver);
         loader.register_cluster("failfast", FailFast);
         loader.register_load_balancer("random", || Random);
@@ -224,6 +231,12 @@ impl Serializers {
         self.by_code.insert(serializer.code(), serializer);
     }
 
+    fn alias(&mut self, alias: &str, name: &str) {
+        if let Some(s) = self.by_name(name) {
+            self.by_name.insert(alias.to_string(), s);
+        }
+    }
+
     pub(crate) fn by_name(&self, name: &str) -> Option<Arc<dyn Serializer>> {
         self.by_name.get(name).cloned()
     }
@@ -242,6 +255,11 @@ mod tests {
         let loader = ExtensionLoader::default();
         assert_eq!(loader.serializer("msgpack").unwrap().code(), 13);
         assert_eq!(loader.serializer_by_code(13).unwrap().name(), "msgpack");
+        assert_eq!(loader.serializer_by_code(1).unwrap().name(), "hessian2");
+        assert_eq!(loader.serializer("hessian").unwrap().name(), "hessian2");
+        assert_eq!(loader.serializer("hessian4").unwrap().code(), 1);
+        assert_eq!(loader.serializer("protobuf").unwrap().code(), 11);
+        assert_eq!(loader.serializer("json").unwrap().code(), 12);
         for name in ["failover", "failfast"] {
             loader.cluster(name).unwrap();
         }

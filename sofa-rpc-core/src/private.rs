@@ -13,9 +13,10 @@ pub use crate::client::{Call, Client};
 pub use crate::context::RequestContext;
 pub use crate::error::{ErrorKind, Result, RpcError};
 pub use crate::invocation::{Args, Invocation, ServiceId};
+pub use crate::java_type::JavaType;
 pub use crate::serialize::{Reply, ReplyValue, RequestReader, ResponseBody};
 pub use crate::server::{Dispatch, Prepared};
-pub use crate::value::{AppError, JavaType, ProtoEncode, RemoteException, ValueRef, ValueSource};
+pub use crate::value::{AppError, ProtoEncode, RemoteException, ValueRef, ValueSource};
 pub use crate::{ConsumerConfig, Response};
 
 pub use std::boxed::Box;

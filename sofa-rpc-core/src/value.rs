@@ -4,7 +4,6 @@
 //! of a service reach them type-erased: as a [`ValueRef`] going out (with whatever encodings
 //! the Rust type supports: serde, protobuf) and as a [`ValueSource`] coming in.
 
-use std::borrow::Cow;
 use std::fmt;
 
 /// A protobuf message that can be encoded without knowing its type (implemented for every
@@ -264,99 +263,9 @@ impl AppError for String {
 /// A Java type name for a value whose Rust type does not say.
 pub(crate) const OBJECT: &str = "java.lang.Object";
 
-/// Java type names of the common Rust types, as `Class.getName()` spells them.
-///
-/// Hessian calls need these in `methodArgSigs` so a Java provider can find the method. A type
-/// that does not implement this trait is announced as `java.lang.Object`; a `#[service]`
-/// argument can name its type explicitly with `#[java_type = "..."]`.
-pub trait JavaType {
-    /// The Java type name.
-    fn java_type() -> Cow<'static, str>;
-}
-
-macro_rules! java_types {
-    ($($t:ty => $name:expr),* $(,)?) => {
-        $(impl JavaType for $t {
-            fn java_type() -> Cow<'static, str> {
-                Cow::Borrowed($name)
-            }
-        })*
-    };
-}
-
-java_types! {
-    String => "java.lang.String",
-    str => "java.lang.String",
-    bool => "boolean",
-    i8 => "byte",
-    i16 => "short",
-    i32 => "int",
-    i64 => "long",
-    u8 => "byte",
-    u16 => "int",
-    u32 => "long",
-    u64 => "long",
-    f32 => "float",
-    f64 => "double",
-    char => "char",
-    () => "void",
-    bytes::Bytes => "[B",
-    RemoteException => "java.lang.Throwable",
-}
-
-impl<T: JavaType + ?Sized> JavaType for &T {
-    fn java_type() -> Cow<'static, str> {
-        T::java_type()
-    }
-}
-
-impl<T: JavaType> JavaType for Option<T> {
-    fn java_type() -> Cow<'static, str> {
-        let inner = T::java_type();
-        Cow::Borrowed(match inner.as_ref() {
-            "boolean" => "java.lang.Boolean",
-            "byte" => "java.lang.Byte",
-            "short" => "java.lang.Short",
-            "int" => "java.lang.Integer",
-            "long" => "java.lang.Long",
-            "float" => "java.lang.Float",
-            "double" => "java.lang.Double",
-            "char" => "java.lang.Character",
-            _ => return inner,
-        })
-    }
-}
-
-impl<T> JavaType for Vec<T> {
-    fn java_type() -> Cow<'static, str> {
-        Cow::Borrowed("java.util.List")
-    }
-}
-
-impl<K, V, S> JavaType for std::collections::HashMap<K, V, S> {
-    fn java_type() -> Cow<'static, str> {
-        Cow::Borrowed("java.util.Map")
-    }
-}
-
-impl<K, V> JavaType for std::collections::BTreeMap<K, V> {
-    fn java_type() -> Cow<'static, str> {
-        Cow::Borrowed("java.util.Map")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn java_names() {
-        assert_eq!(String::java_type(), "java.lang.String");
-        assert_eq!(<Option<i32>>::java_type(), "java.lang.Integer");
-        assert_eq!(<Option<String>>::java_type(), "java.lang.String");
-        assert_eq!(<Vec<u8>>::java_type(), "java.util.List");
-        assert_eq!(bytes::Bytes::java_type(), "[B");
-    }
 
     #[test]
     fn string_app_errors() {

@@ -119,16 +119,18 @@ impl Transport {
             .serializers
             .by_code(reply.codec())
             .unwrap_or(serializer);
-        if !reply.status().is_success() {
+        let header = reply
+            .header()
+            .map_err(|e| RpcError::new(ErrorKind::ClientDeserialize, format!("{addr}: {e}")))?
+            .into_owned();
+        // A failed status is a transport-level error, unless the provider marked the response
+        // as a SOFARPC error response its serializer can read (protobuf errors travel so).
+        if !reply.status().is_success() && header.get(headers::RESPONSE_ERROR) != Some("true") {
             let detail = reply_serializer
                 .error_detail(reply.content())
                 .or_else(|| plain_text(reply.content()));
             return Err(RpcError::from_status(reply.status(), detail));
         }
-        let header = reply
-            .header()
-            .map_err(|e| RpcError::new(ErrorKind::ClientDeserialize, format!("{addr}: {e}")))?
-            .into_owned();
         Ok(Response::new(
             header,
             reply.content().clone(),

@@ -1,13 +1,21 @@
 //! The Serializer extension point: how invocations and results become frame content.
 
+pub mod hessian;
+mod hessian2;
+mod json;
 mod msgpack;
+mod protobuf;
 
 use std::fmt;
 
 use bytes::Bytes;
-use sofa_bolt::HeaderMap;
+use sofa_bolt::{HeaderMap, ResponseStatus};
 
+pub(crate) use hessian2::rpc_server_exception;
+pub use hessian2::Hessian2;
+pub use json::Json;
 pub use msgpack::Msgpack;
+pub use protobuf::Protobuf;
 
 use crate::error::{ErrorKind, Result, RpcError};
 use crate::invocation::Invocation;
@@ -37,9 +45,23 @@ pub trait Serializer: Send + Sync + 'static {
         content: &'a [u8],
     ) -> Result<Box<dyn RequestReader<'a> + 'a>>;
 
-    /// Provider side: the response content for `reply`; header entries (such as the error
-    /// flag) are added to `header`.
-    fn encode_response(&self, reply: &Reply, header: &mut HeaderMap) -> Result<Bytes>;
+    /// Provider side: the response content for `reply` to a request whose content was
+    /// `request` (a format with dialects answers in the request's); header entries (such as
+    /// the error flag) are added to `header`.
+    fn encode_response(
+        &self,
+        reply: &Reply,
+        request: &[u8],
+        header: &mut HeaderMap,
+    ) -> Result<Bytes>;
+
+    /// Provider side: the frame status to send `reply` with. `SUCCESS` for everything by
+    /// default (SOFARPC carries its errors inside the response); a format whose peers only
+    /// notice errors by status says otherwise.
+    fn reply_status(&self, reply: &Reply) -> ResponseStatus {
+        let _ = reply;
+        ResponseStatus::SUCCESS
+    }
 
     /// Consumer side: what a response's content holds.
     fn read_response<'a>(
@@ -72,6 +94,13 @@ pub trait RequestReader<'a> {
 
     /// The Java type names of the arguments, where the format carries them.
     fn arg_types(&self) -> &[String];
+
+    /// Tells the reader how many arguments the method takes, before the first
+    /// [`next_arg`](Self::next_arg) (formats that write a single argument differently from
+    /// several need it).
+    fn set_arg_count(&mut self, count: usize) {
+        let _ = count;
+    }
 
     /// The next argument.
     fn next_arg(&mut self) -> Result<ValueSource<'_>>;
@@ -142,6 +171,51 @@ pub(crate) fn response_error(what: impl fmt::Display) -> RpcError {
 /// A failure to write a response on the provider.
 pub(crate) fn reply_error(what: impl fmt::Display) -> RpcError {
     RpcError::new(ErrorKind::ServerSerialize, what.to_string())
+}
+
+/// The SOFARPC error kind of a framework error, as our providers send it alongside
+/// `sofa_head_response_error` (peers that do not know the key ignore it).
+pub(crate) const ERROR_TYPE: &str = "sofa_head_error_type";
+
+/// The Java class of an application exception, sent alongside the message by formats whose
+/// error content is the message alone (protobuf, JSON).
+pub(crate) const EXCEPTION_CLASS: &str = "sofa_head_exception_class";
+
+/// The error a header-flagged message-only response stands for: a framework error when our
+/// provider named its kind, else the method's exception (of the class named, if any).
+pub(crate) fn message_error<'a>(header: &HeaderMap, message: String) -> ResponseBody<'a> {
+    match header.get(ERROR_TYPE) {
+        Some(kind) => ResponseBody::Error(framework_error(Some(kind), message)),
+        None => ResponseBody::AppException(RemoteException::new(
+            header
+                .get(EXCEPTION_CLASS)
+                .unwrap_or(RemoteException::DEFAULT_CLASS),
+            message,
+        )),
+    }
+}
+
+/// The framework error a response reports, with the kind our providers name (else
+/// `SERVER_UNDECLARED_ERROR`, as SOFARPC reports provider-side failures).
+pub(crate) fn framework_error(kind_code: Option<&str>, message: String) -> RpcError {
+    let kind = kind_code
+        .and_then(|c| c.parse().ok())
+        .and_then(ErrorKind::from_code)
+        .unwrap_or(ErrorKind::ServerUndeclared);
+    RpcError::new(kind, message)
+}
+
+/// The value serde can write, or why not.
+pub(crate) fn serde_form<'a>(
+    value: &ValueRef<'a>,
+    format: &str,
+) -> Result<&'a dyn erased_serde::Serialize, String> {
+    value.as_serde().ok_or_else(|| {
+        format!(
+            "a value of Java type {} cannot be written as {format}: its Rust type does not implement serde's Serialize",
+            value.java_type()
+        )
+    })
 }
 
 /// Adds the header entries every request carries, whatever its format: the target service

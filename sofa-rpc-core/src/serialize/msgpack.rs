@@ -45,12 +45,7 @@ fn write_value(buf: &mut Vec<u8>, value: &dyn erased_serde::Serialize) -> Result
 }
 
 fn serde_of<'a>(value: &ValueRef<'a>) -> Result<&'a dyn erased_serde::Serialize, String> {
-    value.as_serde().ok_or_else(|| {
-        format!(
-            "a value of Java type {} has no serde form for msgpack",
-            value.java_type()
-        )
-    })
+    super::serde_form(value, "msgpack")
 }
 
 /// The arguments as one MessagePack array.
@@ -100,7 +95,12 @@ impl Serializer for Msgpack {
         }))
     }
 
-    fn encode_response(&self, reply: &Reply, header: &mut HeaderMap) -> Result<Bytes> {
+    fn encode_response(
+        &self,
+        reply: &Reply,
+        _request: &[u8],
+        header: &mut HeaderMap,
+    ) -> Result<Bytes> {
         let mut buf = Vec::with_capacity(64);
         match reply {
             Reply::Value(value) => {

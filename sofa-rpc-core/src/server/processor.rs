@@ -208,9 +208,9 @@ fn respond(
             v.as_str(),
         );
     }
-    match serializer.encode_response(reply, &mut header) {
+    match serializer.encode_response(reply, request.content(), &mut header) {
         Ok(content) => {
-            let frame = Frame::response_to(request, ResponseStatus::SUCCESS)
+            let frame = Frame::response_to(request, serializer.reply_status(reply))
                 .with_class(Bytes::from_static(headers::SOFA_RESPONSE_CLASS.as_bytes()))
                 .with_header(header)
                 .with_content(content);
@@ -240,12 +240,16 @@ fn reject(
         %reason,
         "rejecting request"
     );
-    let frame = Frame::response_to(request, status)
+    let mut frame = Frame::response_to(request, status)
         .with_codec(sofa_bolt::CODEC_HESSIAN2)
         .with_switch(0)
         .with_class(Bytes::from_static(
             headers::RPC_SERVER_EXCEPTION_CLASS.as_bytes(),
         ));
+    // Java SOFABolt puts a Hessian RpcServerException in the body; clients show its message.
+    if let Some(body) = crate::serialize::rpc_server_exception(&reason.to_string()) {
+        frame = frame.with_content(body);
+    }
     responder.send(frame);
 }
 

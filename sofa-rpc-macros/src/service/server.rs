@@ -106,8 +106,10 @@ fn arm(method: &Method) -> TokenStream {
             }
         },
     };
+    let count = args.len();
     quote! {
         #wire_name => {
+            args.set_arg_count(#count);
             #(#decodes)*
             let inner = ::core::clone::Clone::clone(&self.inner);
             ::core::result::Result::Ok(::sofa_rpc_core::__private::Box::pin(async move {

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use sofa_bolt::HeaderMap;
 
 use crate::invocation::ServiceId;
+use crate::trace::{ChildSpans, TraceContext};
 
 /// What travels with one call from the consumer: timeout, baggage and attachments.
 ///
@@ -21,9 +22,20 @@ pub struct InvokeContext {
     deadline: Option<Instant>,
     baggage: BTreeMap<String, String>,
     attachments: BTreeMap<String, String>,
+    trace: Option<TraceContext>,
 }
 
 impl InvokeContext {
+    /// The trace context the call carries, if any.
+    pub fn trace(&self) -> Option<&TraceContext> {
+        self.trace.as_ref()
+    }
+
+    /// Sets the trace context the call carries (sent in both SOFATracer header forms).
+    pub fn set_trace(&mut self, trace: TraceContext) {
+        self.trace = Some(trace);
+    }
+
     /// The per-call timeout, if one was set (otherwise the consumer's applies).
     pub fn timeout(&self) -> Option<Duration> {
         self.timeout
@@ -97,6 +109,8 @@ pub struct RequestContext {
     baggage: BTreeMap<String, String>,
     response_baggage: BTreeMap<String, String>,
     deadline: Option<Instant>,
+    trace: Option<TraceContext>,
+    child_spans: Arc<ChildSpans>,
 }
 
 impl RequestContext {
@@ -114,6 +128,7 @@ impl RequestContext {
                     .map(|k| (k.to_string(), v.to_string()))
             })
             .collect();
+        let trace = TraceContext::from_header(&headers);
         RequestContext {
             peer,
             service,
@@ -122,6 +137,8 @@ impl RequestContext {
             baggage,
             response_baggage: BTreeMap::new(),
             deadline,
+            trace,
+            child_spans: Arc::default(),
         }
     }
 
@@ -174,6 +191,16 @@ impl RequestContext {
     /// The calling application's name, if it sent one.
     pub fn caller_app(&self) -> Option<&str> {
         self.headers.get(crate::headers::CALLER_APP)
+    }
+
+    /// The trace context the caller sent, in either SOFATracer form.
+    pub fn trace(&self) -> Option<&TraceContext> {
+        self.trace.as_ref()
+    }
+
+    /// The trace context for the next call made while handling this request: a child span.
+    pub fn child_trace(&self) -> Option<TraceContext> {
+        self.trace.as_ref().map(|t| self.child_spans.child_of(t))
     }
 
     /// The request's baggage.

@@ -88,6 +88,7 @@ mod response;
 pub mod router;
 pub mod serialize;
 mod server;
+mod trace;
 mod value;
 
 #[doc(hidden)]
@@ -108,6 +109,7 @@ pub use router::Router;
 pub use serialize::{Reply, ReplyValue, RequestReader, ResponseBody, Serializer};
 pub use server::{Dispatch, Prepared, ProviderConfig, Server, ServerBuilder, ServerConfig};
 pub use sofa_rpc_registry::ProviderInfo;
+pub use trace::TraceContext;
 pub use value::{AppError, ProtoEncode, RemoteException, ValueRef, ValueSource};
 
 pub use sofa_rpc_macros::{reference, service};

@@ -42,6 +42,7 @@ async fn request_and_response_baggage_round_trip() {
 #[sofa_rpc_core::service(interface = "com.example.Relay")]
 pub trait Relay {
     async fn relay(&self) -> Vec<(String, String)>;
+    async fn relay_trace(&self) -> Vec<Option<(String, String)>>;
 }
 
 struct RelayImpl {
@@ -53,6 +54,13 @@ impl Relay for RelayImpl {
         let seen = self.downstream.baggage().await.unwrap_or_default();
         RequestContext::with_current(|ctx| ctx.set_response_baggage("relayed", "yes"));
         seen
+    }
+
+    async fn relay_trace(&self) -> Vec<Option<(String, String)>> {
+        // Two downstream calls: two child spans of the incoming one.
+        let first = self.downstream.trace().await.unwrap_or_default();
+        let second = self.downstream.trace().await.unwrap_or_default();
+        vec![first, second]
     }
 }
 
@@ -89,6 +97,25 @@ async fn baggage_propagates_across_hops_in_both_directions() {
     assert_eq!(
         reply.baggage.get("relayed").map(String::as_str),
         Some("yes")
+    );
+
+    // The trace continues as child spans, one per downstream call.
+    let spans = relay
+        .relay_trace()
+        .trace(sofa_rpc_core::TraceContext {
+            trace_id: "0a0b0c0d1700000000000100012345".into(),
+            span_id: "0.1".into(),
+            sampled: true,
+        })
+        .await
+        .unwrap();
+    let id = "0a0b0c0d1700000000000100012345".to_string();
+    assert_eq!(
+        spans,
+        vec![
+            Some((id.clone(), "0.1.1".to_string())),
+            Some((id, "0.1.2".to_string()))
+        ]
     );
     middle.shutdown().await;
     leaf.shutdown().await;

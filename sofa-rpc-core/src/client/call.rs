@@ -49,6 +49,13 @@ impl<R: Send + 'static> Call<R> {
         self
     }
 
+    /// Starts or continues a trace: the call carries `trace` (calls made while handling a
+    /// request continue that request's trace on their own).
+    pub fn trace(mut self, trace: crate::TraceContext) -> Self {
+        self.invocation.context_mut().set_trace(trace);
+        self
+    }
+
     /// Adds a request header entry for this call only.
     pub fn attachment(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
         self.invocation.context_mut().insert_attachment(key, value);

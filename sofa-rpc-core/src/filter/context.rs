@@ -13,9 +13,9 @@ use crate::invocation::Invocation;
 use crate::response::Response;
 
 /// The `context` filter. A call made while a provider handles a request inherits that
-/// request's baggage (keys the call sets itself win), and the response baggage it gets back
-/// is added to the response baggage of the request being handled, so baggage crosses any
-/// number of hops in both directions.
+/// request's baggage (keys the call sets itself win) and continues its trace as a child span;
+/// the response baggage it gets back is added to the response baggage of the request being
+/// handled, so baggage crosses any number of hops in both directions.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ContextFilter;
 
@@ -55,11 +55,17 @@ where
     }
 
     fn call(&mut self, mut invocation: Invocation) -> Self::Future {
-        let inherited = RequestContext::with_current(|ctx| ctx.baggage().clone());
+        let inherited =
+            RequestContext::with_current(|ctx| (ctx.baggage().clone(), ctx.child_trace()));
         let nested = inherited.is_some();
-        for (k, v) in inherited.unwrap_or_default() {
-            if !invocation.context().baggage().contains_key(&k) {
-                invocation.context_mut().insert_baggage(k, v);
+        if let Some((baggage, trace)) = inherited {
+            for (k, v) in baggage {
+                if !invocation.context().baggage().contains_key(&k) {
+                    invocation.context_mut().insert_baggage(k, v);
+                }
+            }
+            if let (Some(trace), None) = (trace, invocation.context().trace()) {
+                invocation.context_mut().set_trace(trace);
             }
         }
         let call = self.inner.call(invocation);

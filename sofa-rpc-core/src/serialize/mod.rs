@@ -238,4 +238,7 @@ pub(crate) fn common_request_header(invocation: &Invocation, header: &mut Header
             v.as_str(),
         );
     }
+    if let Some(trace) = ctx.trace() {
+        trace.write(header);
+    }
 }

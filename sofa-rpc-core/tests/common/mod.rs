@@ -55,6 +55,8 @@ pub trait EchoService {
     async fn hit(&self);
     /// The request baggage, and a response baggage entry `seen=<count>`.
     async fn baggage(&self) -> Vec<(String, String)>;
+    /// The trace id and span id the request carried.
+    async fn trace(&self) -> Option<(String, String)>;
 }
 
 #[derive(Clone, Default)]
@@ -95,6 +97,12 @@ impl EchoService for Echo {
             ctx.baggage().clone().into_iter().collect()
         })
         .unwrap_or_default()
+    }
+    async fn trace(&self) -> Option<(String, String)> {
+        RequestContext::with_current(|ctx| {
+            ctx.trace().map(|t| (t.trace_id.clone(), t.span_id.clone()))
+        })
+        .flatten()
     }
 }
 

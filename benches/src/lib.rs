@@ -1,2 +1,12 @@
-//! Benchmarks of sofa-rpc-rs: criterion micro benches under `benches/` (`cargo bench -p
-//! sofa-rpc-benches`) and the end-to-end echo load generator.
+//! Benchmarks of sofa-rpc-rs.
+//!
+//! * `cargo bench -p sofa-rpc-benches`: criterion micro benches (frame codec, serializers).
+//! * End to end: `sofa-bench-server` / `sofa-bench-client` (an echo of a byte payload through
+//!   the whole pipeline), beside a minimal multiplexed raw-TCP pair and a tarpc pair, all with
+//!   one command line (`--addr --conns --concurrency --payload --duration --warmup --threads
+//!   --server-pid --mode`) and one JSON result line; `benches/run.sh` runs them interleaved.
+
+pub mod echo;
+pub mod load;
+pub mod raw;
+pub mod tarpc_echo;

@@ -85,3 +85,23 @@ async fn callbacks_get_results_and_errors() {
     assert_eq!(err.kind(), sofa_rpc_core::ErrorKind::ClientTimeout);
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn every_request_on_its_own_task_behaves_the_same() {
+    let e = Echo::default();
+    let server = builder()
+        .inline_first(false)
+        .service(EchoServiceServer::new(e.clone()))
+        .start()
+        .await
+        .unwrap();
+    let echo = client_to(&server);
+    assert_eq!(echo.echo("spawned".into()).await.unwrap(), "spawned");
+    let slow: Vec<_> = (0..4).map(|_| echo.sleep(100).future()).collect();
+    for s in slow {
+        assert_eq!(s.await.unwrap(), 100);
+    }
+    echo.hit().oneway().await.unwrap();
+    assert_eq!(echo.add(2, 2).await.unwrap(), 4);
+    server.shutdown().await;
+}

@@ -45,6 +45,9 @@ pub(super) async fn serve_with_permit(
     let mut idle = IdleTimer::new(shared.config.idle_timeout);
     let mut drain_deadline: Option<tokio::time::Instant> = None;
     let mut responses_done = false;
+    // Two-way requests handed to processors, and answers received from them.
+    let mut dispatched: u64 = 0;
+    let mut answered: u64 = 0;
 
     let close = loop {
         if responses_done && wbuf.is_empty() {
@@ -67,11 +70,13 @@ pub(super) async fn serve_with_permit(
             msg = rx.recv(), if !responses_done && wbuf.len() < WRITE_HIGH_WATER => match msg {
                 Some(frame) => {
                     write_response(&mut codec, &mut wbuf, pinned, frame, peer);
-                    while wbuf.len() < WRITE_HIGH_WATER {
-                        match rx.try_recv() {
-                            Ok(frame) => write_response(&mut codec, &mut wbuf, pinned, frame, peer),
-                            Err(_) => break,
-                        }
+                    answered += 1;
+                    answered += drain(&mut rx, &mut codec, &mut wbuf, pinned, peer);
+                    // More answers are on their way from handler tasks that are ready to run:
+                    // let them, so one write carries them all instead of one write each.
+                    if answered < dispatched {
+                        tokio::task::yield_now().await;
+                        answered += drain(&mut rx, &mut codec, &mut wbuf, pinned, peer);
                     }
                 }
                 None => responses_done = true,
@@ -85,11 +90,16 @@ pub(super) async fn serve_with_permit(
                 Ok(_) => {
                     idle.touch();
                     let sender = tx.as_ref();
-                    if let Err(err) = dispatch(&shared, &mut codec, &mut rbuf, &mut wbuf, &mut pinned, sender, peer) {
-                        tracing::warn!(%peer, error = %err, "closing connection: malformed input");
-                        tx = None;
-                        drain_deadline = Some(tokio::time::Instant::now() + shared.config.shutdown_timeout);
+                    match dispatch(&shared, &mut codec, &mut rbuf, &mut wbuf, &mut pinned, sender, peer) {
+                        Ok(n) => dispatched += n,
+                        Err(err) => {
+                            tracing::warn!(%peer, error = %err, "closing connection: malformed input");
+                            tx = None;
+                            drain_deadline = Some(tokio::time::Instant::now() + shared.config.shutdown_timeout);
+                        }
                     }
+                    // Processors that answered at once did so already: write them in one go.
+                    answered += drain(&mut rx, &mut codec, &mut wbuf, pinned, peer);
                     if rbuf.capacity() - rbuf.len() < 1024 {
                         rbuf.reserve(READ_CAPACITY);
                     }
@@ -121,8 +131,30 @@ async fn sleep_until_opt(deadline: Option<tokio::time::Instant>) {
     }
 }
 
-/// Decodes every complete frame in `rbuf` and routes it. A decode error means the peer is not
-/// speaking SOFABolt (or is broken): the caller stops reading from it.
+/// Encodes every answer already queued, up to the write high-water mark; returns how many.
+fn drain(
+    rx: &mut mpsc::UnboundedReceiver<Frame>,
+    codec: &mut Codec,
+    wbuf: &mut BytesMut,
+    pinned: Option<Protocol>,
+    peer: SocketAddr,
+) -> u64 {
+    let mut n = 0;
+    while wbuf.len() < WRITE_HIGH_WATER {
+        match rx.try_recv() {
+            Ok(frame) => {
+                write_response(codec, wbuf, pinned, frame, peer);
+                n += 1;
+            }
+            Err(_) => break,
+        }
+    }
+    n
+}
+
+/// Decodes every complete frame in `rbuf` and routes it; returns how many two-way requests went
+/// to processors. A decode error means the peer is not speaking SOFABolt (or is broken): the
+/// caller stops reading from it.
 fn dispatch(
     shared: &Shared,
     codec: &mut Codec,
@@ -131,8 +163,9 @@ fn dispatch(
     pinned: &mut Option<Protocol>,
     tx: Option<&mpsc::UnboundedSender<Frame>>,
     peer: SocketAddr,
-) -> crate::Result<()> {
+) -> crate::Result<u64> {
     let now = Instant::now();
+    let mut dispatched = 0;
     while let Some(frame) = codec.decode(rbuf)? {
         // The connection answers in the protocol of the first frame it received, as Java does.
         let protocol = *pinned.get_or_insert(frame.protocol());
@@ -150,6 +183,9 @@ fn dispatch(
             continue;
         }
         let Some(tx) = tx else { break };
+        if !frame.is_oneway() {
+            dispatched += 1;
+        }
         let responder = Responder::new(tx.clone(), &frame, peer, now);
         match shared.processor_for(frame.class()) {
             Some(processor) => processor.process(frame, responder),
@@ -163,7 +199,7 @@ fn dispatch(
             }
         }
     }
-    Ok(())
+    Ok(dispatched)
 }
 
 fn write_response(

@@ -17,6 +17,12 @@ pub struct ServerConfig {
     pub queue: usize,
     /// Provider filters, by registered name, outermost first. Default none.
     pub filters: Vec<String>,
+    /// Start each request on its connection's task and give it a task of its own only when it
+    /// first has to wait. Default `true`: a method that answers without waiting then costs no
+    /// task switch and its answer shares a write with the others of the same read. A method that
+    /// computes for a long time without awaiting holds up the other requests of its connection
+    /// meanwhile: serve such methods with this off (every request then gets its own task).
+    pub inline_first: bool,
     /// Transport settings (idle timeout, connection limit, frame limits, shutdown grace).
     pub bolt: sofa_bolt::ServerConfig,
 }
@@ -27,6 +33,7 @@ impl Default for ServerConfig {
             max_concurrency: 200,
             queue: 0,
             filters: Vec::new(),
+            inline_first: true,
             bolt: sofa_bolt::ServerConfig::default(),
         }
     }

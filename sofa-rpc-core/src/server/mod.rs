@@ -53,6 +53,12 @@ impl ServerBuilder {
         self
     }
 
+    /// Whether requests start on their connection's task; see [`ServerConfig::inline_first`].
+    pub fn inline_first(mut self, on: bool) -> Self {
+        self.config.inline_first = on;
+        self
+    }
+
     /// Provider filters by name, outermost first.
     pub fn filters<I, S>(mut self, names: I) -> Self
     where
@@ -110,6 +116,7 @@ impl ServerBuilder {
             invoker,
             admitted: Arc::new(Semaphore::new(max.saturating_add(self.config.queue))),
             running: Arc::new(Semaphore::new(max)),
+            inline_first: self.config.inline_first,
         });
         let bolt = sofa_bolt::Server::builder()
             .config(self.config.bolt.clone())

@@ -39,6 +39,8 @@ pub(crate) struct Shared {
     pub(crate) admitted: Arc<Semaphore>,
     /// Requests running (max_concurrency).
     pub(crate) running: Arc<Semaphore>,
+    /// Run requests on the connection's task until they first wait.
+    pub(crate) inline_first: bool,
 }
 
 /// Handles `SofaRequest` frames.
@@ -57,7 +59,8 @@ impl Processor for RpcProcessor {
             return;
         };
         let shared = self.shared.clone();
-        tokio::spawn(async move {
+        let inline_first = shared.inline_first;
+        let work = async move {
             let _admission = admission;
             let Some(_running) = run_slot(&shared.running).await else {
                 return;
@@ -72,7 +75,20 @@ impl Processor for RpcProcessor {
                 return;
             }
             handle(&shared, request, responder).await;
-        });
+        };
+        if !inline_first {
+            tokio::spawn(work);
+            return;
+        }
+        // Run it here until it first has to wait; only then give it a task of its own. A call
+        // that completes at once costs no task switch, and its answer leaves with the others
+        // of the same read. Polling with a no-op waker is fine: the task re-polls it at once,
+        // which registers the real waker.
+        let mut work = Box::pin(work);
+        let mut cx = Context::from_waker(futures::task::noop_waker_ref());
+        if work.as_mut().poll(&mut cx).is_pending() {
+            tokio::spawn(work);
+        }
     }
 }
 

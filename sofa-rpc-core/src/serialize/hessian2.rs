@@ -172,7 +172,7 @@ impl Serializer for Hessian2 {
             return Ok(ResponseBody::Error(framework_error(kind, message)));
         }
         Ok(match head.app_response {
-            AppSlot::Value(dec) => ResponseBody::Value(ValueSource::from_owned_deserializer(dec)),
+            AppSlot::Value(dec) => ResponseBody::Value(ValueSource::from_owned_deserializer(*dec)),
             AppSlot::Null => ResponseBody::Value(ValueSource::from_owned_deserializer(
                 Decoder::new(NULL, dialect),
             )),

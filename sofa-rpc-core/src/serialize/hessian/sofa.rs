@@ -386,7 +386,7 @@ pub enum AppSlot<'a> {
     Exception(JavaException),
     /// A return value: a decoder positioned at it (with the stream context up to it), to
     /// decode it into whatever type the caller expects.
-    Value(Decoder<'a>),
+    Value(Box<Decoder<'a>>),
 }
 
 impl std::fmt::Debug for AppSlot<'_> {
@@ -447,7 +447,7 @@ impl<'a> ResponseHead<'a> {
                         dec.skip_value()?;
                         AppSlot::Null
                     } else {
-                        let value = dec.clone();
+                        let value = Box::new(dec.clone());
                         dec.skip_value()?;
                         AppSlot::Value(value)
                     };

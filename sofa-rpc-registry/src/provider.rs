@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::url::{decode_component, encode_component};
@@ -38,6 +39,21 @@ impl std::error::Error for ProviderParseError {}
 /// Weight a provider has when it publishes none (SOFARPC's `provider.weight`).
 pub const DEFAULT_WEIGHT: u32 = 100;
 
+/// The `rpcVer` a sofa-rpc-rs provider advertises: the SOFARPC release (5.14.3) whose wire
+/// behaviour it follows. Consumers use it to pick the trace header form (≥ 50100: the new one).
+pub const RPC_VERSION: u32 = 51403;
+
+/// Numbers the `id` parameter (`rpc-cfg-N`) as SOFARPC numbers its config objects.
+static CONFIG_ID: AtomicU64 = AtomicU64::new(0);
+
+/// Milliseconds since the Unix epoch (0 if the clock is before it).
+pub(crate) fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}
+
 impl ProviderInfo {
     /// A provider at `host:port` speaking `protocol`, without parameters.
     pub fn new(protocol: impl Into<String>, host: impl Into<String>, port: u16) -> Self {
@@ -53,6 +69,45 @@ impl ProviderInfo {
     /// A `bolt` provider at `host:port`.
     pub fn bolt(host: impl Into<String>, port: u16) -> Self {
         Self::new("bolt", host, port)
+    }
+
+    /// A `bolt` provider of `interface` at `host:port` carrying the parameters SOFARPC Java
+    /// writes and Java and Node consumers read, in this order: `version=1.0`, `uniqueId=`
+    /// (always present: Java consumers never match a provider without it), `interface`,
+    /// `protocol=bolt`, `serialization=hessian2`, `weight=100`, `timeout=0`, `accepts=100000`,
+    /// `dynamic=true`, `startTime` (now), `id` (`rpc-cfg-N`), `pid`, `language=rust`,
+    /// `rpcVer` ([`RPC_VERSION`]).
+    ///
+    /// Change any of them with [`with_param`](Self::with_param) (the position is kept); add
+    /// `appName`, `warmupTime` and `warmupWeight` the same way.
+    ///
+    /// ```
+    /// use sofa_rpc_registry::ProviderInfo;
+    ///
+    /// let p = ProviderInfo::sofa_provider("10.0.0.5", 12200, "com.example.Echo")
+    ///     .with_param("uniqueId", "blue")
+    ///     .with_param("appName", "demo");
+    /// assert_eq!(p.unique_id(), Some("blue"));
+    /// assert_eq!(p.param("language"), Some("rust"));
+    /// assert!(p.to_string().starts_with("bolt://10.0.0.5:12200?version=1.0&uniqueId=blue&"));
+    /// ```
+    pub fn sofa_provider(host: impl Into<String>, port: u16, interface: impl Into<String>) -> Self {
+        let id = CONFIG_ID.fetch_add(1, Ordering::Relaxed);
+        ProviderInfo::bolt(host, port)
+            .with_param("version", "1.0")
+            .with_param("uniqueId", "")
+            .with_param("interface", interface)
+            .with_param("protocol", "bolt")
+            .with_param("serialization", "hessian2")
+            .with_param("weight", DEFAULT_WEIGHT.to_string())
+            .with_param("timeout", "0")
+            .with_param("accepts", "100000")
+            .with_param("dynamic", "true")
+            .with_param("startTime", now_ms().to_string())
+            .with_param("id", format!("rpc-cfg-{id}"))
+            .with_param("pid", std::process::id().to_string())
+            .with_param("language", "rust")
+            .with_param("rpcVer", RPC_VERSION.to_string())
     }
 
     /// Sets parameter `key` (replacing an earlier value).
@@ -95,6 +150,23 @@ impl ProviderInfo {
         }
     }
 
+    /// The context path after `host:port` (empty for bolt providers).
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// Removes parameter `key`, returning its value.
+    pub fn remove_param(&mut self, key: &str) -> Option<String> {
+        let i = self.params.iter().position(|(k, _)| k == key)?;
+        Some(self.params.remove(i).1)
+    }
+
+    /// What identifies the provider in a list: `protocol://host:port/path`. Two entries with
+    /// the same identity are the same provider (one may be a stale registration).
+    pub fn identity(&self) -> String {
+        format!("{}://{}{}", self.protocol, self.address(), self.path)
+    }
+
     /// The value of parameter `key`.
     pub fn param(&self, key: &str) -> Option<&str> {
         self.params
@@ -135,11 +207,22 @@ impl ProviderInfo {
 
     /// The weight in effect now.
     pub fn effective_weight(&self) -> u32 {
-        let now_ms = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-            .unwrap_or(0);
-        self.effective_weight_at(now_ms)
+        self.effective_weight_at(now_ms())
+    }
+
+    /// When the provider started (`startTime`, epoch milliseconds).
+    pub fn start_time_ms(&self) -> Option<u64> {
+        self.param_num("startTime")
+    }
+
+    /// The interface it serves (`interface`).
+    pub fn interface(&self) -> Option<&str> {
+        self.param("interface").filter(|s| !s.is_empty())
+    }
+
+    /// The service version (`version`).
+    pub fn version(&self) -> Option<&str> {
+        self.param("version").filter(|s| !s.is_empty())
     }
 
     /// The serialization the provider prefers (`serialization`), e.g. `hessian2`.
@@ -282,6 +365,44 @@ mod tests {
         ] {
             assert!(bad.parse::<ProviderInfo>().is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn sofa_provider_has_the_standard_parameters() {
+        let p = ProviderInfo::sofa_provider("h", 1, "com.example.Echo")
+            .with_param("weight", "7")
+            .with_param("appName", "app");
+        let keys: Vec<&str> = p.params().map(|(k, _)| k).collect();
+        assert_eq!(
+            keys,
+            [
+                "version",
+                "uniqueId",
+                "interface",
+                "protocol",
+                "serialization",
+                "weight",
+                "timeout",
+                "accepts",
+                "dynamic",
+                "startTime",
+                "id",
+                "pid",
+                "language",
+                "rpcVer",
+                "appName"
+            ]
+        );
+        assert_eq!(p.weight(), 7);
+        assert_eq!(p.interface(), Some("com.example.Echo"));
+        assert_eq!(p.version(), Some("1.0"));
+        assert!(p.start_time_ms().is_some());
+        assert_eq!(p.identity(), "bolt://h:1");
+        let mut q = p.clone();
+        assert_eq!(q.remove_param("appName").as_deref(), Some("app"));
+        assert_eq!(q.app_name(), None);
+        let back: ProviderInfo = p.to_string().parse().unwrap();
+        assert_eq!(back, p);
     }
 
     #[test]

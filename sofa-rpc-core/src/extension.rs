@@ -10,6 +10,7 @@ use crate::filter::{ContextFilter, Filter, TimeoutFilter};
 use crate::loadbalance::{LoadBalancer, Random, RoundRobin};
 use crate::router::{self, Router};
 use crate::serialize::{Hessian2, Json, Msgpack, Protobuf, Serializer};
+use sofa_rpc_registry::{RegistryFactories, RegistryFuture, RegistryUrl};
 
 type Factory<T> = Arc<dyn Fn() -> Arc<T> + Send + Sync>;
 
@@ -26,6 +27,7 @@ type Factory<T> = Arc<dyn Fn() -> Arc<T> + Send + Sync>;
 /// | load balancer | `random`, `roundRobin` |
 /// | router | `directUrl`, `registry` |
 /// | filter | `context`, `timeout` |
+/// | registry | `local`; `zookeeper`, `etcd`, `nacos` with the cargo features of those names |
 ///
 /// Adding your own is one call:
 ///
@@ -54,6 +56,7 @@ pub struct ExtensionLoader {
     load_balancers: HashMap<String, Factory<dyn LoadBalancer>>,
     routers: HashMap<String, Factory<dyn Router>>,
     filters: HashMap<String, Arc<dyn Filter>>,
+    registries: RegistryFactories,
 }
 
 impl Default for ExtensionLoader {
@@ -75,6 +78,8 @@ impl Default for ExtensionLoader {
         loader.register_router("registry", || router::Registry);
         loader.register_filter("context", ContextFilter);
         loader.register_filter("timeout", TimeoutFilter);
+        // Every registry backend compiled in: `local` always, the others by cargo feature.
+        loader.registries = RegistryFactories::default();
         loader
     }
 }
@@ -88,6 +93,7 @@ impl ExtensionLoader {
             load_balancers: HashMap::new(),
             routers: HashMap::new(),
             filters: HashMap::new(),
+            registries: RegistryFactories::empty(),
         }
     }
 
@@ -140,6 +146,20 @@ impl ExtensionLoader {
     pub fn register_filter(&mut self, name: &str, filter: impl Filter) -> &mut Self {
         self.filters.insert(name.to_string(), Arc::new(filter));
         self
+    }
+
+    /// Registers a registry backend: URLs with scheme `name` open with `open`.
+    pub fn register_registry<F>(&mut self, name: &str, open: F) -> &mut Self
+    where
+        F: Fn(RegistryUrl) -> RegistryFuture + Send + Sync + 'static,
+    {
+        self.registries.register(name, open);
+        self
+    }
+
+    /// The registry backends, by scheme.
+    pub fn registries(&self) -> &RegistryFactories {
+        &self.registries
     }
 
     /// The serializer registered as `name`.
@@ -204,6 +224,7 @@ impl fmt::Debug for ExtensionLoader {
             .field("load_balancers", &names(&self.load_balancers))
             .field("routers", &names(&self.routers))
             .field("filters", &names(&self.filters))
+            .field("registries", &self.registries.names().collect::<Vec<_>>())
             .finish()
     }
 }

@@ -1,5 +1,6 @@
 //! [`ConsumerConfig`]: how a client finds providers and calls them.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use sofa_bolt::{PoolConfig, Protocol};
@@ -24,6 +25,7 @@ use sofa_bolt::{PoolConfig, Protocol};
 pub struct ConsumerConfig {
     pub(crate) direct_urls: Vec<String>,
     pub(crate) registry: Option<String>,
+    pub(crate) registry_cache: Option<PathBuf>,
     pub(crate) timeout: Duration,
     pub(crate) serialization: Option<String>,
     pub(crate) load_balancer: String,
@@ -42,6 +44,7 @@ impl Default for ConsumerConfig {
         ConsumerConfig {
             direct_urls: Vec::new(),
             registry: None,
+            registry_cache: Some(super::cache::default_dir()),
             timeout: Duration::from_millis(3000),
             serialization: None,
             load_balancer: "random".into(),
@@ -74,6 +77,14 @@ impl ConsumerConfig {
     /// Finds providers through a registry, e.g. `zookeeper://127.0.0.1:2181`.
     pub fn registry(mut self, url: impl Into<String>) -> Self {
         self.registry = Some(url.into());
+        self
+    }
+
+    /// Where provider lists from the registry are saved, so that a consumer started while the
+    /// registry is down still finds the providers it knew. Default
+    /// `$XDG_CACHE_HOME/sofa-rpc-rs/providers` (or `~/.cache/...`); `None` keeps nothing.
+    pub fn registry_cache(mut self, dir: Option<PathBuf>) -> Self {
+        self.registry_cache = dir;
         self
     }
 

@@ -28,7 +28,6 @@ impl Directory {
     }
 
     /// Replaces the providers of `service`.
-    #[allow(dead_code)]
     pub(crate) fn set(&self, service: &ServiceId, providers: Vec<Arc<ProviderInfo>>) {
         self.lists
             .write()

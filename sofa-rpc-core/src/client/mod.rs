@@ -1,8 +1,10 @@
 //! The consumer side: [`Client`], built from a [`ConsumerConfig`].
 
+mod cache;
 mod call;
 mod config;
 mod directory;
+mod discovery;
 mod generic;
 mod transport;
 
@@ -18,6 +20,7 @@ use tower::{Service, ServiceExt};
 pub use call::{Call, Decode, ResponseHandle};
 pub use config::ConsumerConfig;
 pub(crate) use directory::Directory;
+pub(crate) use discovery::Discovery;
 pub use generic::GenericService;
 pub(crate) use transport::Transport;
 
@@ -66,16 +69,31 @@ impl Client {
                 ProviderInfo::parse_list(urls).map_err(|e| RpcError::config(e.to_string()))?;
             direct.extend(parsed.into_iter().map(Arc::new));
         }
-        if let Some(registry) = &config.registry {
-            return Err(RpcError::config(format!(
-                "no registry backend is available for {registry}"
-            )));
-        }
-        if direct.is_empty() {
+        if direct.is_empty() && config.registry.is_none() {
             return Err(RpcError::config(
                 "a consumer needs providers: set a direct URL or a registry",
             ));
         }
+        let directory = Arc::new(Directory::default());
+        let discovery = match &config.registry {
+            Some(url) => {
+                let scheme = url.split("://").next().unwrap_or_default();
+                if !loader.registries().contains(scheme) {
+                    return Err(RpcError::config(format!(
+                        "no registry backend for {url} (known: {}; zookeeper, etcd and nacos are cargo features)",
+                        loader.registries().names().collect::<Vec<_>>().join(", ")
+                    )));
+                }
+                Some(Arc::new(Discovery::new(
+                    url.clone(),
+                    loader.registries().clone(),
+                    directory.clone(),
+                    config.registry_cache.clone().map(cache::ProviderCache::new),
+                    config.app_name.clone(),
+                )))
+            }
+            None => None,
+        };
         let chosen = match &config.serialization {
             Some(name) => Some(loader.serializer(name)?),
             None => None,
@@ -100,13 +118,15 @@ impl Client {
             routers,
             load_balancer: loader.load_balancer(&config.load_balancer)?,
             direct,
-            directory: Arc::new(Directory::default()),
+            directory,
             transport: Arc::new(transport),
             retries: config.retries,
         });
         let mut invoker = Invoker::new(ClusterService {
             cluster: loader.cluster(&config.cluster)?,
             ctx,
+            discovery,
+            wait: config.timeout,
         });
         for name in config.filters.iter().rev() {
             invoker = loader.filter(name)?.consumer(invoker);
@@ -162,6 +182,10 @@ impl fmt::Debug for Client {
 struct ClusterService {
     cluster: Arc<dyn Cluster>,
     ctx: ClusterContext,
+    /// With a registry: subscribes to each service on its first call.
+    discovery: Option<Arc<Discovery>>,
+    /// The longest a call waits for a service's first provider list.
+    wait: std::time::Duration,
 }
 
 impl Service<Invocation> for ClusterService {
@@ -174,6 +198,15 @@ impl Service<Invocation> for ClusterService {
     }
 
     fn call(&mut self, invocation: Invocation) -> Self::Future {
-        self.cluster.invoke(invocation, self.ctx.clone())
+        let Some(discovery) = self.discovery.clone() else {
+            return self.cluster.invoke(invocation, self.ctx.clone());
+        };
+        let cluster = self.cluster.clone();
+        let ctx = self.ctx.clone();
+        let wait = invocation.context().remaining().unwrap_or(self.wait);
+        Box::pin(async move {
+            discovery.ensure(invocation.service(), wait).await;
+            cluster.invoke(invocation, ctx).await
+        })
     }
 }

@@ -62,6 +62,8 @@ pub struct ProviderConfig {
     version: Option<String>,
     unique_id: Option<String>,
     weight: u32,
+    serialization: String,
+    warmup: Option<(std::time::Duration, u32)>,
 }
 
 impl ProviderConfig {
@@ -72,6 +74,8 @@ impl ProviderConfig {
             version: None,
             unique_id: None,
             weight: 100,
+            serialization: "hessian2".into(),
+            warmup: None,
         }
     }
 
@@ -96,6 +100,31 @@ impl ProviderConfig {
     /// The advertised weight.
     pub fn weight_value(&self) -> u32 {
         self.weight
+    }
+
+    /// The serialization registries advertise (consumers that do not choose their own use it;
+    /// the server reads every codec whatever this says). Default `hessian2`, what every SOFA
+    /// consumer can speak.
+    pub fn serialization(mut self, name: impl Into<String>) -> Self {
+        self.serialization = name.into();
+        self
+    }
+
+    /// The advertised serialization.
+    pub fn serialization_value(&self) -> &str {
+        &self.serialization
+    }
+
+    /// Advertises a warm-up: consumers weigh the provider `weight` instead of its weight for
+    /// `time` after it starts.
+    pub fn warmup(mut self, time: std::time::Duration, weight: u32) -> Self {
+        self.warmup = Some((time, weight));
+        self
+    }
+
+    /// The advertised warm-up.
+    pub fn warmup_value(&self) -> Option<(std::time::Duration, u32)> {
+        self.warmup
     }
 
     /// The id the service is served under.

@@ -3,6 +3,7 @@
 mod config;
 mod dispatch;
 mod processor;
+mod publish;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -26,6 +27,9 @@ pub struct ServerBuilder {
     config: ServerConfig,
     providers: Vec<ProviderConfig>,
     loader: ExtensionLoader,
+    registries: Vec<String>,
+    publish_host: Option<String>,
+    app_name: Option<String>,
 }
 
 impl ServerBuilder {
@@ -72,6 +76,26 @@ impl ServerBuilder {
     /// Looks up serializers and filters in `loader` instead of the built-ins.
     pub fn extensions(mut self, loader: ExtensionLoader) -> Self {
         self.loader = loader;
+        self
+    }
+
+    /// Publishes the services in the registry at `url` (e.g. `zookeeper://127.0.0.1:2181`) once
+    /// the server listens, and withdraws them on shutdown. May be given several times.
+    pub fn registry(mut self, url: impl Into<String>) -> Self {
+        self.registries.push(url.into());
+        self
+    }
+
+    /// The host to publish in registries. Default: the bound address, or when bound to every
+    /// interface, the address this machine reaches the network from.
+    pub fn publish_host(mut self, host: impl Into<String>) -> Self {
+        self.publish_host = Some(host.into());
+        self
+    }
+
+    /// The application name published with the services.
+    pub fn app_name(mut self, name: impl Into<String>) -> Self {
+        self.app_name = Some(name.into());
         self
     }
 
@@ -125,9 +149,27 @@ impl ServerBuilder {
             .await
             .map_err(|e| RpcError::config(format!("cannot serve on {}: {e}", self.addr)))?;
         tracing::info!(addr = %bolt.local_addr(), services = self.providers.len(), "server started");
+        let host = publish::publish_host(self.publish_host.as_deref(), bolt.local_addr());
+        let publications = match publish::publish(
+            self.loader.registries(),
+            &self.registries,
+            &self.providers,
+            &host,
+            bolt.local_addr().port(),
+            self.app_name.as_deref(),
+        )
+        .await
+        {
+            Ok(p) => p,
+            Err(e) => {
+                bolt.shutdown().await;
+                return Err(e);
+            }
+        };
         Ok(Server {
             bolt,
             providers: self.providers,
+            publications,
         })
     }
 }
@@ -143,6 +185,7 @@ impl ServerBuilder {
 pub struct Server {
     bolt: sofa_bolt::Server,
     providers: Vec<ProviderConfig>,
+    publications: Vec<publish::Publication>,
 }
 
 impl Server {
@@ -153,6 +196,9 @@ impl Server {
             config: ServerConfig::default(),
             providers: Vec::new(),
             loader: ExtensionLoader::default(),
+            registries: Vec::new(),
+            publish_host: None,
+            app_name: None,
         }
     }
 
@@ -174,8 +220,10 @@ impl Server {
         &self.providers
     }
 
-    /// Stops accepting, finishes the requests in flight, and closes every connection.
+    /// Withdraws the services from the registries (so consumers stop choosing this server),
+    /// stops accepting, finishes the requests in flight, and closes every connection.
     pub async fn shutdown(self) {
+        publish::withdraw(self.publications).await;
         self.bolt.shutdown().await;
     }
 }

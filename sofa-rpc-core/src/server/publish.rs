@@ -1,0 +1,108 @@
+//! Publishing a server's services to registries.
+
+use std::net::{IpAddr, SocketAddr, UdpSocket};
+use std::sync::Arc;
+
+use sofa_rpc_registry::{Registration, Registry, RegistryFactories};
+
+use super::ProviderConfig;
+use crate::error::{Result, RpcError};
+
+/// The registrations made in one registry.
+pub(crate) struct Publication {
+    registry: Arc<dyn Registry>,
+    url: String,
+    registrations: Vec<Registration>,
+}
+
+/// The host providers are published with: the configured one, else the address the server is
+/// bound to, else (bound to every interface) the address this machine reaches the network
+/// from, else the loopback address.
+pub(crate) fn publish_host(configured: Option<&str>, bound: SocketAddr) -> String {
+    if let Some(host) = configured {
+        return host.to_string();
+    }
+    if !bound.ip().is_unspecified() {
+        return bound.ip().to_string();
+    }
+    // Connecting a UDP socket sends nothing; it only picks the outgoing interface.
+    let outward = UdpSocket::bind("0.0.0.0:0")
+        .and_then(|s| s.connect("8.8.8.8:80").map(|_| s))
+        .and_then(|s| s.local_addr())
+        .map(|a| a.ip());
+    match outward {
+        Ok(ip) if !ip.is_unspecified() => ip.to_string(),
+        _ => IpAddr::from([127, 0, 0, 1]).to_string(),
+    }
+}
+
+fn registration(
+    provider: &ProviderConfig,
+    host: &str,
+    port: u16,
+    app: Option<&str>,
+) -> Registration {
+    let id = provider.service_id();
+    let mut r = Registration::sofa(id.interface(), host, port)
+        .with_version(id.version())
+        .with_unique_id(id.unique_id())
+        .with_weight(provider.weight_value())
+        .with_serialization(provider.serialization_value());
+    if let Some((time, weight)) = provider.warmup_value() {
+        r = r.with_warmup(time, weight);
+    }
+    if let Some(app) = app {
+        r = r.with_app_name(app);
+    }
+    r
+}
+
+/// Registers every provider in every registry.
+pub(crate) async fn publish(
+    factories: &RegistryFactories,
+    urls: &[String],
+    providers: &[ProviderConfig],
+    host: &str,
+    port: u16,
+    app: Option<&str>,
+) -> Result<Vec<Publication>> {
+    let mut publications = Vec::with_capacity(urls.len());
+    for url in urls {
+        let registry = factories
+            .open(url)
+            .await
+            .map_err(|e| RpcError::config(format!("cannot open registry {url}: {e}")))?;
+        let mut registrations = Vec::with_capacity(providers.len());
+        for provider in providers {
+            let r = registration(provider, host, port, app);
+            registry.register(&r).await.map_err(|e| {
+                RpcError::config(format!(
+                    "cannot register {} in {url}: {e}",
+                    provider.service_id()
+                ))
+            })?;
+            tracing::info!(registry = %url, provider = %r.provider(), "published");
+            registrations.push(r);
+        }
+        publications.push(Publication {
+            registry,
+            url: url.clone(),
+            registrations,
+        });
+    }
+    Ok(publications)
+}
+
+/// Withdraws every registration and closes the registries.
+pub(crate) async fn withdraw(publications: Vec<Publication>) {
+    for p in publications {
+        for r in &p.registrations {
+            if let Err(e) = p.registry.unregister(r).await {
+                tracing::warn!(registry = %p.url, error = %e, "cannot unregister");
+            }
+        }
+        if let Err(e) = p.registry.close().await {
+            tracing::debug!(registry = %p.url, error = %e, "closing the registry");
+        }
+    }
+}

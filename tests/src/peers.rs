@@ -6,7 +6,7 @@
 //! leaks one) and killed when dropped; clients run scenarios and report one JSON line each.
 
 use std::io::{BufRead, BufReader, Read};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
@@ -42,15 +42,35 @@ impl PeerServer {
     /// Runs `script` (e.g. `node-server.sh`) on an ephemeral port with `envs`, and waits for
     /// its `READY <port>` line.
     pub fn start(script: &str, envs: &[(&str, &str)]) -> Result<PeerServer, PeerError> {
-        let path = peers_dir().join(script);
-        let mut child = Command::new(&path)
-            .arg("0")
+        Self::start_path(&peers_dir().join(script), &["0"], envs)
+    }
+
+    /// Runs a registry server script of `tests/registry/` (e.g. `start-zk.sh`), which picks a
+    /// free port itself, and waits for its `READY <port>` line.
+    pub fn start_registry(script: &str) -> Result<PeerServer, PeerError> {
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("registry")
+            .join(script);
+        Self::start_path(&path, &[], &[])
+    }
+
+    /// Runs the server script at `path` with `args` and `envs`, and waits for its
+    /// `READY <port>` line.
+    pub fn start_path(
+        path: &Path,
+        args: &[&str],
+        envs: &[(&str, &str)],
+    ) -> Result<PeerServer, PeerError> {
+        let script = path.display().to_string();
+        let mut child = Command::new("bash")
+            .arg(path)
+            .args(args)
             .envs(envs.iter().copied())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
-            .map_err(|e| PeerError(format!("cannot run {}: {e}", path.display())))?;
+            .map_err(|e| PeerError(format!("cannot run {script}: {e}")))?;
         let stdout = child
             .stdout
             .take()
@@ -68,14 +88,15 @@ impl PeerServer {
         let port = ready
             .as_deref()
             .and_then(|l| l.strip_prefix("READY "))
-            .and_then(|p| p.trim().parse::<u16>().ok());
+            .and_then(|p| p.split_whitespace().next())
+            .and_then(|p| p.parse::<u16>().ok());
         match port {
             Some(port) => {
                 if let Some(stderr) = stderr {
                     std::thread::spawn(move || drain(stderr));
                 }
                 Ok(PeerServer {
-                    name: script.to_string(),
+                    name: script,
                     child,
                     port,
                 })
@@ -106,10 +127,24 @@ impl PeerServer {
 }
 
 impl Drop for PeerServer {
+    /// Closes the server's stdin and sends SIGTERM, so its script stops what it started (a JVM,
+    /// a node process); kills it after 10 s if it is still there.
     fn drop(&mut self) {
+        drop(self.child.stdin.take());
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while std::time::Instant::now() < deadline {
+            if matches!(self.child.try_wait(), Ok(Some(_))) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        eprintln!("{} did not stop on SIGTERM; killing it", self.name);
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let _ = &self.name;
     }
 }
 

@@ -59,7 +59,7 @@ pub use client::{Connection, ConnectionConfig, ConnectionPool, PoolConfig, Respo
 pub use codec::{Codec, CodecConfig};
 pub use error::{Error, ErrorKind, Result};
 pub use frame::{
-    CommandCode, CommandType, Frame, HeaderMap, Protocol, ResponseStatus, Switch, CODEC_HESSIAN2,
-    CODEC_PROTOBUF,
+    CommandCode, CommandType, Frame, HeaderMap, HeaderStr, Protocol, ResponseStatus, Switch,
+    CODEC_HESSIAN2, CODEC_PROTOBUF,
 };
 pub use server::{processor_fn, Processor, Responder, Server, ServerBuilder, ServerConfig};

@@ -4,6 +4,8 @@ use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
+use sofa_bolt::HeaderStr;
+
 use crate::context::InvokeContext;
 use crate::value::ValueRef;
 
@@ -25,7 +27,8 @@ pub struct ServiceId {
     interface: Arc<str>,
     version: Arc<str>,
     unique_id: Arc<str>,
-    unique_name: Arc<str>,
+    /// Goes into every request header: kept in the header's string type to be shared, not copied.
+    unique_name: HeaderStr,
 }
 
 impl ServiceId {
@@ -78,13 +81,18 @@ impl ServiceId {
 
     /// `interface:version[:uniqueId]`.
     pub fn unique_name(&self) -> &str {
+        self.unique_name.as_str()
+    }
+
+    /// `interface:version[:uniqueId]`, as a header value (a cheap clone).
+    pub(crate) fn unique_name_header(&self) -> &HeaderStr {
         &self.unique_name
     }
 }
 
 impl fmt::Display for ServiceId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.unique_name)
+        f.write_str(self.unique_name.as_str())
     }
 }
 

@@ -67,8 +67,8 @@ impl TraceContext {
             ),
         );
         let prefix = headers::TRACE_CONTEXT_PREFIX;
-        header.insert(format!("{prefix}sofaTraceId"), self.trace_id.as_str());
-        header.insert(format!("{prefix}sofaRpcId"), self.span_id.as_str());
+        header.insert(format!("{prefix}sofaTraceId"), self.trace_id.clone());
+        header.insert(format!("{prefix}sofaRpcId"), self.span_id.clone());
         header.insert(
             format!("{prefix}samp"),
             if self.sampled { "true" } else { "false" },

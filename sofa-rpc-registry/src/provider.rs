@@ -17,6 +17,8 @@ pub struct ProviderInfo {
     protocol: String,
     host: String,
     port: u16,
+    /// `host:port`, kept because it is the key of every connection lookup.
+    address: String,
     path: String,
     params: Vec<(String, String)>,
 }
@@ -57,10 +59,17 @@ pub(crate) fn now_ms() -> u64 {
 impl ProviderInfo {
     /// A provider at `host:port` speaking `protocol`, without parameters.
     pub fn new(protocol: impl Into<String>, host: impl Into<String>, port: u16) -> Self {
+        let host = host.into();
+        let address = if host.contains(':') {
+            format!("[{host}]:{port}")
+        } else {
+            format!("{host}:{port}")
+        };
         ProviderInfo {
             protocol: protocol.into(),
-            host: host.into(),
+            host,
             port,
+            address,
             path: String::new(),
             params: Vec::new(),
         }
@@ -142,12 +151,8 @@ impl ProviderInfo {
     }
 
     /// `host:port`, the key connections are pooled under.
-    pub fn address(&self) -> String {
-        if self.host.contains(':') {
-            format!("[{}]:{}", self.host, self.port)
-        } else {
-            format!("{}:{}", self.host, self.port)
-        }
+    pub fn address(&self) -> &str {
+        &self.address
     }
 
     /// The context path after `host:port` (empty for bolt providers).

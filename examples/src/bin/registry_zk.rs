@@ -37,7 +37,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .provider(ProviderConfig::new(HelloServiceServer::new(Greeter)).weight(weight))
             .start()
             .await?;
-        println!("provider on {} published to {registry}", server.local_addr());
+        println!(
+            "provider on {} published to {registry}",
+            server.local_addr()
+        );
         servers.push(server);
     }
 
@@ -49,7 +52,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .timeout(Duration::from_secs(3)),
     )?);
     for i in 0..4 {
-        println!("call {i} -> {}", hello.say_hello(format!("caller {i}")).await?);
+        println!(
+            "call {i} -> {}",
+            hello.say_hello(format!("caller {i}")).await?
+        );
     }
 
     // Shutting a provider down withdraws it first; calls go on on the other one.
@@ -57,7 +63,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         first.shutdown().await;
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
-    println!("after one provider left -> {}", hello.say_hello("still".into()).await?);
+    println!(
+        "after one provider left -> {}",
+        hello.say_hello("still".into()).await?
+    );
     for server in servers {
         server.shutdown().await;
     }

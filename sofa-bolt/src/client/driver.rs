@@ -30,10 +30,14 @@ pub(super) async fn run(
     let mut activity = IdleTimer::new(Duration::ZERO);
     let mut heartbeat = Heartbeat::new(&config);
 
+    // Created once (see the server's connection loop).
+    let closing = shared.close.cancelled();
+    tokio::pin!(closing);
+
     let why: String = loop {
         tokio::select! {
             biased;
-            _ = shared.close.cancelled() => break "closed locally".into(),
+            _ = &mut closing => break "closed locally".into(),
             res = wr.write_buf(&mut wbuf), if !wbuf.is_empty() => match res {
                 Ok(0) => break "peer stopped reading".into(),
                 Ok(_) => activity.touch(),

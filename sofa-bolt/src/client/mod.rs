@@ -159,8 +159,8 @@ impl Connection {
     /// Queues a oneway request (type byte `0x02`, timeout `-1`); the server will not answer.
     /// Fails only if the connection is already closed.
     pub fn oneway(&self, request: Frame) -> Result<()> {
-        if let Some(reason) = self.shared.pending.closed() {
-            return Err(reason);
+        if self.shared.pending.is_closed() {
+            return Err(self.closed_error());
         }
         let id = self.shared.next_id();
         let frame = self
@@ -205,7 +205,7 @@ impl Connection {
 
     /// `true` once the connection has closed (or is closing).
     pub fn is_closed(&self) -> bool {
-        self.shared.done.is_cancelled() || self.shared.pending.closed().is_some()
+        self.shared.done.is_cancelled() || self.shared.pending.is_closed()
     }
 
     /// Closes the connection; waiting calls fail with a `ConnectionClosed` error.

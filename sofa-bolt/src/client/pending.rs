@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use tokio::sync::oneshot;
@@ -42,6 +43,8 @@ struct State {
 /// them and, when it ends, fails every one left.
 pub(crate) struct Pending {
     state: Mutex<State>,
+    /// Mirrors `State::closed.is_some()`, readable without the lock.
+    is_closed: AtomicBool,
 }
 
 impl Pending {
@@ -51,6 +54,7 @@ impl Pending {
                 waiters: HashMap::default(),
                 closed: None,
             }),
+            is_closed: AtomicBool::new(false),
         }
     }
 
@@ -110,11 +114,17 @@ impl Pending {
             if state.closed.is_none() {
                 state.closed = Some(reason.clone());
             }
+            self.is_closed.store(true, Ordering::Release);
             std::mem::take(&mut state.waiters)
         };
         for (_, waiter) in waiters {
             let _ = waiter.send(Err(reason.clone()));
         }
+    }
+
+    /// Whether the connection is gone (cheap: no lock).
+    pub(crate) fn is_closed(&self) -> bool {
+        self.is_closed.load(Ordering::Acquire)
     }
 
     /// The close reason, once closed.

@@ -1,7 +1,8 @@
 //! The header map ("SimpleMapSerializer" in Java SOFARPC).
 
-use bytes::{BufMut, BytesMut};
+use bytes::{BufMut, Bytes, BytesMut};
 
+use super::HeaderStr;
 use crate::error::{Error, ErrorKind, Result};
 
 /// A frame's header: an ordered map of string keys to string values.
@@ -11,6 +12,9 @@ use crate::error::{Error, ErrorKind, Result};
 /// decoded header re-encodes to the same bytes; as in Java, the last value of a repeated key
 /// wins. Inserting an existing key replaces its value in place.
 ///
+/// Keys and values are [`HeaderStr`]s: static strings, moved-in `String`s, or slices of the
+/// received frame, so neither building nor reading a header copies its text.
+///
 /// ```
 /// use sofa_bolt::HeaderMap;
 ///
@@ -19,11 +23,11 @@ use crate::error::{Error, ErrorKind, Result};
 /// let mut wire = bytes::BytesMut::new();
 /// h.encode(&mut wire);
 /// assert_eq!(wire.len(), h.encoded_len());
-/// assert_eq!(HeaderMap::decode(&wire).unwrap(), h);
+/// assert_eq!(HeaderMap::decode(&wire.freeze()).unwrap(), h);
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct HeaderMap {
-    entries: Vec<(String, String)>,
+    entries: Vec<(HeaderStr, HeaderStr)>,
 }
 
 impl HeaderMap {
@@ -59,8 +63,17 @@ impl HeaderMap {
             .map(|(_, v)| v.as_str())
     }
 
+    /// The value of `key` as a [`HeaderStr`] (a cheap clone).
+    pub fn get_str(&self, key: &str) -> Option<&HeaderStr> {
+        self.entries.iter().rfind(|(k, _)| k == key).map(|(_, v)| v)
+    }
+
     /// Sets `key` to `value`, replacing (in place) any earlier value; returns the old value.
-    pub fn insert(&mut self, key: impl Into<String>, value: impl Into<String>) -> Option<String> {
+    pub fn insert(
+        &mut self,
+        key: impl Into<HeaderStr>,
+        value: impl Into<HeaderStr>,
+    ) -> Option<HeaderStr> {
         let key = key.into();
         let value = value.into();
         match self.entries.iter_mut().rfind(|(k, _)| *k == key) {
@@ -72,8 +85,14 @@ impl HeaderMap {
         }
     }
 
+    /// Appends an entry without looking for an earlier one with the same key (the caller knows
+    /// there is none); the fast way to build a header.
+    pub fn append(&mut self, key: impl Into<HeaderStr>, value: impl Into<HeaderStr>) {
+        self.entries.push((key.into(), value.into()));
+    }
+
     /// Removes every entry of `key`, returning the value that was in effect.
-    pub fn remove(&mut self, key: &str) -> Option<String> {
+    pub fn remove(&mut self, key: &str) -> Option<HeaderStr> {
         let mut removed = None;
         self.entries.retain_mut(|(k, v)| {
             if k == key {
@@ -108,16 +127,17 @@ impl HeaderMap {
         }
     }
 
-    /// Parses the wire form.
+    /// Parses the wire form; keys and values are slices of `src` (no copy).
     ///
     /// Entries whose key or value is written as null (length `-1`, which Node peers emit) are
     /// dropped, as Java SOFARPC does. Any other negative length, a length past the end of the
     /// section, or bytes that are not UTF-8 are an [`ErrorKind::InvalidHeader`] error.
-    pub fn decode(mut src: &[u8]) -> Result<HeaderMap> {
-        let mut map = HeaderMap::new();
-        while !src.is_empty() {
-            let key = take_str(&mut src)?;
-            let value = take_str(&mut src)?;
+    pub fn decode(src: &Bytes) -> Result<HeaderMap> {
+        let mut map = HeaderMap::with_capacity(8);
+        let mut at = 0;
+        while at < src.len() {
+            let key = take_str(src, &mut at)?;
+            let value = take_str(src, &mut at)?;
             if let (Some(key), Some(value)) = (key, value) {
                 map.entries.push((key, value));
             }
@@ -126,7 +146,7 @@ impl HeaderMap {
     }
 }
 
-impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for HeaderMap {
+impl<K: Into<HeaderStr>, V: Into<HeaderStr>> FromIterator<(K, V)> for HeaderMap {
     fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
         let mut map = HeaderMap::new();
         for (k, v) in iter {
@@ -139,12 +159,12 @@ impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for HeaderMap {
 impl<'a> IntoIterator for &'a HeaderMap {
     type Item = (&'a str, &'a str);
     type IntoIter = std::iter::Map<
-        std::slice::Iter<'a, (String, String)>,
-        fn(&'a (String, String)) -> (&'a str, &'a str),
+        std::slice::Iter<'a, (HeaderStr, HeaderStr)>,
+        fn(&'a (HeaderStr, HeaderStr)) -> (&'a str, &'a str),
     >;
 
     fn into_iter(self) -> Self::IntoIter {
-        fn pair(e: &(String, String)) -> (&str, &str) {
+        fn pair(e: &(HeaderStr, HeaderStr)) -> (&str, &str) {
             (e.0.as_str(), e.1.as_str())
         }
         self.entries.iter().map(pair)
@@ -157,15 +177,17 @@ fn put_str(dst: &mut BytesMut, s: &str) {
     dst.put_slice(s.as_bytes());
 }
 
-fn take_str(src: &mut &[u8]) -> Result<Option<String>> {
-    let Some((len, rest)) = src.split_first_chunk::<4>() else {
+/// Takes one length-prefixed string at `*at`, as a slice of `src`.
+fn take_str(src: &Bytes, at: &mut usize) -> Result<Option<HeaderStr>> {
+    let rest = src.get(*at..).unwrap_or_default();
+    let Some((len, _)) = rest.split_first_chunk::<4>() else {
         return Err(Error::new(
             ErrorKind::InvalidHeader,
-            format!("{} stray bytes at the end of the header map", src.len()),
+            format!("{} stray bytes at the end of the header map", rest.len()),
         ));
     };
     let len = i32::from_be_bytes(*len);
-    *src = rest;
+    *at += 4;
     if len == -1 {
         return Ok(None);
     }
@@ -175,20 +197,19 @@ fn take_str(src: &mut &[u8]) -> Result<Option<String>> {
             format!("negative string length {len} in header map"),
         )
     })?;
-    if len > src.len() {
+    let left = src.len() - *at;
+    if len > left {
         return Err(Error::new(
             ErrorKind::InvalidHeader,
             format!(
-                "header string of {len} bytes runs past the end of the header map ({} left)",
-                src.len()
+                "header string of {len} bytes runs past the end of the header map ({left} left)"
             ),
         ));
     }
-    let (bytes, rest) = src.split_at(len);
-    *src = rest;
-    let s = std::str::from_utf8(bytes)
+    let s = HeaderStr::from_utf8(src.slice(*at..*at + len))
         .map_err(|e| Error::with_source(ErrorKind::InvalidHeader, "header string", e))?;
-    Ok(Some(s.to_owned()))
+    *at += len;
+    Ok(Some(s))
 }
 
 #[cfg(test)]
@@ -215,7 +236,7 @@ mod tests {
     #[test]
     fn empty_value_and_order_round_trip() {
         let map: HeaderMap = [("b", ""), ("a", "x"), ("c", "日本")].into_iter().collect();
-        let back = HeaderMap::decode(&wire(&map)).unwrap();
+        let back = HeaderMap::decode(&Bytes::from(wire(&map))).unwrap();
         assert_eq!(back, map);
         assert_eq!(
             back.iter().map(|(k, _)| k).collect::<Vec<_>>(),
@@ -229,9 +250,9 @@ mod tests {
         let mut map = HeaderMap::new();
         map.insert("a", "1");
         map.insert("b", "2");
-        assert_eq!(map.insert("a", "3"), Some("1".to_string()));
+        assert_eq!(map.insert("a", "3").as_deref(), Some("1"));
         assert_eq!(map.iter().collect::<Vec<_>>(), [("a", "3"), ("b", "2")]);
-        assert_eq!(map.remove("a"), Some("3".to_string()));
+        assert_eq!(map.remove("a").as_deref(), Some("3"));
         assert_eq!(map.len(), 1);
     }
 
@@ -242,10 +263,10 @@ mod tests {
             put_str(&mut b, k);
             put_str(&mut b, v);
         }
-        let mut map = HeaderMap::decode(&b).unwrap();
+        let mut map = HeaderMap::decode(&b.clone().freeze()).unwrap();
         assert_eq!(map.get("a"), Some("3"));
         assert_eq!(wire(&map), b.to_vec());
-        assert_eq!(map.remove("a"), Some("3".to_string()));
+        assert_eq!(map.remove("a").as_deref(), Some("3"));
         assert_eq!(map.len(), 1);
     }
 
@@ -259,7 +280,7 @@ mod tests {
         b.put_slice(b"j");
         b.put_i32(1);
         b.put_slice(b"v");
-        let map = HeaderMap::decode(&b).unwrap();
+        let map = HeaderMap::decode(&b.freeze()).unwrap();
         assert_eq!(map.iter().collect::<Vec<_>>(), [("j", "v")]);
     }
 
@@ -273,14 +294,15 @@ mod tests {
             vec![0, 0, 0, 1, b'k'],             // key without value
         ];
         for case in cases {
-            let err = HeaderMap::decode(&case).unwrap_err();
+            let err = HeaderMap::decode(&Bytes::from(case.clone())).unwrap_err();
             assert_eq!(err.kind(), ErrorKind::InvalidHeader, "{case:?}");
         }
     }
 
     #[test]
     fn huge_declared_length_does_not_allocate() {
-        let err = HeaderMap::decode(&[0x7f, 0xff, 0xff, 0xff, b'x']).unwrap_err();
+        let err =
+            HeaderMap::decode(&Bytes::from_static(&[0x7f, 0xff, 0xff, 0xff, b'x'])).unwrap_err();
         assert!(err.message().contains("runs past the end"));
     }
 }

@@ -2,6 +2,7 @@
 
 mod command;
 mod header;
+mod header_str;
 mod protocol;
 mod status;
 
@@ -11,6 +12,7 @@ use bytes::Bytes;
 
 pub use command::{CommandCode, CommandType};
 pub use header::HeaderMap;
+pub use header_str::HeaderStr;
 pub use protocol::{Protocol, Switch};
 pub use status::ResponseStatus;
 

@@ -49,6 +49,11 @@ pub(super) async fn serve_with_permit(
     let mut dispatched: u64 = 0;
     let mut answered: u64 = 0;
 
+    // Created once: a `cancelled()` future made afresh each turn of the loop would register
+    // with (and leave) the token's waiter list every time.
+    let stopping = shutdown.cancelled();
+    tokio::pin!(stopping);
+
     let close = loop {
         if responses_done && wbuf.is_empty() {
             break Close::Done;
@@ -57,7 +62,7 @@ pub(super) async fn serve_with_permit(
         let deadline = drain_deadline;
         tokio::select! {
             biased;
-            _ = shutdown.cancelled(), if reading => {
+            _ = &mut stopping, if reading => {
                 tracing::debug!(%peer, "server shutting down: finishing in-flight requests");
                 tx = None;
                 drain_deadline = Some(tokio::time::Instant::now() + shared.config.shutdown_timeout);

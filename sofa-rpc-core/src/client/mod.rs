@@ -74,26 +74,26 @@ impl Client {
                 "a consumer needs providers: set a direct URL or a registry",
             ));
         }
-        let directory = Arc::new(Directory::default());
-        let discovery = match &config.registry {
-            Some(url) => {
-                let scheme = url.split("://").next().unwrap_or_default();
-                if !loader.registries().contains(scheme) {
-                    return Err(RpcError::config(format!(
-                        "no registry backend for {url} (known: {}; zookeeper, etcd and nacos are cargo features)",
-                        loader.registries().names().collect::<Vec<_>>().join(", ")
-                    )));
-                }
-                Some(Arc::new(Discovery::new(
-                    url.clone(),
-                    loader.registries().clone(),
-                    directory.clone(),
-                    config.registry_cache.clone().map(cache::ProviderCache::new),
-                    config.app_name.clone(),
-                )))
+        let mut directory = None;
+        let mut discovery = None;
+        if let Some(url) = &config.registry {
+            let scheme = url.split("://").next().unwrap_or_default();
+            if !loader.registries().contains(scheme) {
+                return Err(RpcError::config(format!(
+                    "no registry backend for {url} (known: {}; zookeeper, etcd and nacos are cargo features)",
+                    loader.registries().names().collect::<Vec<_>>().join(", ")
+                )));
             }
-            None => None,
-        };
+            let lists = Arc::new(Directory::default());
+            discovery = Some(Arc::new(Discovery::new(
+                url.clone(),
+                loader.registries().clone(),
+                lists.clone(),
+                config.registry_cache.clone().map(cache::ProviderCache::new),
+                config.app_name.clone(),
+            )));
+            directory = Some(lists);
+        }
         let chosen = match &config.serialization {
             Some(name) => Some(loader.serializer(name)?),
             None => None,

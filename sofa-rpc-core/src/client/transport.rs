@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use sofa_bolt::{ConnectionPool, Frame, HeaderMap, PoolConfig};
+use sofa_bolt::{ConnectionPool, Frame, HeaderMap, HeaderStr, PoolConfig};
 use sofa_rpc_registry::ProviderInfo;
 
 use crate::error::{ErrorKind, Result, RpcError};
@@ -23,7 +23,7 @@ pub(crate) struct Transport {
     chosen: Option<Arc<dyn Serializer>>,
     /// Used when neither the consumer nor the provider names a serializer we have.
     fallback: Arc<dyn Serializer>,
-    app_name: Option<String>,
+    app_name: Option<HeaderStr>,
     default_timeout: Duration,
 }
 
@@ -41,7 +41,7 @@ impl Transport {
             serializers,
             chosen,
             fallback,
-            app_name,
+            app_name: app_name.map(HeaderStr::from),
             default_timeout,
         }
     }
@@ -80,7 +80,7 @@ impl Transport {
         let mut header = HeaderMap::with_capacity(8);
         common_request_header(&invocation, &mut header);
         if let Some(app) = &self.app_name {
-            header.insert(headers::CALLER_APP, app.as_str());
+            header.insert(headers::CALLER_APP, app.clone());
         }
         let content = serializer.encode_request(&invocation, &mut header)?;
         let timeout_ms = i32::try_from(timeout.as_millis()).unwrap_or(i32::MAX);
@@ -93,14 +93,21 @@ impl Transport {
         .with_timeout(timeout_ms);
 
         let addr = provider.address();
-        let conn = self
-            .pool
-            .get(&addr)
-            .await
-            .map_err(|e| RpcError::from_bolt(e, &addr))?;
+        // Bounded by the time left too (the timer only starts if connecting has to wait).
+        let conn = match tokio::time::timeout(timeout, self.pool.get(addr)).await {
+            Ok(conn) => conn.map_err(|e| RpcError::from_bolt(e, addr))?,
+            Err(_) => {
+                return Err(RpcError::timeout(format!(
+                    "{}#{}: no connection to {addr} within {} ms",
+                    invocation.service(),
+                    invocation.method(),
+                    timeout.as_millis()
+                )))
+            }
+        };
         if invocation.invoke_type() == InvokeType::Oneway {
             conn.oneway(frame)
-                .map_err(|e| RpcError::from_bolt(e, &addr))?;
+                .map_err(|e| RpcError::from_bolt(e, addr))?;
             return Ok(Response::none());
         }
         let reply = conn.request(frame, timeout).await.map_err(|e| {
@@ -112,7 +119,7 @@ impl Transport {
                     timeout.as_millis()
                 ))
             } else {
-                RpcError::from_bolt(e, &addr)
+                RpcError::from_bolt(e, addr)
             }
         })?;
         let reply_serializer = self

@@ -40,7 +40,8 @@ pub(crate) struct Shared {
     pub(crate) routers: Vec<Arc<dyn Router>>,
     pub(crate) load_balancer: Arc<dyn LoadBalancer>,
     pub(crate) direct: Vec<Arc<ProviderInfo>>,
-    pub(crate) directory: Arc<Directory>,
+    /// The registry's lists; `None` for a consumer of direct URLs only.
+    pub(crate) directory: Option<Arc<Directory>>,
     pub(crate) transport: Arc<Transport>,
     pub(crate) retries: u32,
 }
@@ -59,10 +60,14 @@ impl ClusterContext {
 
     /// The candidates for `invocation` after the router chain.
     pub fn candidates(&self, invocation: &Invocation) -> Vec<Arc<ProviderInfo>> {
-        let registry = self.inner.directory.providers(invocation.service());
+        let registry = self
+            .inner
+            .directory
+            .as_ref()
+            .map(|d| d.providers(invocation.service()));
         let ctx = RouteContext {
             direct: &self.inner.direct,
-            registry: &registry,
+            registry: registry.as_deref().unwrap_or_default(),
         };
         self.inner
             .routers
@@ -109,12 +114,11 @@ impl ClusterContext {
     }
 
     /// Sends `invocation` to `provider`.
-    pub fn invoke(
+    pub async fn invoke(
         &self,
         provider: Arc<ProviderInfo>,
         invocation: Invocation,
-    ) -> BoxFuture<'static, Result<Response>> {
-        let transport = self.inner.transport.clone();
-        Box::pin(async move { transport.call(provider, invocation).await })
+    ) -> Result<Response> {
+        self.inner.transport.call(provider, invocation).await
     }
 }

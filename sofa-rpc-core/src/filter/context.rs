@@ -4,6 +4,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use pin_project_lite::pin_project;
 use tower::{Layer, Service};
 
 use super::{Filter, Invoker};
@@ -48,7 +49,7 @@ where
 {
     type Response = Response;
     type Error = RpcError;
-    type Future = Pin<Box<dyn Future<Output = Result<Response>> + Send>>;
+    type Future = ContextFuture<S::Future>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
         self.inner.poll_ready(cx)
@@ -68,20 +69,42 @@ where
                 invocation.context_mut().set_trace(trace);
             }
         }
-        let call = self.inner.call(invocation);
-        Box::pin(async move {
-            let response = call.await?;
-            if nested {
-                let baggage = response.baggage();
-                if !baggage.is_empty() {
-                    RequestContext::with_current(|ctx| {
-                        for (k, v) in baggage {
-                            ctx.set_response_baggage(k, v);
-                        }
-                    });
-                }
+        ContextFuture {
+            inner: self.inner.call(invocation),
+            nested,
+        }
+    }
+}
+
+pin_project! {
+    /// The `context` filter's future: the call, then its response baggage passed up.
+    #[derive(Debug)]
+    struct ContextFuture<F> {
+        #[pin]
+        inner: F,
+        nested: bool,
+    }
+}
+
+impl<F: Future<Output = Result<Response>>> Future for ContextFuture<F> {
+    type Output = Result<Response>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let response = match this.inner.poll(cx) {
+            Poll::Ready(Ok(response)) => response,
+            other => return other,
+        };
+        if *this.nested {
+            let baggage = response.baggage();
+            if !baggage.is_empty() {
+                RequestContext::with_current(|ctx| {
+                    for (k, v) in baggage {
+                        ctx.set_response_baggage(k, v);
+                    }
+                });
             }
-            Ok(response)
-        })
+        }
+        Poll::Ready(Ok(response))
     }
 }

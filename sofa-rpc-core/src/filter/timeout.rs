@@ -1,7 +1,5 @@
 //! `timeout`: one deadline for the whole call, retries included.
 
-use std::future::Future;
-use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
@@ -12,10 +10,11 @@ use crate::error::{Result, RpcError};
 use crate::invocation::Invocation;
 use crate::response::Response;
 
-/// The `timeout` filter: fixes the call's deadline from its timeout and fails the call with
-/// `CLIENT_TIMEOUT` once it passes, whatever stage the call is in. Each attempt's own timeout
-/// (and the timeout field the provider sees) is then the time left, so retries never extend a
-/// call beyond what the caller allowed.
+/// The `timeout` filter: fixes the call's deadline from its timeout. Every stage after it is
+/// bounded by the time left — waiting for a provider list, connecting, each attempt (whose
+/// timeout field tells the provider the same) — so retries never extend a call beyond what the
+/// caller allowed, and the call fails with `CLIENT_TIMEOUT` once the deadline passes. No timer
+/// of its own: the bolt connection's per-request timer is the one that fires.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct TimeoutFilter;
 
@@ -50,35 +49,21 @@ where
 {
     type Response = Response;
     type Error = RpcError;
-    type Future = Pin<Box<dyn Future<Output = Result<Response>> + Send>>;
+    type Future = S::Future;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
         self.inner.poll_ready(cx)
     }
 
     fn call(&mut self, mut invocation: Invocation) -> Self::Future {
-        let Some(timeout) = invocation.context().timeout() else {
-            return Box::pin(self.inner.call(invocation));
-        };
-        let deadline = match invocation.context().deadline() {
-            Some(deadline) => deadline,
-            None => {
-                let deadline = Instant::now() + timeout;
-                invocation.context_mut().set_deadline(deadline);
-                deadline
-            }
-        };
-        let service = invocation.service().clone();
-        let method = invocation.method_name();
-        let call = self.inner.call(invocation);
-        Box::pin(async move {
-            match tokio::time::timeout_at(deadline.into(), call).await {
-                Ok(outcome) => outcome,
-                Err(_) => Err(RpcError::timeout(format!(
-                    "{service}#{method} did not complete within {} ms",
-                    timeout.as_millis()
-                ))),
-            }
-        })
+        if let (Some(timeout), None) = (
+            invocation.context().timeout(),
+            invocation.context().deadline(),
+        ) {
+            invocation
+                .context_mut()
+                .set_deadline(Instant::now() + timeout);
+        }
+        self.inner.call(invocation)
     }
 }

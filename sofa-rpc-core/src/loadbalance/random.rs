@@ -5,6 +5,13 @@ use std::sync::Arc;
 use sofa_rpc_registry::ProviderInfo;
 
 use super::{rng, LoadBalancer};
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}
 use crate::invocation::Invocation;
 
 /// Chooses a provider at random, in proportion to its weight in effect (warm-up included).
@@ -22,20 +29,26 @@ impl LoadBalancer for Random {
             [] => None,
             [only] => Some(only.clone()),
             _ => {
-                let weights: Vec<u64> = providers
-                    .iter()
-                    .map(|p| u64::from(p.effective_weight()))
-                    .collect();
-                let total: u64 = weights.iter().sum();
-                let first = weights.first().copied().unwrap_or(0);
-                let index = if total == 0 || weights.iter().all(|w| *w == first) {
+                // The weight in effect changes over time (warm-up), so take one reading of
+                // each: the sum and the pick must agree.
+                let now = now_ms();
+                let weight = |p: &Arc<ProviderInfo>| u64::from(p.effective_weight_at(now));
+                let (mut total, mut uniform) = (0u64, true);
+                let first = providers.first().map(weight).unwrap_or(0);
+                for p in providers {
+                    let w = weight(p);
+                    total += w;
+                    uniform &= w == first;
+                }
+                let index = if total == 0 || uniform {
                     rng::below(providers.len() as u64) as usize
                 } else {
                     let mut pick = rng::below(total);
-                    weights
+                    providers
                         .iter()
-                        .position(|w| {
-                            if pick < *w {
+                        .position(|p| {
+                            let w = weight(p);
+                            if pick < w {
                                 true
                             } else {
                                 pick -= w;

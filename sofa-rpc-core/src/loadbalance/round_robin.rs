@@ -1,6 +1,7 @@
 //! `roundRobin`: each method cycles through the providers in turn.
 
 use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 
@@ -13,23 +14,29 @@ use crate::invocation::Invocation;
 /// `roundRobin`); weights are not considered.
 #[derive(Debug, Default)]
 pub struct RoundRobin {
-    sequences: RwLock<HashMap<String, Arc<AtomicUsize>>>,
+    /// By a hash of service and method: two methods whose hashes collide share a sequence,
+    /// which only makes their turns interleave.
+    sequences: RwLock<HashMap<u64, Arc<AtomicUsize>>>,
 }
 
 impl RoundRobin {
-    fn sequence(&self, key: &str) -> Arc<AtomicUsize> {
+    fn sequence(&self, invocation: &Invocation) -> Arc<AtomicUsize> {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        invocation.service().unique_name().hash(&mut h);
+        invocation.method().hash(&mut h);
+        let key = h.finish();
         if let Some(seq) = self
             .sequences
             .read()
             .unwrap_or_else(|e| e.into_inner())
-            .get(key)
+            .get(&key)
         {
             return seq.clone();
         }
         self.sequences
             .write()
             .unwrap_or_else(|e| e.into_inner())
-            .entry(key.to_string())
+            .entry(key)
             .or_default()
             .clone()
     }
@@ -44,12 +51,7 @@ impl LoadBalancer for RoundRobin {
         if providers.is_empty() {
             return None;
         }
-        let key = format!(
-            "{}#{}",
-            invocation.service().unique_name(),
-            invocation.method()
-        );
-        let n = self.sequence(&key).fetch_add(1, Ordering::Relaxed);
+        let n = self.sequence(invocation).fetch_add(1, Ordering::Relaxed);
         providers.get(n % providers.len()).cloned()
     }
 }

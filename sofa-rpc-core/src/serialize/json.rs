@@ -98,7 +98,7 @@ impl Serializer for Json {
             }
             Reply::AppError(e) => {
                 header.insert(headers::RESPONSE_ERROR, "true");
-                header.insert(EXCEPTION_CLASS, e.class_name.as_str());
+                header.insert(EXCEPTION_CLASS, e.class_name.clone());
                 to_json(&e.message)
             }
             Reply::Error(e) => {

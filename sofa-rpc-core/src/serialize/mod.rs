@@ -222,21 +222,18 @@ pub(crate) fn serde_form<'a>(
 /// (under both keys), the method, the invoke type, and the context's baggage and attachments.
 pub(crate) fn common_request_header(invocation: &Invocation, header: &mut HeaderMap) {
     use crate::headers;
-    let service = invocation.service().unique_name();
-    header.insert(headers::SERVICE, service);
-    header.insert(headers::TARGET_SERVICE, service);
-    header.insert(headers::METHOD_NAME, invocation.method());
-    header.insert(headers::INVOKE_TYPE, invocation.invoke_type().as_str());
-    header.insert(headers::PROTOCOL, "bolt");
+    let service = invocation.service().unique_name_header();
+    header.append(headers::SERVICE, service.clone());
+    header.append(headers::TARGET_SERVICE, service.clone());
+    header.append(headers::METHOD_NAME, invocation.method_name());
+    header.append(headers::INVOKE_TYPE, invocation.invoke_type().as_str());
+    header.append(headers::PROTOCOL, "bolt");
     let ctx = invocation.context();
     for (k, v) in ctx.attachments() {
-        header.insert(k.as_str(), v.as_str());
+        header.insert(k.clone(), v.clone());
     }
     for (k, v) in ctx.baggage() {
-        header.insert(
-            format!("{}{k}", headers::REQUEST_BAGGAGE_PREFIX),
-            v.as_str(),
-        );
+        header.insert(format!("{}{k}", headers::REQUEST_BAGGAGE_PREFIX), v.clone());
     }
     if let Some(trace) = ctx.trace() {
         trace.write(header);

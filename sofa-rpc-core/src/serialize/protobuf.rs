@@ -99,7 +99,7 @@ impl Serializer for Protobuf {
             }
             Reply::AppError(e) => {
                 header.insert(headers::RESPONSE_ERROR, "true");
-                header.insert(EXCEPTION_CLASS, e.class_name.as_str());
+                header.insert(EXCEPTION_CLASS, e.class_name.clone());
                 Ok(Bytes::from(e.message.clone()))
             }
             Reply::Error(e) => {

@@ -221,7 +221,7 @@ fn respond(
     for (k, v) in baggage {
         header.insert(
             format!("{}{k}", headers::RESPONSE_BAGGAGE_PREFIX),
-            v.as_str(),
+            v.clone(),
         );
     }
     match serializer.encode_response(reply, request.content(), &mut header) {

@@ -1,8 +1,8 @@
 //! Pieces shared by the server and client connection tasks.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use tokio::time::{interval_at, Interval, MissedTickBehavior};
+use tokio::time::{interval_at, Instant, Interval, MissedTickBehavior};
 
 /// Initial capacity of a connection's read and write buffers.
 pub(crate) const READ_CAPACITY: usize = 64 * 1024;
@@ -11,11 +11,41 @@ pub(crate) const READ_CAPACITY: usize = 64 * 1024;
 /// a peer that does not read its responses must not make us buffer without bound.
 pub(crate) const WRITE_HIGH_WATER: usize = 1024 * 1024;
 
-/// Tracks the last read or write and fires once the connection has been idle for the
-/// configured time. Checking on a coarse periodic tick avoids re-arming a timer on every read.
+/// Whether a connection read or wrote since the last look, without reading the clock on
+/// every read and write (in a VM the clock can cost a system call).
+pub(crate) struct Activity {
+    active: bool,
+    quiet_since: Instant,
+}
+
+impl Activity {
+    pub(crate) fn new() -> Self {
+        Activity {
+            active: false,
+            quiet_since: Instant::now(),
+        }
+    }
+
+    /// Records a read or write.
+    pub(crate) fn touch(&mut self) {
+        self.active = true;
+    }
+
+    /// How long the connection has been quiet as of `now`, a periodic tick: activity since the
+    /// previous look restarts the count from `now`, so the answer is late by at most a period.
+    pub(crate) fn quiet_for(&mut self, now: Instant) -> Duration {
+        if std::mem::take(&mut self.active) {
+            self.quiet_since = now;
+        }
+        now.saturating_duration_since(self.quiet_since)
+    }
+}
+
+/// Fires once the connection has been quiet for the configured time, checked on a coarse
+/// periodic tick rather than a timer re-armed on every read.
 pub(crate) struct IdleTimer {
     timeout: Duration,
-    last: Instant,
+    activity: Activity,
     tick: Option<Interval>,
 }
 
@@ -24,35 +54,30 @@ impl IdleTimer {
     pub(crate) fn new(timeout: Duration) -> Self {
         let tick = (!timeout.is_zero()).then(|| {
             let period = (timeout / 8).max(Duration::from_millis(10));
-            let mut tick = interval_at(tokio::time::Instant::now() + period, period);
+            let mut tick = interval_at(Instant::now() + period, period);
             tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
             tick
         });
         IdleTimer {
             timeout,
-            last: Instant::now(),
+            activity: Activity::new(),
             tick,
         }
     }
 
     /// Records activity.
     pub(crate) fn touch(&mut self) {
-        self.last = Instant::now();
+        self.activity.touch();
     }
 
-    /// How long since the last activity.
-    pub(crate) fn idle_for(&self) -> Duration {
-        self.last.elapsed()
-    }
-
-    /// Completes once the connection has been idle for the timeout.
+    /// Completes once the connection has been quiet for the timeout.
     pub(crate) async fn expired(&mut self) {
         let Some(tick) = self.tick.as_mut() else {
             return std::future::pending().await;
         };
         loop {
-            tick.tick().await;
-            if self.last.elapsed() >= self.timeout {
+            let now = tick.tick().await;
+            if self.activity.quiet_for(now) >= self.timeout {
                 return;
             }
         }

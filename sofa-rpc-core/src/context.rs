@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use sofa_bolt::HeaderMap;
@@ -106,11 +106,12 @@ pub struct RequestContext {
     service: ServiceId,
     method: String,
     headers: HeaderMap,
-    baggage: BTreeMap<String, String>,
+    /// Read from the headers when first asked for: most methods never ask.
+    baggage: OnceLock<BTreeMap<String, String>>,
     response_baggage: BTreeMap<String, String>,
     deadline: Option<Instant>,
-    trace: Option<TraceContext>,
-    child_spans: Arc<ChildSpans>,
+    trace: OnceLock<Option<TraceContext>>,
+    child_spans: ChildSpans,
 }
 
 impl RequestContext {
@@ -121,24 +122,16 @@ impl RequestContext {
         headers: HeaderMap,
         deadline: Option<Instant>,
     ) -> Self {
-        let baggage = headers
-            .iter()
-            .filter_map(|(k, v)| {
-                k.strip_prefix(crate::headers::REQUEST_BAGGAGE_PREFIX)
-                    .map(|k| (k.to_string(), v.to_string()))
-            })
-            .collect();
-        let trace = TraceContext::from_header(&headers);
         RequestContext {
             peer,
             service,
             method,
             headers,
-            baggage,
+            baggage: OnceLock::new(),
             response_baggage: BTreeMap::new(),
             deadline,
-            trace,
-            child_spans: Arc::default(),
+            trace: OnceLock::new(),
+            child_spans: ChildSpans::default(),
         }
     }
 
@@ -195,17 +188,27 @@ impl RequestContext {
 
     /// The trace context the caller sent, in either SOFATracer form.
     pub fn trace(&self) -> Option<&TraceContext> {
-        self.trace.as_ref()
+        self.trace
+            .get_or_init(|| TraceContext::from_header(&self.headers))
+            .as_ref()
     }
 
     /// The trace context for the next call made while handling this request: a child span.
     pub fn child_trace(&self) -> Option<TraceContext> {
-        self.trace.as_ref().map(|t| self.child_spans.child_of(t))
+        self.trace().map(|t| self.child_spans.child_of(t))
     }
 
     /// The request's baggage.
     pub fn baggage(&self) -> &BTreeMap<String, String> {
-        &self.baggage
+        self.baggage.get_or_init(|| {
+            self.headers
+                .iter()
+                .filter_map(|(k, v)| {
+                    k.strip_prefix(crate::headers::REQUEST_BAGGAGE_PREFIX)
+                        .map(|k| (k.to_string(), v.to_string()))
+                })
+                .collect()
+        })
     }
 
     /// Time left before the caller gives up, if it said.

@@ -48,12 +48,11 @@ impl TraceContext {
                 });
             }
         }
-        let legacy = |k: &str| header.get(&format!("{}{k}", headers::TRACE_CONTEXT_PREFIX));
-        let trace_id = legacy("sofaTraceId").filter(|t| !t.is_empty())?;
+        let trace_id = header.get(LEGACY_TRACE_ID).filter(|t| !t.is_empty())?;
         Some(TraceContext {
             trace_id: trace_id.to_string(),
-            span_id: legacy("sofaRpcId").unwrap_or("0").to_string(),
-            sampled: legacy("samp") == Some("true"),
+            span_id: header.get(LEGACY_SPAN_ID).unwrap_or("0").to_string(),
+            sampled: header.get(LEGACY_SAMPLED) == Some("true"),
         })
     }
 
@@ -66,20 +65,29 @@ impl TraceContext {
                 self.trace_id, self.span_id, self.sampled
             ),
         );
-        let prefix = headers::TRACE_CONTEXT_PREFIX;
-        header.insert(format!("{prefix}sofaTraceId"), self.trace_id.clone());
-        header.insert(format!("{prefix}sofaRpcId"), self.span_id.clone());
-        header.insert(
-            format!("{prefix}samp"),
-            if self.sampled { "true" } else { "false" },
-        );
+        header.insert(LEGACY_TRACE_ID, self.trace_id.clone());
+        header.insert(LEGACY_SPAN_ID, self.span_id.clone());
+        header.insert(LEGACY_SAMPLED, if self.sampled { "true" } else { "false" });
     }
 }
+
+/// The legacy form's keys (`rpc_trace_context.` + name).
+const LEGACY_TRACE_ID: &str = "rpc_trace_context.sofaTraceId";
+const LEGACY_SPAN_ID: &str = "rpc_trace_context.sofaRpcId";
+const LEGACY_SAMPLED: &str = "rpc_trace_context.samp";
 
 /// The spans of calls made while handling one request: each gets the next child id.
 #[derive(Debug, Default)]
 pub(crate) struct ChildSpans {
     next: AtomicU32,
+}
+
+impl Clone for ChildSpans {
+    fn clone(&self) -> Self {
+        ChildSpans {
+            next: AtomicU32::new(self.next.load(Ordering::Relaxed)),
+        }
+    }
 }
 
 impl ChildSpans {

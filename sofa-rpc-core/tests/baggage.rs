@@ -120,3 +120,36 @@ async fn baggage_propagates_across_hops_in_both_directions() {
     middle.shutdown().await;
     leaf.shutdown().await;
 }
+
+#[tokio::test]
+async fn provider_filters_wrap_every_call() {
+    use sofa_rpc_core::filter::{ProviderCall, ProviderLayer};
+    use sofa_rpc_core::ExtensionLoader;
+
+    let mut loader = ExtensionLoader::default();
+    loader.register_filter(
+        "mark",
+        ProviderLayer(tower::util::MapRequestLayer::new(
+            |mut call: ProviderCall| {
+                call.context
+                    .set_response_baggage("filtered", call.context.method().to_string());
+                call
+            },
+        )),
+    );
+    let server = builder()
+        .extensions(loader)
+        .filters(["mark"])
+        .service(EchoServiceServer::new(Echo::default()))
+        .start()
+        .await
+        .unwrap();
+    let echo = client_to(&server);
+    let reply = echo.echo("x".into()).detailed().await.unwrap();
+    assert_eq!(reply.value, "x");
+    assert_eq!(
+        reply.baggage.get("filtered").map(String::as_str),
+        Some("echo")
+    );
+    server.shutdown().await;
+}

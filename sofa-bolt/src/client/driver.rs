@@ -13,7 +13,7 @@ use super::{ConnectionConfig, Shared};
 use crate::codec::Codec;
 use crate::error::{Error, ErrorKind};
 use crate::frame::{Frame, ResponseStatus};
-use crate::io::{IdleTimer, READ_CAPACITY, WRITE_HIGH_WATER};
+use crate::io::{Activity, READ_CAPACITY, WRITE_HIGH_WATER};
 
 /// Runs until the connection ends, then fails every call still waiting with the reason.
 pub(super) async fn run(
@@ -27,7 +27,7 @@ pub(super) async fn run(
     let mut codec = Codec::new(config.codec);
     let mut rbuf = BytesMut::with_capacity(READ_CAPACITY);
     let mut wbuf = BytesMut::with_capacity(READ_CAPACITY);
-    let mut activity = IdleTimer::new(Duration::ZERO);
+    let mut activity = Activity::new();
     let mut heartbeat = Heartbeat::new(&config);
 
     // Created once (see the server's connection loop).
@@ -69,7 +69,7 @@ pub(super) async fn run(
                 }
                 Err(e) => break format!("read failed: {e}"),
             },
-            _ = heartbeat.tick() => match heartbeat.check(activity.idle_for()) {
+            now = heartbeat.tick() => match heartbeat.check(activity.quiet_for(now)) {
                 Beat::Send => {
                     let id = shared.next_id();
                     let frame = Frame::heartbeat(id).with_protocol(shared.protocol);
@@ -185,11 +185,9 @@ impl Heartbeat {
         }
     }
 
-    async fn tick(&mut self) {
+    async fn tick(&mut self) -> tokio::time::Instant {
         match self.tick.as_mut() {
-            Some(tick) => {
-                tick.tick().await;
-            }
+            Some(tick) => tick.tick().await,
             None => std::future::pending().await,
         }
     }

@@ -11,9 +11,10 @@ mod transport;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
+use futures::future::Either;
 use sofa_rpc_registry::ProviderInfo;
 use tower::{Service, ServiceExt};
 
@@ -52,7 +53,9 @@ pub struct Client {
 
 struct Inner {
     config: ConsumerConfig,
-    invoker: Invoker,
+    /// Behind a lock rather than cloned per call: a clone of the boxed stack costs an
+    /// allocation per layer, the lock is held only while the call is set off.
+    invoker: Mutex<Invoker>,
 }
 
 impl Client {
@@ -132,7 +135,10 @@ impl Client {
             invoker = loader.filter(name)?.consumer(invoker);
         }
         Ok(Client {
-            inner: Arc::new(Inner { config, invoker }),
+            inner: Arc::new(Inner {
+                config,
+                invoker: Mutex::new(invoker),
+            }),
         })
     }
 
@@ -160,7 +166,17 @@ impl Client {
                 .context_mut()
                 .set_timeout(self.inner.config.timeout);
         }
-        self.inner.invoker.clone().oneshot(invocation).await
+        let call = {
+            let mut invoker = self.inner.invoker.lock().unwrap_or_else(|e| e.into_inner());
+            let mut cx = Context::from_waker(futures::task::noop_waker_ref());
+            match invoker.poll_ready(&mut cx) {
+                Poll::Ready(Ok(())) => Either::Left(invoker.call(invocation)),
+                Poll::Ready(Err(e)) => return Err(e),
+                // A filter that is not ready at once (a limiter): wait on a clone of the stack.
+                Poll::Pending => Either::Right(invoker.clone().oneshot(invocation)),
+            }
+        };
+        call.await
     }
 
     /// A generic view of `service` (`interface:version[:uniqueId]`), to call methods by name.

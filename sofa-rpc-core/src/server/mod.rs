@@ -129,9 +129,13 @@ impl ServerBuilder {
                 },
             );
         }
-        let mut invoker = ProviderInvoker::new(Execute);
-        for name in self.config.filters.iter().rev() {
-            invoker = self.loader.filter(name)?.provider(invoker);
+        let mut invoker = None;
+        if !self.config.filters.is_empty() {
+            let mut stack = ProviderInvoker::new(Execute);
+            for name in self.config.filters.iter().rev() {
+                stack = self.loader.filter(name)?.provider(stack);
+            }
+            invoker = Some(stack);
         }
         let max = self.config.max_concurrency.max(1);
         let shared = Arc::new(Shared {

@@ -7,12 +7,12 @@ use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
 use futures::FutureExt;
 use sofa_bolt::{Frame, HeaderMap, Processor, Responder, ResponseStatus};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::Semaphore;
 use tower::{Service, ServiceExt};
 
 use super::Dispatch;
@@ -34,7 +34,8 @@ pub(crate) struct Exported {
 pub(crate) struct Shared {
     pub(crate) services: HashMap<String, Exported>,
     pub(crate) serializers: Serializers,
-    pub(crate) invoker: ProviderInvoker,
+    /// Provider filters around the method; `None` when there are none.
+    pub(crate) invoker: Option<ProviderInvoker>,
     /// Requests admitted: running or queued (max_concurrency + queue).
     pub(crate) admitted: Arc<Semaphore>,
     /// Requests running (max_concurrency).
@@ -62,10 +63,16 @@ impl Processor for RpcProcessor {
         let inline_first = shared.inline_first;
         let work = async move {
             let _admission = admission;
-            let Some(_running) = run_slot(&shared.running).await else {
-                return;
+            // A request that finds a free slot at once was just read: it cannot be stale, and
+            // the clock need not be read. One that had to wait in the queue may be.
+            let (_running, waited) = match shared.running.clone().try_acquire_owned() {
+                Ok(slot) => (slot, false),
+                Err(_) => match shared.running.clone().acquire_owned().await {
+                    Ok(slot) => (slot, true),
+                    Err(_) => return,
+                },
             };
-            if is_stale(&request, &responder) {
+            if waited && is_stale(&request, &responder) {
                 tracing::debug!(
                     peer = %responder.peer_addr(),
                     id = request.request_id(),
@@ -90,10 +97,6 @@ impl Processor for RpcProcessor {
             tokio::spawn(work);
         }
     }
-}
-
-async fn run_slot(running: &Arc<Semaphore>) -> Option<OwnedSemaphorePermit> {
-    running.clone().acquire_owned().await.ok()
 }
 
 /// Whether the caller has already given up: SOFARPC drops such requests without a response.
@@ -152,10 +155,13 @@ async fn handle(shared: &Shared, request: Frame, responder: Responder) {
     };
     let context = RequestContext::new(peer, service, method, header, deadline);
     let call = ProviderCall { context, prepared };
-    let outcome = shared.invoker.clone().oneshot(call).await;
-    let (reply, context) = match outcome {
-        Ok(done) => done,
-        Err(never) => match never {},
+    let (reply, context) = match &shared.invoker {
+        Some(invoker) => match invoker.clone().oneshot(call).await {
+            Ok(done) => done,
+            Err(never) => match never {},
+        },
+        // No provider filters: run the method directly, without a service stack.
+        None => execute(call).await,
     };
     respond(
         &request,
@@ -284,25 +290,27 @@ impl Service<ProviderCall> for Execute {
     }
 
     fn call(&mut self, call: ProviderCall) -> Self::Future {
-        Box::pin(async move {
-            let started = Instant::now();
-            let method = call.context.method().to_string();
-            let run = AssertUnwindSafe(call.prepared).catch_unwind();
-            let (outcome, context) = RequestContext::scope(call.context, run).await;
-            let reply = outcome.unwrap_or_else(|panic| {
-                let what = panic
-                    .downcast_ref::<&str>()
-                    .map(|s| s.to_string())
-                    .or_else(|| panic.downcast_ref::<String>().cloned())
-                    .unwrap_or_else(|| "a non-string panic".into());
-                tracing::error!(method, panic = %what, "service method panicked");
-                Reply::Error(RpcError::new(
-                    ErrorKind::ServerUndeclared,
-                    format!("method {method} panicked: {what}"),
-                ))
-            });
-            tracing::trace!(method, elapsed = ?started.elapsed(), "method done");
-            Ok((reply, context))
-        })
+        Box::pin(async move { Ok(execute(call).await) })
     }
+}
+
+/// Runs the method with its request context set; a panic becomes a framework error instead of
+/// a lost request.
+async fn execute(call: ProviderCall) -> (Reply, RequestContext) {
+    let run = AssertUnwindSafe(call.prepared).catch_unwind();
+    let (outcome, context) = RequestContext::scope(call.context, run).await;
+    let reply = outcome.unwrap_or_else(|panic| {
+        let what = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a non-string panic".into());
+        let method = context.method();
+        tracing::error!(method, panic = %what, "service method panicked");
+        Reply::Error(RpcError::new(
+            ErrorKind::ServerUndeclared,
+            format!("method {method} panicked: {what}"),
+        ))
+    });
+    (reply, context)
 }

@@ -5,7 +5,6 @@ mod fixtures;
 mod frame;
 mod golden;
 mod node_xcheck;
-mod perf;
 mod robustness;
 mod roundtrip;
 mod serde_mapping;

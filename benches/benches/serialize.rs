@@ -1,4 +1,4 @@
-#![allow(missing_docs, clippy::unwrap_used)]
+#![allow(missing_docs, clippy::unwrap_used, clippy::panic)]
 //! Serializers: one SOFARPC call (a 128-character string argument and return value) through
 //! each registered format, request and response, encode and decode.
 

@@ -23,7 +23,11 @@ pub struct Response {
 }
 
 impl Response {
-    pub(crate) fn new(
+    /// The answer of `provider`: its response header and content, read by `serializer`.
+    ///
+    /// The built-in transport makes these; a custom [`Cluster`](crate::Cluster) that answers
+    /// without the network (a mock, a cache) makes its own.
+    pub fn new(
         header: HeaderMap,
         content: Bytes,
         serializer: Arc<dyn Serializer>,

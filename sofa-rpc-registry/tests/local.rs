@@ -5,8 +5,8 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{measure, ChildProvider, Watcher};
-use sofa_rpc_registry::{open, ErrorKind, LocalRegistry, Registration, Registry, Subscription};
+use common::{measure, ChildProvider, Quirks, Watcher};
+use sofa_rpc_registry::{open, LocalRegistry, Registration, Registry, Subscription};
 
 const IFACE: &str = "com.example.LocalEcho";
 
@@ -28,68 +28,11 @@ fn temp_file(name: &str) -> std::path::PathBuf {
 async fn register_discover_update_unregister() {
     let file = temp_file("basic.reg");
     let url = format!("local://{}?scanPeriod=100", file.display());
-    let provider = open(&url).await.unwrap();
-    let consumer = open(&url).await.unwrap();
-    assert_eq!(provider.name(), "local");
-
-    let mut all = Watcher::new(consumer.subscribe(&Subscription::new(IFACE)).await.unwrap()).await;
-    let mut blue = Watcher::new(
-        consumer
-            .subscribe(&Subscription::new(IFACE).with_unique_id("blue"))
-            .await
-            .unwrap(),
-    )
-    .await;
-    assert!(all.list.is_empty());
-
-    let reg = Registration::sofa(IFACE, "127.0.0.1", 12200)
-        .with_app_name("local-app")
-        .with_warmup(Duration::from_secs(30), 5);
-    let t0 = Instant::now();
-    provider.register(&reg).await.unwrap();
-    all.wait_until("appear", Duration::from_secs(5), |l| l.len() == 1)
-        .await;
-    measure("local", "appear (register -> consumer list)", t0.elapsed());
-    // Every parameter survives, in order.
-    assert_eq!(&all.list[0], reg.provider());
-
-    let heavier = reg.clone().with_weight(7);
-    provider.register(&heavier).await.unwrap();
-    all.wait_until("update", Duration::from_secs(5), |l| {
-        l.len() == 1 && l[0].weight() == 7
-    })
-    .await;
-
-    let blue_reg = Registration::sofa(IFACE, "127.0.0.1", 12201).with_unique_id("blue");
-    provider.register(&blue_reg).await.unwrap();
-    blue.wait_until("blue appears", Duration::from_secs(5), |l| l.len() == 1)
-        .await;
-    all.drain_for(Duration::from_millis(300)).await;
-    assert_eq!(
-        all.list.len(),
-        1,
-        "uniqueId=blue must not match an empty uniqueId"
-    );
-
-    let t0 = Instant::now();
-    provider.unregister(&heavier).await.unwrap();
-    all.wait_until("disappear", Duration::from_secs(5), |l| l.is_empty())
-        .await;
-    measure(
-        "local",
-        "disappear (unregister -> consumer list)",
-        t0.elapsed(),
-    );
-
-    provider.close().await.unwrap();
-    blue.wait_until("close removes", Duration::from_secs(5), |l| l.is_empty())
-        .await;
-    let e = provider.register(&reg).await.unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::Closed);
-
-    consumer.close().await.unwrap();
-    all.drain_for(Duration::from_millis(200)).await;
-    assert!(all.ended, "close ends the streams");
+    let quirks = Quirks {
+        keeps_param_order: true,
+        patience: Duration::from_secs(5),
+    };
+    common::register_discover_update_unregister(&url, IFACE, quirks).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

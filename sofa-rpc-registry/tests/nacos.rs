@@ -6,7 +6,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{measure, sorted_params, ChildProvider, Server, Watcher};
+use common::{measure, ChildProvider, Quirks, Server, Watcher};
 use nacos_sdk::api::naming::NamingServiceBuilder;
 use nacos_sdk::api::props::ClientProps;
 use sofa_rpc_registry::nacos::{service_name, CLUSTER};
@@ -29,72 +29,13 @@ fn url(server: &Server) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn register_discover_update_unregister() {
-    const IFACE: &str = "com.example.NacosEcho";
     let server = Server::start("nacos");
-    let provider = open(&url(&server)).await.unwrap();
-    let consumer = open(&url(&server)).await.unwrap();
-    assert_eq!(provider.name(), "nacos");
-    let mut all = Watcher::new(consumer.subscribe(&Subscription::new(IFACE)).await.unwrap()).await;
-    let mut blue = Watcher::new(
-        consumer
-            .subscribe(&Subscription::new(IFACE).with_unique_id("blue"))
-            .await
-            .unwrap(),
-    )
-    .await;
-
-    let reg = Registration::sofa(IFACE, "127.0.0.1", 12200)
-        .with_app_name("nacos app")
-        .with_warmup(Duration::from_secs(60), 10)
-        .with_param("custom", "a&b=c/d");
-    let t0 = Instant::now();
-    provider.register(&reg).await.unwrap();
-    all.wait_until("appear", Duration::from_secs(15), |l| l.len() == 1)
+    let quirks = Quirks {
+        keeps_param_order: false,
+        patience: Duration::from_secs(15),
+    };
+    common::register_discover_update_unregister(&url(&server), "com.example.NacosEcho", quirks)
         .await;
-    measure("nacos", "appear (register -> consumer list)", t0.elapsed());
-    // Metadata is a map: every parameter survives, the order of unknown ones may not.
-    assert_eq!(sorted_params(&all.list[0]), sorted_params(reg.provider()));
-    assert_eq!(all.list[0].identity(), reg.provider().identity());
-
-    // Changed parameters: the old instance is replaced (removed + added on Nacos).
-    let heavier = reg.clone().with_weight(7);
-    provider.register(&heavier).await.unwrap();
-    all.wait_until("update", Duration::from_secs(15), |l| {
-        l.len() == 1 && l[0].weight() == 7
-    })
-    .await;
-
-    provider
-        .register(&Registration::sofa(IFACE, "127.0.0.1", 12201).with_unique_id("blue"))
-        .await
-        .unwrap();
-    blue.wait_until("blue appears", Duration::from_secs(15), |l| l.len() == 1)
-        .await;
-    all.drain_for(Duration::from_millis(500)).await;
-    assert_eq!(all.list.len(), 1);
-
-    let t0 = Instant::now();
-    provider.unregister(&heavier).await.unwrap();
-    all.wait_until("disappear", Duration::from_secs(15), |l| l.is_empty())
-        .await;
-    measure(
-        "nacos",
-        "disappear (unregister -> consumer list)",
-        t0.elapsed(),
-    );
-
-    let t0 = Instant::now();
-    provider.close().await.unwrap();
-    blue.wait_until("close removes", Duration::from_secs(15), |l| l.is_empty())
-        .await;
-    measure(
-        "nacos",
-        "disappear (close: deregistered -> consumer list)",
-        t0.elapsed(),
-    );
-    consumer.close().await.unwrap();
-    all.drain_for(Duration::from_millis(200)).await;
-    assert!(all.ended);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -7,7 +7,7 @@ mod common;
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use common::{measure, ChildProvider, Server, Watcher};
+use common::{measure, ChildProvider, Quirks, Server, Watcher};
 use sofa_rpc_registry::{
     decode_component, encode_component, open, ProviderInfo, Registration, Registry, Subscription,
     ZookeeperRegistry,
@@ -32,78 +32,12 @@ async fn raw(server: &Server) -> zk::Client {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn register_discover_update_unregister() {
-    const IFACE: &str = "com.example.ZkEcho";
     let server = Server::start("zk");
-    let provider = open(&url(&server)).await.unwrap();
-    let consumer = open(&url(&server)).await.unwrap();
-    assert_eq!(provider.name(), "zookeeper");
-    let mut all = Watcher::new(consumer.subscribe(&Subscription::new(IFACE)).await.unwrap()).await;
-    let mut blue = Watcher::new(
-        consumer
-            .subscribe(&Subscription::new(IFACE).with_unique_id("blue"))
-            .await
-            .unwrap(),
-    )
-    .await;
-
-    let reg = Registration::sofa(IFACE, "127.0.0.1", 12200)
-        .with_app_name("zk app")
-        .with_warmup(Duration::from_secs(60), 10)
-        .with_param("custom", "a&b=c/d");
-    let t0 = Instant::now();
-    provider.register(&reg).await.unwrap();
-    all.wait_until("appear", Duration::from_secs(10), |l| l.len() == 1)
-        .await;
-    measure(
-        "zookeeper",
-        "appear (register -> consumer list)",
-        t0.elapsed(),
-    );
-    assert_eq!(
-        &all.list[0],
-        reg.provider(),
-        "every parameter survives, in order"
-    );
-    assert_eq!(all.list[0].effective_weight(), 10);
-
-    let heavier = reg.clone().with_weight(7);
-    provider.register(&heavier).await.unwrap();
-    all.wait_until("update", Duration::from_secs(10), |l| {
-        l.len() == 1 && l[0].weight() == 7
-    })
-    .await;
-
-    provider
-        .register(&Registration::sofa(IFACE, "127.0.0.1", 12201).with_unique_id("blue"))
-        .await
-        .unwrap();
-    blue.wait_until("blue appears", Duration::from_secs(10), |l| l.len() == 1)
-        .await;
-    all.drain_for(Duration::from_millis(300)).await;
-    assert_eq!(all.list.len(), 1);
-
-    let t0 = Instant::now();
-    provider.unregister(&heavier).await.unwrap();
-    all.wait_until("disappear", Duration::from_secs(10), |l| l.is_empty())
-        .await;
-    measure(
-        "zookeeper",
-        "disappear (unregister -> consumer list)",
-        t0.elapsed(),
-    );
-
-    let t0 = Instant::now();
-    provider.close().await.unwrap();
-    blue.wait_until("close removes", Duration::from_secs(10), |l| l.is_empty())
-        .await;
-    measure(
-        "zookeeper",
-        "disappear (close -> consumer list)",
-        t0.elapsed(),
-    );
-    consumer.close().await.unwrap();
-    all.drain_for(Duration::from_millis(200)).await;
-    assert!(all.ended);
+    let quirks = Quirks {
+        keeps_param_order: true,
+        patience: Duration::from_secs(10),
+    };
+    common::register_discover_update_unregister(&url(&server), "com.example.ZkEcho", quirks).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

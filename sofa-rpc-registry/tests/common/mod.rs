@@ -405,3 +405,90 @@ pub fn sorted_params(p: &ProviderInfo) -> Vec<(String, String)> {
     v.sort();
     v
 }
+
+/// What a backend may change about what it stores.
+#[derive(Clone, Copy)]
+pub struct Quirks {
+    /// Whether the URL parameters come back in the order they were registered (Nacos keeps
+    /// them in a map).
+    pub keeps_param_order: bool,
+    /// How long a change may take to reach a subscriber.
+    pub patience: Duration,
+}
+
+/// The life of one provider as every backend must show it to a subscriber: it appears with
+/// all its parameters, an update replaces it, a provider with another uniqueId stays apart,
+/// unregistering and closing remove it, and a closed registry refuses further work.
+pub async fn register_discover_update_unregister(url: &str, iface: &str, quirks: Quirks) {
+    let provider = sofa_rpc_registry::open(url).await.unwrap();
+    let consumer = sofa_rpc_registry::open(url).await.unwrap();
+    let backend = provider.name().to_string();
+    assert!(
+        url.starts_with(&format!("{backend}://")),
+        "{url} opened {backend}"
+    );
+    let subscribe =
+        |unique_id: &str| sofa_rpc_registry::Subscription::new(iface).with_unique_id(unique_id);
+    let mut all = Watcher::new(consumer.subscribe(&subscribe("")).await.unwrap()).await;
+    let mut blue = Watcher::new(consumer.subscribe(&subscribe("blue")).await.unwrap()).await;
+    assert!(all.list.is_empty());
+    let patience = quirks.patience;
+
+    let reg = Registration::sofa(iface, "127.0.0.1", 12200)
+        .with_app_name(format!("{backend} app"))
+        .with_warmup(Duration::from_secs(60), 10)
+        .with_param("custom", "a&b=c/d");
+    let t0 = Instant::now();
+    provider.register(&reg).await.unwrap();
+    all.wait_until("appear", patience, |l| l.len() == 1).await;
+    measure(&backend, "appear (register -> consumer list)", t0.elapsed());
+    if quirks.keeps_param_order {
+        assert_eq!(
+            &all.list[0],
+            reg.provider(),
+            "every parameter survives, in order"
+        );
+    } else {
+        assert_eq!(sorted_params(&all.list[0]), sorted_params(reg.provider()));
+        assert_eq!(all.list[0].identity(), reg.provider().identity());
+    }
+    assert_eq!(all.list[0].effective_weight(), 10, "warming up");
+
+    let heavier = reg.clone().with_weight(7);
+    provider.register(&heavier).await.unwrap();
+    all.wait_until("update", patience, |l| l.len() == 1 && l[0].weight() == 7)
+        .await;
+
+    let blue_reg = Registration::sofa(iface, "127.0.0.1", 12201).with_unique_id("blue");
+    provider.register(&blue_reg).await.unwrap();
+    blue.wait_until("blue appears", patience, |l| l.len() == 1)
+        .await;
+    all.drain_for(Duration::from_millis(500)).await;
+    assert_eq!(
+        all.list.len(),
+        1,
+        "uniqueId=blue must not match an empty uniqueId"
+    );
+
+    let t0 = Instant::now();
+    provider.unregister(&heavier).await.unwrap();
+    all.wait_until("disappear", patience, |l| l.is_empty())
+        .await;
+    measure(
+        &backend,
+        "disappear (unregister -> consumer list)",
+        t0.elapsed(),
+    );
+
+    let t0 = Instant::now();
+    provider.close().await.unwrap();
+    blue.wait_until("close removes", patience, |l| l.is_empty())
+        .await;
+    measure(&backend, "disappear (close -> consumer list)", t0.elapsed());
+    let refused = provider.register(&reg).await.unwrap_err();
+    assert_eq!(refused.kind(), sofa_rpc_registry::ErrorKind::Closed);
+
+    consumer.close().await.unwrap();
+    all.drain_for(Duration::from_millis(200)).await;
+    assert!(all.ended, "close ends the streams");
+}

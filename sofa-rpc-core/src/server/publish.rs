@@ -2,6 +2,7 @@
 
 use std::net::{IpAddr, SocketAddr, UdpSocket};
 use std::sync::Arc;
+use std::time::Duration;
 
 use sofa_rpc_registry::{Registration, Registry, RegistryFactories};
 
@@ -93,9 +94,14 @@ pub(crate) async fn publish(
     Ok(publications)
 }
 
-/// Withdraws every registration and closes the registries.
+/// The longest a shutdown waits for registries to acknowledge the withdrawal. A registry
+/// that cannot be reached by then forgets the server anyway once its session or lease runs out.
+const WITHDRAW_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// Withdraws every registration and closes the registries, all registries at once and for
+/// at most [`WITHDRAW_TIMEOUT`].
 pub(crate) async fn withdraw(publications: Vec<Publication>) {
-    for p in publications {
+    let all = futures::future::join_all(publications.iter().map(|p| async move {
         for r in &p.registrations {
             if let Err(e) = p.registry.unregister(r).await {
                 tracing::warn!(registry = %p.url, error = %e, "cannot unregister");
@@ -104,5 +110,11 @@ pub(crate) async fn withdraw(publications: Vec<Publication>) {
         if let Err(e) = p.registry.close().await {
             tracing::debug!(registry = %p.url, error = %e, "closing the registry");
         }
+    }));
+    if tokio::time::timeout(WITHDRAW_TIMEOUT, all).await.is_err() {
+        tracing::warn!(
+            "registries did not confirm the withdrawal within {} s; shutting down anyway",
+            WITHDRAW_TIMEOUT.as_secs()
+        );
     }
 }

@@ -3,8 +3,9 @@
 
 usage: summarize.py RESULTS.jsonl
 
-Ratios are paired: within each repetition (label repN) a framework's number is divided by raw's
-in the same cell, and the median of those ratios is shown.
+Ratios are paired: within each repetition (the `rep` field, or the label repN) a framework's
+number is divided by raw's in the same cell, and the median of those ratios is shown. Works on the
+JSON lines of benches/run.sh and of any harness with the same fields.
 """
 import json
 import statistics
@@ -31,20 +32,20 @@ def main(path):
     for r in runs:
         cell = (r["payload"], r["conns"], r["concurrency"])
         cells[cell][r["framework"]].append(r)
-        by_rep[(cell, r["framework"], r["label"])] = r
+        by_rep[(cell, r["framework"], (r.get("rep"), r.get("label")))] = r
     frameworks = sorted({r["framework"] for r in runs}, key=lambda f: (f != "raw", f))
 
     def med(values):
         values = [v for v in values if v is not None]
         return statistics.median(values) if values else None
 
-    def ratio(cell, fw, key):
+    def ratio(cell, fw, key, against="raw"):
         pairs = []
-        for (c, f, label), r in by_rep.items():
+        for (c, f, rep), r in by_rep.items():
             if c == cell and f == fw:
-                raw = by_rep.get((cell, "raw", label))
-                if raw and raw.get(key) and r.get(key) is not None:
-                    pairs.append(r[key] / raw[key])
+                base = by_rep.get((cell, against, rep))
+                if base and base.get(key) and r.get(key) is not None:
+                    pairs.append(r[key] / base[key])
         return med(pairs)
 
     def cpu_per_call(r):
@@ -65,7 +66,14 @@ def main(path):
             rt = ratio(cell, fw, "qps")
             row.append("-" if q is None else f"{q:,.0f}" + ("" if fw == "raw" or rt is None else f" ({rt:.2f})"))
         print(f"| {cell[0]} | {cell[1]} | {cell[2]} | " + " | ".join(row) + " |")
-    print("\np99 latency µs, median (ratio to raw)\n")
+    if "sofa" in frameworks and "tarpc" in frameworks:
+        print("\nsofa QPS / tarpc QPS (median of paired runs)\n")
+        print("| payload | conns | in flight | sofa / tarpc |")
+        print("|---:|---:|---:|---:|")
+        for cell in sorted(cells):
+            rt = ratio(cell, "sofa", "qps", against="tarpc")
+            print(f"| {cell[0]} | {cell[1]} | {cell[2]} | " + ("-" if rt is None else f"{rt:.2f}") + " |")
+    print("\np99 latency µs, median (ratio to raw, median of paired runs)\n")
     print(header)
     print(rule)
     for cell in sorted(cells):

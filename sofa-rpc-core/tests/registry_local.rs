@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use sofa_rpc_core::{Client, ConsumerConfig, ErrorKind, ProviderConfig, Server};
+use sofa_rpc_registry::Registration;
 
 fn temp(name: &str) -> PathBuf {
     std::env::temp_dir().join(format!(
@@ -87,6 +88,45 @@ async fn consumers_follow_providers_as_they_come_and_go() {
         |o| matches!(o, Err(e) if e.kind() == ErrorKind::ClientRouter),
     )
     .await;
+    let _ = std::fs::remove_file(&file);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_provider_the_registry_drops_answers_its_calls_then_loses_the_connection() {
+    let file = temp("reg");
+    let url = format!("local://{}?scanPeriod=50", file.display());
+    // A provider that is listed by hand, so it can leave the registry and keep running.
+    let server = serve(Echo::default()).await;
+    let registry = sofa_rpc_registry::open(&url).await.unwrap();
+    let listing = Registration::sofa(
+        EchoServiceClient::INTERFACE,
+        "127.0.0.1",
+        server.local_addr().port(),
+    );
+    registry.register(&listing).await.unwrap();
+    let echo = client_with(ConsumerConfig::new().registry(url).registry_cache(None));
+    assert_eq!(echo.sleep(0).await.unwrap(), 0);
+    assert_eq!(server.connection_count(), 1);
+
+    let in_flight = tokio::spawn({
+        let echo = echo.clone();
+        async move { echo.sleep(500).await }
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    registry.unregister(&listing).await.unwrap();
+    // The call already sent is answered although its provider is gone from the list ...
+    assert_eq!(in_flight.await.unwrap().unwrap(), 500);
+    // ... and then the connection to the provider closes.
+    let started = Instant::now();
+    while server.connection_count() > 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "the connection to a provider no longer listed stays open"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    registry.close().await.unwrap();
+    server.shutdown().await;
     let _ = std::fs::remove_file(&file);
 }
 

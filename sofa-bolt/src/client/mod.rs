@@ -23,6 +23,9 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::frame::{Frame, Protocol, Switch};
 use pending::Pending;
 
+/// How often a connection closing when idle checks for calls still waiting.
+const IDLE_POLL: Duration = Duration::from_millis(10);
+
 /// One client connection to a SOFABolt server.
 ///
 /// A single task owns the socket; handles are cheap clones. Any number of requests may be
@@ -211,6 +214,29 @@ impl Connection {
     /// Closes the connection; waiting calls fail with a `ConnectionClosed` error.
     pub fn close(&self) {
         self.shared.close.cancel();
+    }
+
+    /// Closes the connection once no call waits for a response any more, or after `grace` at
+    /// the latest (calls still waiting then fail as with [`close`](Self::close)). Returns at
+    /// once; the connection keeps working until then. For retiring a connection without
+    /// failing the calls on it: stop handing it out first.
+    pub fn close_when_idle(&self, grace: Duration) {
+        if self.pending_requests() == 0 || tokio::runtime::Handle::try_current().is_err() {
+            self.close();
+            return;
+        }
+        let conn = self.clone();
+        tokio::spawn(async move {
+            let deadline = tokio::time::Instant::now() + grace;
+            let mut poll = tokio::time::interval(IDLE_POLL);
+            while conn.pending_requests() > 0 && tokio::time::Instant::now() < deadline {
+                tokio::select! {
+                    _ = poll.tick() => {}
+                    _ = conn.closed() => return,
+                }
+            }
+            conn.close();
+        });
     }
 
     /// Completes once the connection has closed.

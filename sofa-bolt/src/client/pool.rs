@@ -199,7 +199,19 @@ impl ConnectionPool {
         })
     }
 
-    /// Closes and forgets the connections to `addr` (for example when its provider is gone).
+    /// Forgets the connections to `addr` and closes each once its calls in flight have been
+    /// answered (or after `grace`), so that retiring a provider loses no call already sent to
+    /// it. The next [`get`](Self::get) for `addr` opens a new connection.
+    pub fn retire(&self, addr: &str, grace: Duration) {
+        let entry = lock(&self.inner.entries).remove(addr);
+        if let Some(entry) = entry {
+            for conn in lock(&entry.conns).drain(..) {
+                conn.close_when_idle(grace);
+            }
+        }
+    }
+
+    /// Closes and forgets the connections to `addr` at once; calls waiting on them fail.
     pub fn remove(&self, addr: &str) {
         let entry = lock(&self.inner.entries).remove(addr);
         if let Some(entry) = entry {

@@ -14,7 +14,8 @@ use crate::invocation::ServiceId;
 
 /// Subscribes, on first use, to each service a consumer calls, and applies what the registry
 /// reports to the consumer's [`Directory`]. While the registry cannot be reached, the list
-/// last saved on disk stands in (and then the last list seen).
+/// last saved on disk stands in (and then the last list seen). Addresses no list names any
+/// more are handed to the `retire` hook (which closes their connections once idle).
 pub(crate) struct Discovery {
     shared: Arc<Shared>,
     /// One watch per service: `true` once it has a list to offer (from the registry or disk).
@@ -32,7 +33,11 @@ struct Shared {
     directory: Arc<Directory>,
     cache: Option<ProviderCache>,
     app_name: Option<String>,
+    retire: Retire,
 }
+
+/// Called with each provider address that no service lists any more.
+pub(crate) type Retire = Box<dyn Fn(&str) + Send + Sync>;
 
 const RETRY_MIN: Duration = Duration::from_millis(200);
 const RETRY_MAX: Duration = Duration::from_secs(10);
@@ -44,6 +49,7 @@ impl Discovery {
         directory: Arc<Directory>,
         cache: Option<ProviderCache>,
         app_name: Option<String>,
+        retire: Retire,
     ) -> Self {
         Discovery {
             shared: Arc::new(Shared {
@@ -53,6 +59,7 @@ impl Discovery {
                 directory,
                 cache,
                 app_name,
+                retire,
             }),
             watches: Mutex::new(HashMap::new()),
             tasks: Mutex::new(Vec::new()),
@@ -93,9 +100,14 @@ impl Shared {
     }
 
     fn publish(&self, service: &ServiceId, list: &[ProviderInfo], ready: &watch::Sender<bool>) {
-        self.directory
+        let gone = self
+            .directory
             .set(service, list.iter().cloned().map(Arc::new).collect());
         ready.send_replace(true);
+        for addr in gone {
+            tracing::debug!(service = %service, provider = %addr, "provider gone: retiring its connections");
+            (self.retire)(&addr);
+        }
     }
 
     /// Before the registry has said anything, the list saved on disk stands in for it.

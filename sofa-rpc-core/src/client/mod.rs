@@ -8,6 +8,7 @@ mod discovery;
 mod generic;
 mod transport;
 
+use std::collections::HashSet;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -77,6 +78,21 @@ impl Client {
                 "a consumer needs providers: set a direct URL or a registry",
             ));
         }
+        let chosen = match &config.serialization {
+            Some(name) => Some(loader.serializer(name)?),
+            None => None,
+        };
+        let fallback = loader
+            .serializer(Msgpack::NAME)
+            .unwrap_or_else(|_| Arc::new(Msgpack));
+        let transport = Arc::new(Transport::new(
+            config.pool.clone(),
+            loader.serializers(),
+            chosen,
+            fallback,
+            config.app_name.clone(),
+            config.timeout,
+        ));
         let mut directory = None;
         let mut discovery = None;
         if let Some(url) = &config.registry {
@@ -87,6 +103,10 @@ impl Client {
                     loader.registries().names().collect::<Vec<_>>().join(", ")
                 )));
             }
+            // Connections to providers the registry drops are closed once idle, unless a
+            // direct URL still names them.
+            let pinned: HashSet<String> = direct.iter().map(|p| p.address().to_string()).collect();
+            let retiring = transport.clone();
             let lists = Arc::new(Directory::default());
             discovery = Some(Arc::new(Discovery::new(
                 url.clone(),
@@ -94,24 +114,14 @@ impl Client {
                 lists.clone(),
                 config.registry_cache.clone().map(cache::ProviderCache::new),
                 config.app_name.clone(),
+                Box::new(move |addr: &str| {
+                    if !pinned.contains(addr) {
+                        retiring.retire(addr);
+                    }
+                }),
             )));
             directory = Some(lists);
         }
-        let chosen = match &config.serialization {
-            Some(name) => Some(loader.serializer(name)?),
-            None => None,
-        };
-        let fallback = loader
-            .serializer(Msgpack::NAME)
-            .unwrap_or_else(|_| Arc::new(Msgpack));
-        let transport = Transport::new(
-            config.pool.clone(),
-            loader.serializers(),
-            chosen,
-            fallback,
-            config.app_name.clone(),
-            config.timeout,
-        );
         let routers = config
             .routers
             .iter()
@@ -122,7 +132,7 @@ impl Client {
             load_balancer: loader.load_balancer(&config.load_balancer)?,
             direct,
             directory,
-            transport: Arc::new(transport),
+            transport,
             retries: config.retries,
         });
         let mut invoker = Invoker::new(ClusterService {

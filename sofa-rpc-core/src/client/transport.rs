@@ -15,6 +15,9 @@ use crate::invocation::{Invocation, InvokeType};
 use crate::response::Response;
 use crate::serialize::{common_request_header, Serializer};
 
+/// The longest a retired provider's connection stays open for the calls still waiting on it.
+const RETIRE_GRACE: Duration = Duration::from_secs(30);
+
 /// Sends invocations to providers.
 pub(crate) struct Transport {
     pool: ConnectionPool,
@@ -44,6 +47,11 @@ impl Transport {
             app_name: app_name.map(HeaderStr::from),
             default_timeout,
         }
+    }
+
+    /// Stops using the connections to `addr`, closing them once their calls are answered.
+    pub(crate) fn retire(&self, addr: &str) {
+        self.pool.retire(addr, RETIRE_GRACE);
     }
 
     /// The consumer's choice, else the provider's advertised serialization, else the fallback.

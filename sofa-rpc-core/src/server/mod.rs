@@ -211,6 +211,11 @@ impl Server {
         self.bolt.local_addr()
     }
 
+    /// Client connections being served right now.
+    pub fn connection_count(&self) -> usize {
+        self.bolt.connection_count()
+    }
+
     /// The ids of the exported services.
     pub fn services(&self) -> Vec<ServiceId> {
         self.providers

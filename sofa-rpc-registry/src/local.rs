@@ -69,7 +69,7 @@ struct Owner {
     start: u64,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 struct Entry {
     owner: Owner,
     interface: String,
@@ -203,14 +203,7 @@ impl Inner {
             .collect();
         if !missing.is_empty() && !self.closed.load(Ordering::Acquire) {
             let inner = self.clone();
-            let restored = blocking(move || {
-                inner.update(|entries| {
-                    for r in &missing {
-                        entries.push(inner.entry(r));
-                    }
-                })
-            })
-            .await;
+            let restored = blocking(move || inner.restore(&missing)).await;
             if let Err(e) = restored {
                 tracing::warn!(error = %e, "local registry: could not restore registrations");
             }
@@ -226,6 +219,21 @@ impl Inner {
                 .collect();
             self.fanout.publish(&topic, &providers, false);
         }
+    }
+
+    /// Writes back lines of this process's registrations that the file lost (another process
+    /// rewrote it without them). `missing` was found before taking the file lock: a
+    /// registration withdrawn, or written back, since then is left alone.
+    fn restore(&self, missing: &[Registration]) -> Result<()> {
+        self.update(|entries| {
+            let registered = lock(&self.registrations);
+            for r in missing {
+                let entry = self.entry(r);
+                if registered.contains_key(&r.key()) && !entries.contains(&entry) {
+                    entries.push(entry);
+                }
+            }
+        })
     }
 
     fn entry(&self, r: &Registration) -> Entry {
@@ -604,5 +612,26 @@ mod tests {
         let r = LocalRegistry::from_url(&"local://".parse().unwrap()).unwrap();
         assert!(r.path().ends_with("localFileRegistry/localRegistry.reg"));
         assert_eq!(r.name(), "local");
+    }
+
+    #[tokio::test]
+    async fn a_late_restore_does_not_bring_back_a_withdrawn_registration() {
+        let path =
+            std::env::temp_dir().join(format!("sofa-local-restore-{}.reg", std::process::id()));
+        let _ = fs::remove_file(&path);
+        let registry = LocalRegistry::with_scan_period(&path, Duration::from_secs(3600));
+        let reg = Registration::sofa("com.example.Restore", "127.0.0.1", 12200);
+        registry.register(&reg).await.unwrap();
+        // A scan that read the file before `register` wrote it found the line missing; by the
+        // time it restores, the registration is gone again.
+        registry.unregister(&reg).await.unwrap();
+        registry.inner.restore(std::slice::from_ref(&reg)).unwrap();
+        assert!(read_entries(&path).unwrap().is_empty());
+        // Still registered and already written: not written twice.
+        registry.register(&reg).await.unwrap();
+        registry.inner.restore(std::slice::from_ref(&reg)).unwrap();
+        assert_eq!(read_entries(&path).unwrap().len(), 1);
+        registry.close().await.unwrap();
+        let _ = fs::remove_file(&path);
     }
 }

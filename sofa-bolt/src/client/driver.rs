@@ -15,6 +15,9 @@ use crate::error::{Error, ErrorKind};
 use crate::frame::{Frame, ResponseStatus};
 use crate::io::{Activity, READ_CAPACITY, WRITE_HIGH_WATER};
 
+/// How often calls past their timeout are failed.
+const SWEEP_PERIOD: Duration = Duration::from_millis(10);
+
 /// Runs until the connection ends, then fails every call still waiting with the reason.
 pub(super) async fn run(
     mut stream: TcpStream,
@@ -29,6 +32,10 @@ pub(super) async fn run(
     let mut wbuf = BytesMut::with_capacity(READ_CAPACITY);
     let mut activity = Activity::new();
     let mut heartbeat = Heartbeat::new(&config);
+    // Fails calls past their timeout; runs only while calls are waiting.
+    let mut sweep = interval(SWEEP_PERIOD);
+    sweep.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut sweeping = false;
 
     // Created once (see the server's connection loop).
     let closing = shared.close.cancelled();
@@ -45,10 +52,10 @@ pub(super) async fn run(
             },
             msg = rx.recv(), if wbuf.len() < WRITE_HIGH_WATER => match msg {
                 Some(frame) => {
-                    queue(&shared, &mut codec, &mut wbuf, frame);
+                    sweeping |= queue(&shared, &mut codec, &mut wbuf, frame);
                     while wbuf.len() < WRITE_HIGH_WATER {
                         match rx.try_recv() {
-                            Ok(frame) => queue(&shared, &mut codec, &mut wbuf, frame),
+                            Ok(frame) => sweeping |= queue(&shared, &mut codec, &mut wbuf, frame),
                             Err(_) => break,
                         }
                     }
@@ -69,6 +76,9 @@ pub(super) async fn run(
                 }
                 Err(e) => break format!("read failed: {e}"),
             },
+            now = sweep.tick(), if sweeping => {
+                sweeping = shared.pending.expire(now.into_std(), peer) > 0;
+            }
             now = heartbeat.tick() => match heartbeat.check(activity.quiet_for(now)) {
                 Beat::Send => {
                     let id = shared.next_id();
@@ -96,16 +106,19 @@ pub(super) async fn run(
 }
 
 /// Encodes an outgoing frame, unless it is a request whose caller already gave up on it.
-fn queue(shared: &Shared, codec: &mut Codec, wbuf: &mut BytesMut, frame: Frame) {
+/// Returns whether a call now waits for a response to it.
+fn queue(shared: &Shared, codec: &mut Codec, wbuf: &mut BytesMut, frame: Frame) -> bool {
     let id = frame.request_id();
     let two_way = frame.is_request() && !frame.is_oneway();
     if two_way && !shared.pending.contains(id) {
-        return;
+        return false;
     }
     if let Err(e) = codec.encode(&frame, wbuf) {
         tracing::debug!(peer = %shared.peer, id, error = %e, "request not sent");
         shared.pending.fail(id, e);
+        return false;
     }
+    two_way
 }
 
 /// Handles every complete frame in `rbuf`.

@@ -4,11 +4,9 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Duration;
 
 use pin_project_lite::pin_project;
 use tokio::sync::oneshot;
-use tokio::time::Sleep;
 
 use super::Shared;
 use crate::error::{Error, ErrorKind, Result};
@@ -26,9 +24,6 @@ pin_project! {
     pub struct ResponseFuture {
         state: State,
         id: i32,
-        timeout: Duration,
-        #[pin]
-        sleep: Option<Sleep>,
     }
 
     impl PinnedDrop for ResponseFuture {
@@ -51,17 +46,16 @@ enum State {
 }
 
 impl ResponseFuture {
+    /// Waits for the response to `id`. The connection task fails the call when its timeout
+    /// has passed.
     pub(super) fn waiting(
         rx: oneshot::Receiver<Result<Frame>>,
         shared: Arc<Shared>,
         id: i32,
-        timeout: Duration,
     ) -> Self {
         ResponseFuture {
             state: State::Waiting { rx, shared },
             id,
-            timeout,
-            sleep: Some(tokio::time::sleep(timeout)),
         }
     }
 
@@ -69,8 +63,6 @@ impl ResponseFuture {
         ResponseFuture {
             state: State::Failed(error),
             id: 0,
-            timeout: Duration::ZERO,
-            sleep: None,
         }
     }
 
@@ -92,19 +84,7 @@ impl Future for ResponseFuture {
                     .pending
                     .closed()
                     .unwrap_or_else(|| Error::closed("connection task ended"))),
-                Poll::Pending => match this.sleep.as_pin_mut().map(|s| s.poll(cx)) {
-                    Some(Poll::Ready(())) => {
-                        shared.pending.cancel(*this.id);
-                        Err(Error::new(
-                            ErrorKind::Timeout,
-                            format!(
-                                "no response to request {} from {} within {:?}",
-                                this.id, shared.peer, this.timeout
-                            ),
-                        ))
-                    }
-                    _ => return Poll::Pending,
-                },
+                Poll::Pending => return Poll::Pending,
             },
             State::Failed(error) => Err(error.clone()),
             State::Done => Err(Error::new(

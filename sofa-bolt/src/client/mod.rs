@@ -117,7 +117,8 @@ impl Connection {
     /// The connection sets the request id, the protocol and (for v2 with CRC) the switch byte.
     /// If the frame's timeout field is unset (`-1`), it is set to `timeout` so the server can
     /// drop the request once the caller has given up. The future fails with
-    /// [`Timeout`](ErrorKind::Timeout) after `timeout`.
+    /// [`Timeout`](ErrorKind::Timeout) once `timeout` has passed (the connection checks every
+    /// 10 ms, as SOFABolt's timer wheel does).
     pub fn request(&self, request: Frame, timeout: Duration) -> ResponseFuture {
         if tokio::runtime::Handle::try_current().is_err() {
             return ResponseFuture::failed(Error::new(
@@ -132,14 +133,14 @@ impl Connection {
             frame = frame.with_timeout(ms);
         }
         let (tx, rx) = oneshot::channel();
-        if let Err(e) = self.shared.pending.register(id, tx) {
+        if let Err(e) = self.shared.pending.register(id, tx, timeout) {
             return ResponseFuture::failed(e);
         }
         if self.shared.tx.send(frame).is_err() {
             self.shared.pending.cancel(id);
             return ResponseFuture::failed(self.closed_error());
         }
-        ResponseFuture::waiting(rx, self.shared.clone(), id, timeout)
+        ResponseFuture::waiting(rx, self.shared.clone(), id)
     }
 
     /// Sends a heartbeat now and resolves with the peer's ack (or a timeout). Heartbeats also

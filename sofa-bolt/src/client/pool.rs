@@ -128,6 +128,14 @@ impl ConnectionPool {
             .clone()
     }
 
+    /// A live connection to `addr` if the pool has all it keeps for it, without waiting (the
+    /// fast path of [`get`](Self::get)).
+    pub fn ready(&self, addr: &str) -> Option<Connection> {
+        let want = self.inner.config.conn_num.max(1);
+        let entry = lock(&self.inner.entries).get(addr).cloned()?;
+        entry.pick(want)
+    }
+
     /// A live connection to `addr` (`host:port`).
     pub async fn get(&self, addr: &str) -> Result<Connection> {
         let want = self.inner.config.conn_num.max(1);

@@ -4,38 +4,37 @@ use std::borrow::Cow;
 use std::fmt;
 
 use bytes::Bytes;
+use bytestring::ByteString;
 
 /// An immutable UTF-8 string backed by [`Bytes`]: a `&'static str`, a `String` moved in, or a
-/// slice of a received frame, all without copying. Cheap to clone.
+/// slice of a received frame, all without copying. Cheap to clone; checked once, when built.
 #[derive(Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct HeaderStr(Bytes);
+pub struct HeaderStr(ByteString);
 
 impl HeaderStr {
     /// The empty string.
     pub const fn new() -> Self {
-        HeaderStr(Bytes::new())
+        HeaderStr::from_static("")
     }
 
     /// A static string.
     pub const fn from_static(s: &'static str) -> Self {
-        HeaderStr(Bytes::from_static(s.as_bytes()))
+        HeaderStr(ByteString::from_static(s))
     }
 
     /// `bytes`, if they are UTF-8.
     pub fn from_utf8(bytes: Bytes) -> Result<Self, std::str::Utf8Error> {
-        std::str::from_utf8(&bytes)?;
-        Ok(HeaderStr(bytes))
+        ByteString::try_from(bytes).map(HeaderStr)
     }
 
     /// The text.
     pub fn as_str(&self) -> &str {
-        // Checked when built, so this never falls back.
-        std::str::from_utf8(&self.0).unwrap_or_default()
+        &self.0
     }
 
     /// The bytes.
     pub fn as_bytes(&self) -> &Bytes {
-        &self.0
+        self.0.as_bytes()
     }
 
     /// Length in bytes.
@@ -57,7 +56,7 @@ impl From<&'static str> for HeaderStr {
 
 impl From<String> for HeaderStr {
     fn from(s: String) -> Self {
-        HeaderStr(Bytes::from(s))
+        HeaderStr(ByteString::from(s))
     }
 }
 
@@ -92,13 +91,13 @@ impl AsRef<str> for HeaderStr {
 
 impl PartialEq<str> for HeaderStr {
     fn eq(&self, other: &str) -> bool {
-        self.0 == other.as_bytes()
+        self.as_str() == other
     }
 }
 
 impl PartialEq<&str> for HeaderStr {
     fn eq(&self, other: &&str) -> bool {
-        self.0 == other.as_bytes()
+        self.as_str() == *other
     }
 }
 

@@ -101,17 +101,20 @@ impl Transport {
         .with_timeout(timeout_ms);
 
         let addr = provider.address();
-        // Bounded by the time left too (the timer only starts if connecting has to wait).
-        let conn = match tokio::time::timeout(timeout, self.pool.get(addr)).await {
-            Ok(conn) => conn.map_err(|e| RpcError::from_bolt(e, addr))?,
-            Err(_) => {
-                return Err(RpcError::timeout(format!(
-                    "{}#{}: no connection to {addr} within {} ms",
-                    invocation.service(),
-                    invocation.method(),
-                    timeout.as_millis()
-                )))
-            }
+        let conn = match self.pool.ready(addr) {
+            Some(conn) => conn,
+            // Connecting is bounded by the time left too.
+            None => match tokio::time::timeout(timeout, self.pool.get(addr)).await {
+                Ok(conn) => conn.map_err(|e| RpcError::from_bolt(e, addr))?,
+                Err(_) => {
+                    return Err(RpcError::timeout(format!(
+                        "{}#{}: no connection to {addr} within {} ms",
+                        invocation.service(),
+                        invocation.method(),
+                        timeout.as_millis()
+                    )))
+                }
+            },
         };
         if invocation.invoke_type() == InvokeType::Oneway {
             conn.oneway(frame)

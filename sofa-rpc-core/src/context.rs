@@ -20,20 +20,32 @@ use crate::trace::{ChildSpans, TraceContext};
 pub struct InvokeContext {
     timeout: Option<Duration>,
     deadline: Option<Instant>,
+    /// Most calls carry none of these: kept out of line so invocations stay small to move.
+    extras: Option<Box<Extras>>,
+}
+
+#[derive(Clone, Debug, Default)]
+struct Extras {
     baggage: BTreeMap<String, String>,
     attachments: BTreeMap<String, String>,
     trace: Option<TraceContext>,
 }
 
+static NONE: BTreeMap<String, String> = BTreeMap::new();
+
 impl InvokeContext {
+    fn extras(&mut self) -> &mut Extras {
+        self.extras.get_or_insert_with(Box::default)
+    }
+
     /// The trace context the call carries, if any.
     pub fn trace(&self) -> Option<&TraceContext> {
-        self.trace.as_ref()
+        self.extras.as_ref().and_then(|e| e.trace.as_ref())
     }
 
     /// Sets the trace context the call carries (sent in both SOFATracer header forms).
     pub fn set_trace(&mut self, trace: TraceContext) {
-        self.trace = Some(trace);
+        self.extras().trace = Some(trace);
     }
 
     /// The per-call timeout, if one was set (otherwise the consumer's applies).
@@ -65,22 +77,22 @@ impl InvokeContext {
 
     /// Request baggage.
     pub fn baggage(&self) -> &BTreeMap<String, String> {
-        &self.baggage
+        self.extras.as_ref().map_or(&NONE, |e| &e.baggage)
     }
 
     /// Adds a baggage entry.
     pub fn insert_baggage(&mut self, key: impl Into<String>, value: impl Into<String>) {
-        self.baggage.insert(key.into(), value.into());
+        self.extras().baggage.insert(key.into(), value.into());
     }
 
     /// Attachments: extra request header entries.
     pub fn attachments(&self) -> &BTreeMap<String, String> {
-        &self.attachments
+        self.extras.as_ref().map_or(&NONE, |e| &e.attachments)
     }
 
     /// Adds an attachment.
     pub fn insert_attachment(&mut self, key: impl Into<String>, value: impl Into<String>) {
-        self.attachments.insert(key.into(), value.into());
+        self.extras().attachments.insert(key.into(), value.into());
     }
 }
 

@@ -95,7 +95,9 @@ mod value;
 #[path = "private.rs"]
 pub mod __private;
 
-pub use client::{Call, Client, ConsumerConfig, Decode, GenericService, ResponseHandle};
+pub use client::{
+    Call, CallFuture, Client, ConsumerConfig, Decode, GenericService, ResponseHandle,
+};
 pub use cluster::{Cluster, ClusterContext};
 pub use context::{InvokeContext, RequestContext};
 pub use error::{ErrorKind, Result, RpcError};

@@ -5,6 +5,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use futures::future::BoxFuture;
 use tokio::task::JoinHandle;
 
 use super::Client;
@@ -128,11 +129,38 @@ fn outside_runtime() -> RpcError {
 
 impl<R: Send + 'static> IntoFuture for Call<R> {
     type Output = Result<R>;
-    type IntoFuture = Pin<Box<dyn Future<Output = Result<R>> + Send>>;
+    type IntoFuture = CallFuture<R>;
 
     /// Awaiting a call sends it and waits for its result (the `sync` invoke type).
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.run())
+        CallFuture {
+            response: self.client.start(self.invocation),
+            decode: self.decode,
+        }
+    }
+}
+
+/// An awaited [`Call`]: the response on its way, then decoded.
+#[must_use = "futures do nothing unless polled"]
+pub struct CallFuture<R> {
+    response: BoxFuture<'static, Result<Response>>,
+    decode: Decode<R>,
+}
+
+impl<R> Future for CallFuture<R> {
+    type Output = Result<R>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.response.as_mut().poll(cx) {
+            Poll::Ready(response) => Poll::Ready(response.and_then(self.decode)),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl<R> std::fmt::Debug for CallFuture<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CallFuture").finish_non_exhaustive()
     }
 }
 

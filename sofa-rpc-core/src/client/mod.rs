@@ -15,11 +15,11 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
-use futures::future::Either;
+use futures::future::BoxFuture;
 use sofa_rpc_registry::ProviderInfo;
 use tower::{Service, ServiceExt};
 
-pub use call::{Call, Decode, ResponseHandle};
+pub use call::{Call, CallFuture, Decode, ResponseHandle};
 pub use config::ConsumerConfig;
 pub(crate) use directory::Directory;
 pub(crate) use discovery::Discovery;
@@ -170,23 +170,29 @@ impl Client {
 
     /// Sends `invocation` through the pipeline. The consumer's timeout applies unless the
     /// invocation sets its own.
-    pub async fn invoke(&self, mut invocation: Invocation) -> Result<Response> {
+    pub fn invoke(
+        &self,
+        invocation: Invocation,
+    ) -> impl Future<Output = Result<Response>> + Send + 'static {
+        self.start(invocation)
+    }
+
+    /// Starts `invocation` down the filter stack; the future is the stack's own (no further
+    /// wrapping, so a call costs one allocation here).
+    pub(crate) fn start(&self, mut invocation: Invocation) -> BoxFuture<'static, Result<Response>> {
         if invocation.context().timeout().is_none() {
             invocation
                 .context_mut()
                 .set_timeout(self.inner.config.timeout);
         }
-        let call = {
-            let mut invoker = self.inner.invoker.lock().unwrap_or_else(|e| e.into_inner());
-            let mut cx = Context::from_waker(futures::task::noop_waker_ref());
-            match invoker.poll_ready(&mut cx) {
-                Poll::Ready(Ok(())) => Either::Left(invoker.call(invocation)),
-                Poll::Ready(Err(e)) => return Err(e),
-                // A filter that is not ready at once (a limiter): wait on a clone of the stack.
-                Poll::Pending => Either::Right(invoker.clone().oneshot(invocation)),
-            }
-        };
-        call.await
+        let mut invoker = self.inner.invoker.lock().unwrap_or_else(|e| e.into_inner());
+        let mut cx = Context::from_waker(futures::task::noop_waker_ref());
+        match invoker.poll_ready(&mut cx) {
+            Poll::Ready(Ok(())) => invoker.call(invocation),
+            Poll::Ready(Err(e)) => Box::pin(std::future::ready(Err(e))),
+            // A filter that is not ready at once (a limiter): wait on a clone of the stack.
+            Poll::Pending => Box::pin(invoker.clone().oneshot(invocation)),
+        }
     }
 
     /// A generic view of `service` (`interface:version[:uniqueId]`), to call methods by name.

@@ -58,8 +58,9 @@ impl InvokeContext {
         self.timeout = Some(timeout);
     }
 
-    /// The instant the whole call (retries included) must finish by, once the timeout filter
-    /// has fixed it.
+    /// The instant the whole call (retries included) must finish by, once fixed: by a cluster
+    /// before it retries, before waiting for a first provider list, or by the `timeout`
+    /// filter. A call that makes a single attempt needs none (its timeout bounds it).
     pub fn deadline(&self) -> Option<Instant> {
         self.deadline
     }
@@ -67,6 +68,14 @@ impl InvokeContext {
     /// Fixes the deadline.
     pub fn set_deadline(&mut self, deadline: Instant) {
         self.deadline = Some(deadline);
+    }
+
+    /// Fixes the deadline at the timeout from now, unless it is fixed already or there is no
+    /// timeout.
+    pub fn fix_deadline(&mut self) {
+        if let (None, Some(timeout)) = (self.deadline, self.timeout) {
+            self.deadline = Some(Instant::now() + timeout);
+        }
     }
 
     /// Time left until the deadline (zero once passed), or `None` without a deadline.

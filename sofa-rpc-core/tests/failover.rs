@@ -95,3 +95,24 @@ async fn application_errors_are_not_retried() {
     assert_eq!(err.kind(), ErrorKind::ServerUndeclared);
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn retries_share_the_call_timeout() {
+    let first = serve(Echo::default()).await;
+    let second = serve(Echo::default()).await;
+    let echo = client_with(
+        ConsumerConfig::new()
+            .direct_url(format!("{};{}", first.local_addr(), second.local_addr()))
+            .timeout(std::time::Duration::from_millis(300))
+            .retries(2),
+    );
+    // Both providers are too slow: timeouts are retryable, but the retries get only what is
+    // left of the 300 ms, not 300 ms each.
+    let started = std::time::Instant::now();
+    let err = echo.sleep(2000).await.unwrap_err();
+    let took = started.elapsed();
+    assert_eq!(err.kind(), ErrorKind::ClientTimeout, "{err}");
+    assert!(took < std::time::Duration::from_millis(600), "took {took:?}");
+    first.shutdown().await;
+    second.shutdown().await;
+}

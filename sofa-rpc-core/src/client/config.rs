@@ -51,7 +51,7 @@ impl Default for ConsumerConfig {
             cluster: "failover".into(),
             retries: 0,
             routers: vec!["directUrl".into(), "registry".into()],
-            filters: vec!["context".into(), "timeout".into()],
+            filters: vec!["context".into()],
             app_name: None,
             version: None,
             unique_id: None,
@@ -129,7 +129,8 @@ impl ConsumerConfig {
         self
     }
 
-    /// The consumer filters, by names, outermost first. Default `context`, `timeout`.
+    /// The consumer filters, by names, outermost first. Default `context` (add `timeout` to
+    /// bound your own filters by the call's deadline too).
     pub fn filters<I, S>(mut self, names: I) -> Self
     where
         I: IntoIterator<Item = S>,

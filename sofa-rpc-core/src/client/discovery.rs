@@ -66,6 +66,14 @@ impl Discovery {
         }
     }
 
+    /// Whether `service` is watched and has a provider list to offer.
+    pub(crate) fn is_ready(&self, service: &ServiceId) -> bool {
+        let watches = self.watches.lock().unwrap_or_else(|e| e.into_inner());
+        watches
+            .get(service.unique_name())
+            .is_some_and(|rx| *rx.borrow())
+    }
+
     /// Makes sure `service` is watched, and waits (at most `wait`) until there is a provider
     /// list for it, so that the first calls do not fail just because the subscription was
     /// still on its way.

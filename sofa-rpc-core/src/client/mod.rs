@@ -229,13 +229,16 @@ impl Service<Invocation> for ClusterService {
         Poll::Ready(Ok(()))
     }
 
-    fn call(&mut self, invocation: Invocation) -> Self::Future {
-        let Some(discovery) = self.discovery.clone() else {
-            return self.cluster.invoke(invocation, self.ctx.clone());
+    fn call(&mut self, mut invocation: Invocation) -> Self::Future {
+        let discovery = match &self.discovery {
+            Some(d) if !d.is_ready(invocation.service()) => d.clone(),
+            _ => return self.cluster.invoke(invocation, self.ctx.clone()),
         };
+        // The first call of a service waits for its provider list, out of the call's time.
+        invocation.context_mut().fix_deadline();
+        let wait = invocation.context().remaining().unwrap_or(self.wait);
         let cluster = self.cluster.clone();
         let ctx = self.ctx.clone();
-        let wait = invocation.context().remaining().unwrap_or(self.wait);
         Box::pin(async move {
             discovery.ensure(invocation.service(), wait).await;
             cluster.invoke(invocation, ctx).await

@@ -17,11 +17,15 @@ pub struct FailOver;
 impl Cluster for FailOver {
     fn invoke(
         &self,
-        invocation: Invocation,
+        mut invocation: Invocation,
         ctx: ClusterContext,
     ) -> BoxFuture<'static, Result<Response>> {
         Box::pin(async move {
             let attempts = ctx.retries().saturating_add(1);
+            if attempts > 1 {
+                // Retries share the call's time: they never extend it.
+                invocation.context_mut().fix_deadline();
+            }
             let mut tried = Vec::new();
             let mut attempt = 1;
             loop {

@@ -1,7 +1,6 @@
 //! `timeout`: one deadline for the whole call, retries included.
 
 use std::task::{Context, Poll};
-use std::time::Instant;
 
 use tower::{Layer, Service};
 
@@ -10,11 +9,11 @@ use crate::error::{Result, RpcError};
 use crate::invocation::Invocation;
 use crate::response::Response;
 
-/// The `timeout` filter: fixes the call's deadline from its timeout. Every stage after it is
-/// bounded by the time left — waiting for a provider list, connecting, each attempt (whose
-/// timeout field tells the provider the same) — so retries never extend a call beyond what the
-/// caller allowed, and the call fails with `CLIENT_TIMEOUT` once the deadline passes. No timer
-/// of its own: the bolt connection's per-request timer is the one that fires.
+/// The `timeout` filter: fixes the call's deadline from its timeout, so that every stage after
+/// it, filters included, is bounded by the time left, and the call fails with `CLIENT_TIMEOUT`
+/// once the deadline passes. Without it the deadline is fixed where it starts to matter (a
+/// cluster about to retry, a first wait for providers), which bounds the same stages at no cost
+/// to single-attempt calls. No timer of its own: the bolt connection's sweep fails late calls.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct TimeoutFilter;
 
@@ -56,14 +55,7 @@ where
     }
 
     fn call(&mut self, mut invocation: Invocation) -> Self::Future {
-        if let (Some(timeout), None) = (
-            invocation.context().timeout(),
-            invocation.context().deadline(),
-        ) {
-            invocation
-                .context_mut()
-                .set_deadline(Instant::now() + timeout);
-        }
+        invocation.context_mut().fix_deadline();
         self.inner.call(invocation)
     }
 }

@@ -112,7 +112,10 @@ async fn retries_share_the_call_timeout() {
     let err = echo.sleep(2000).await.unwrap_err();
     let took = started.elapsed();
     assert_eq!(err.kind(), ErrorKind::ClientTimeout, "{err}");
-    assert!(took < std::time::Duration::from_millis(600), "took {took:?}");
+    assert!(
+        took < std::time::Duration::from_millis(600),
+        "took {took:?}"
+    );
     first.shutdown().await;
     second.shutdown().await;
 }

@@ -136,8 +136,8 @@ impl HeaderMap {
         let mut map = HeaderMap::with_capacity(8);
         let mut at = 0;
         while at < src.len() {
-            let key = take_str(src, &mut at)?;
-            let value = take_str(src, &mut at)?;
+            let key = take_str(src, &mut at, WELL_KNOWN_KEYS)?;
+            let value = take_str(src, &mut at, &[])?;
             if let (Some(key), Some(value)) = (key, value) {
                 map.entries.push((key, value));
             }
@@ -177,8 +177,25 @@ fn put_str(dst: &mut BytesMut, s: &str) {
     dst.put_slice(s.as_bytes());
 }
 
-/// Takes one length-prefixed string at `*at`, as a slice of `src`.
-fn take_str(src: &Bytes, at: &mut usize) -> Result<Option<HeaderStr>> {
+/// Keys SOFARPC peers put in nearly every request and response: read as static strings, with
+/// no UTF-8 check and no reference count to keep.
+const WELL_KNOWN_KEYS: &[&str] = &[
+    "service",
+    "sofa_head_target_service",
+    "sofa_head_method_name",
+    "sofa_head_target_app",
+    "sofa_head_response_error",
+    "sofa_head_generic_type",
+    "sofa_head_deadline_remain_time",
+    "new_rpc_trace_context",
+    "protocol",
+    "type",
+    "app",
+];
+
+/// Takes one length-prefixed string at `*at`: one of `known` if it is one, else a slice of
+/// `src`.
+fn take_str(src: &Bytes, at: &mut usize, known: &[&'static str]) -> Result<Option<HeaderStr>> {
     let rest = src.get(*at..).unwrap_or_default();
     let Some((len, _)) = rest.split_first_chunk::<4>() else {
         return Err(Error::new(
@@ -206,8 +223,13 @@ fn take_str(src: &Bytes, at: &mut usize) -> Result<Option<HeaderStr>> {
             ),
         ));
     }
-    let s = HeaderStr::from_utf8(src.slice(*at..*at + len))
-        .map_err(|e| Error::with_source(ErrorKind::InvalidHeader, "header string", e))?;
+    let bytes = &src[*at..*at + len];
+    let s = match known.iter().find(|k| k.as_bytes() == bytes) {
+        Some(k) => HeaderStr::from_static(k),
+        None if len == 0 => HeaderStr::new(),
+        None => HeaderStr::from_utf8(src.slice(*at..*at + len))
+            .map_err(|e| Error::with_source(ErrorKind::InvalidHeader, "header string", e))?,
+    };
     *at += len;
     Ok(Some(s))
 }

@@ -38,7 +38,7 @@ pub(super) async fn run(
     let mut sweeping = false;
 
     // Created once (see the server's connection loop).
-    let closing = shared.close.cancelled();
+    let closing = shared.close.wait();
     tokio::pin!(closing);
 
     let why: String = loop {

@@ -7,10 +7,11 @@ mod pending;
 mod pool;
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures::task::AtomicWaker;
 use tokio::net::{TcpStream, ToSocketAddrs};
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
@@ -53,9 +54,39 @@ struct Shared {
     protocol: Protocol,
     switch: u8,
     /// Asks the task to close.
-    close: CancellationToken,
+    close: CloseSignal,
     /// Cancelled by the task when it has ended.
     done: CancellationToken,
+}
+
+/// A close request for the connection task: a flag and the task's waker, checked with two
+/// atomic operations on each turn of its loop.
+#[derive(Default)]
+struct CloseSignal {
+    fired: AtomicBool,
+    waker: AtomicWaker,
+}
+
+impl CloseSignal {
+    fn fire(&self) {
+        self.fired.store(true, Ordering::Release);
+        self.waker.wake();
+    }
+
+    /// Completes once [`fire`](Self::fire) has been called.
+    fn wait(&self) -> impl std::future::Future<Output = ()> + '_ {
+        std::future::poll_fn(|cx| {
+            if self.fired.load(Ordering::Acquire) {
+                return std::task::Poll::Ready(());
+            }
+            self.waker.register(cx.waker());
+            if self.fired.load(Ordering::Acquire) {
+                std::task::Poll::Ready(())
+            } else {
+                std::task::Poll::Pending
+            }
+        })
+    }
 }
 
 impl Shared {
@@ -105,7 +136,7 @@ impl Connection {
             local,
             protocol: config.protocol,
             switch: if config.crc { Switch::CRC } else { 0 },
-            close: CancellationToken::new(),
+            close: CloseSignal::default(),
             done: CancellationToken::new(),
         });
         tokio::spawn(driver::run(stream, shared.clone(), rx, config));
@@ -209,12 +240,13 @@ impl Connection {
 
     /// `true` once the connection has closed (or is closing).
     pub fn is_closed(&self) -> bool {
-        self.shared.done.is_cancelled() || self.shared.pending.is_closed()
+        // The task marks the pending table closed as it ends.
+        self.shared.pending.is_closed()
     }
 
     /// Closes the connection; waiting calls fail with a `ConnectionClosed` error.
     pub fn close(&self) {
-        self.shared.close.cancel();
+        self.shared.close.fire();
     }
 
     /// Closes the connection once no call waits for a response any more, or after `grace` at

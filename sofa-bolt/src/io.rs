@@ -1,5 +1,8 @@
 //! Pieces shared by the server and client connection tasks.
 
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use tokio::time::{interval_at, Instant, Interval, MissedTickBehavior};
@@ -81,5 +84,32 @@ impl IdleTimer {
                 return;
             }
         }
+    }
+}
+
+/// Steps aside once so that every task already woken runs first, then resumes.
+///
+/// A connection task woken by one caller's frame waits here while the other callers woken in
+/// the same round queue theirs, so that one write carries them all. The task wakes itself, which
+/// puts it at the back of the run queue: unlike `tokio::task::yield_now`, it does not wait for
+/// the worker to poll the I/O driver first.
+pub(crate) fn let_woken_tasks_run() -> impl Future<Output = ()> {
+    StepAside { stepped: false }
+}
+
+struct StepAside {
+    stepped: bool,
+}
+
+impl Future for StepAside {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.stepped {
+            return Poll::Ready(());
+        }
+        self.stepped = true;
+        cx.waker().wake_by_ref();
+        Poll::Pending
     }
 }

@@ -49,6 +49,42 @@ async fn many_outstanding_requests_answered_out_of_order() {
 }
 
 #[tokio::test]
+async fn responses_arriving_in_one_write_all_reach_their_callers() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let conn = Connection::connect(addr, ConnectionConfig::default())
+        .await
+        .unwrap();
+    let (mut s, _) = listener.accept().await.unwrap();
+    let calls: Vec<_> = (0..50)
+        .map(|i| conn.request(echo(format!("{i}")), Duration::from_secs(5)))
+        .collect();
+    let answers = tokio::spawn(async move {
+        let mut buf = BytesMut::new();
+        let mut frames = Vec::new();
+        for _ in 0..50 {
+            frames.push(read_frame(&mut s, &mut buf).await.unwrap());
+        }
+        // Every answer in a single write, last request first.
+        let mut out = Vec::new();
+        for req in frames.iter().rev() {
+            let resp = Frame::response_to(req, ResponseStatus::SUCCESS)
+                .with_content(req.content().clone());
+            out.extend(encode(&resp));
+        }
+        s.write_all(&out).await.unwrap();
+        s
+    });
+    let results = tokio::time::timeout(Duration::from_secs(5), join_all(calls))
+        .await
+        .expect("some callers never got their response");
+    for (i, resp) in results.into_iter().enumerate() {
+        assert_eq!(resp.unwrap().content(), format!("{i}").as_bytes());
+    }
+    drop(answers.await.unwrap());
+}
+
+#[tokio::test]
 async fn v2_with_crc_round_trip() {
     let server = echo_server(ServerConfig::default()).await;
     let config = ConnectionConfig {

@@ -13,7 +13,16 @@ use super::{ConnectionConfig, Shared};
 use crate::codec::Codec;
 use crate::error::{Error, ErrorKind};
 use crate::frame::{Frame, ResponseStatus};
-use crate::io::{Activity, READ_CAPACITY, WRITE_HIGH_WATER};
+use crate::io::{let_woken_tasks_run, Activity, READ_CAPACITY, WRITE_HIGH_WATER};
+
+/// How many responses are handled before the callers they woke get to run.
+///
+/// Callers that get their answers a few at a time send their next requests a few at a time, while
+/// the server is still busy with the others: both ends keep working. Handling a whole read at once
+/// instead moves every call on the connection in one lockstep batch, and each end waits while the
+/// other works. (Measured with the echo benchmark at 16 and 128 calls in flight: 2, 4, 6, 8 and
+/// unbounded; 4 was best or close to it in every cell.)
+const FRAMES_PER_ROUND: usize = 4;
 
 /// How often calls past their timeout are failed.
 const SWEEP_PERIOD: Duration = Duration::from_millis(10);
@@ -36,12 +45,27 @@ pub(super) async fn run(
     let mut sweep = interval(SWEEP_PERIOD);
     sweep.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut sweeping = false;
+    // Whether `rbuf` has new bytes to decode, and whether decoding stopped with frames left.
+    let mut received = false;
+    let mut unread = false;
 
     // Created once (see the server's connection loop).
     let closing = shared.close.wait();
     tokio::pin!(closing);
 
     let why: String = loop {
+        if std::mem::take(&mut received) {
+            match receive(&shared, &mut codec, &mut rbuf, &mut wbuf, &mut heartbeat) {
+                Ok(more) => unread = more,
+                Err(e) => {
+                    tracing::warn!(%peer, error = %e, "closing connection: malformed input from server");
+                    break format!("malformed input from server: {e}");
+                }
+            }
+            if rbuf.capacity() - rbuf.len() < 1024 {
+                rbuf.reserve(READ_CAPACITY);
+            }
+        }
         tokio::select! {
             biased;
             _ = &mut closing => break "closed locally".into(),
@@ -53,26 +77,19 @@ pub(super) async fn run(
             msg = rx.recv(), if wbuf.len() < WRITE_HIGH_WATER => match msg {
                 Some(frame) => {
                     sweeping |= queue(&shared, &mut codec, &mut wbuf, frame);
-                    while wbuf.len() < WRITE_HIGH_WATER {
-                        match rx.try_recv() {
-                            Ok(frame) => sweeping |= queue(&shared, &mut codec, &mut wbuf, frame),
-                            Err(_) => break,
-                        }
-                    }
+                    // Callers woken with this one (by the responses just handled) are about to
+                    // send too: let them, so that one write carries every request.
+                    let_woken_tasks_run().await;
+                    sweeping |= queue_waiting(&shared, &mut codec, &mut wbuf, &mut rx);
                 }
                 None => break "every handle was dropped".into(),
             },
-            res = rd.read_buf(&mut rbuf) => match res {
+            _ = let_woken_tasks_run(), if unread => received = true,
+            res = rd.read_buf(&mut rbuf), if !unread => match res {
                 Ok(0) => break "peer closed the connection".into(),
                 Ok(_) => {
                     activity.touch();
-                    if let Err(e) = receive(&shared, &mut codec, &mut rbuf, &mut wbuf, &mut heartbeat) {
-                        tracing::warn!(%peer, error = %e, "closing connection: malformed input from server");
-                        break format!("malformed input from server: {e}");
-                    }
-                    if rbuf.capacity() - rbuf.len() < 1024 {
-                        rbuf.reserve(READ_CAPACITY);
-                    }
+                    received = true;
                 }
                 Err(e) => break format!("read failed: {e}"),
             },
@@ -121,15 +138,36 @@ fn queue(shared: &Shared, codec: &mut Codec, wbuf: &mut BytesMut, frame: Frame) 
     two_way
 }
 
-/// Handles every complete frame in `rbuf`.
+/// Encodes the frames already waiting in `rx`, up to the write high-water mark.
+/// Returns whether a call now waits for a response to one of them.
+fn queue_waiting(
+    shared: &Shared,
+    codec: &mut Codec,
+    wbuf: &mut BytesMut,
+    rx: &mut mpsc::UnboundedReceiver<Frame>,
+) -> bool {
+    let mut waits = false;
+    while wbuf.len() < WRITE_HIGH_WATER {
+        match rx.try_recv() {
+            Ok(frame) => waits |= queue(shared, codec, wbuf, frame),
+            Err(_) => break,
+        }
+    }
+    waits
+}
+
+/// Handles the complete frames in `rbuf`, at most [`FRAMES_PER_ROUND`] of them.
+/// Returns whether it stopped at that bound, so that more may be waiting.
 fn receive(
     shared: &Shared,
     codec: &mut Codec,
     rbuf: &mut BytesMut,
     wbuf: &mut BytesMut,
     heartbeat: &mut Heartbeat,
-) -> crate::Result<()> {
+) -> crate::Result<bool> {
+    let mut handled = 0;
     while let Some(frame) = codec.decode(rbuf)? {
+        handled += 1;
         match (frame.is_response(), frame.is_heartbeat()) {
             (true, true) => {
                 let id = frame.request_id();
@@ -156,8 +194,11 @@ fn receive(
                 }
             }
         }
+        if handled == FRAMES_PER_ROUND {
+            return Ok(true);
+        }
     }
-    Ok(())
+    Ok(false)
 }
 
 /// What the heartbeat clock asks for.

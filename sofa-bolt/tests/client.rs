@@ -50,12 +50,7 @@ async fn many_outstanding_requests_answered_out_of_order() {
 
 #[tokio::test]
 async fn responses_arriving_in_one_write_all_reach_their_callers() {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let conn = Connection::connect(addr, ConnectionConfig::default())
-        .await
-        .unwrap();
-    let (mut s, _) = listener.accept().await.unwrap();
+    let (conn, mut s) = connection_to_raw_server().await;
     let calls: Vec<_> = (0..50)
         .map(|i| conn.request(echo(format!("{i}")), Duration::from_secs(5)))
         .collect();
@@ -135,12 +130,7 @@ async fn timeout_frees_the_slot_and_late_responses_are_dropped() {
 
 #[tokio::test]
 async fn the_timeout_field_tells_the_server_the_deadline() {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let conn = Connection::connect(addr, ConnectionConfig::default())
-        .await
-        .unwrap();
-    let (mut s, _) = listener.accept().await.unwrap();
+    let (conn, mut s) = connection_to_raw_server().await;
     let call = conn.request(echo("t"), Duration::from_millis(1500));
     let mut buf = BytesMut::new();
     let seen = read_frame(&mut s, &mut buf).await.unwrap();
@@ -152,12 +142,7 @@ async fn the_timeout_field_tells_the_server_the_deadline() {
 
 #[tokio::test]
 async fn pending_calls_fail_when_the_connection_drops() {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let conn = Connection::connect(addr, ConnectionConfig::default())
-        .await
-        .unwrap();
-    let (mut s, _) = listener.accept().await.unwrap();
+    let (conn, mut s) = connection_to_raw_server().await;
     let calls: Vec<_> = (0..10)
         .map(|i| conn.request(echo(format!("{i}")), Duration::from_secs(10)))
         .collect();

@@ -8,9 +8,8 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use sofa_bolt::{Connection, ConnectionConfig, ErrorKind, Frame, HeaderMap, ServerConfig};
+use sofa_bolt::{ErrorKind, Frame, HeaderMap, ServerConfig};
 use tokio::io::AsyncWriteExt;
-use tokio::net::TcpListener;
 
 #[tokio::test]
 async fn requests_before_a_bad_frame_are_still_answered() {
@@ -68,12 +67,7 @@ async fn a_bad_header_map_fails_the_request_not_the_connection() {
 
 #[tokio::test]
 async fn a_server_sending_garbage_fails_the_clients_calls_with_the_reason() {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let conn = Connection::connect(addr, ConnectionConfig::default())
-        .await
-        .unwrap();
-    let (mut s, _) = listener.accept().await.unwrap();
+    let (conn, mut s) = connection_to_raw_server().await;
     let call = conn.request(
         Frame::request(ECHO, HeaderMap::new(), ""),
         Duration::from_secs(5),

@@ -14,9 +14,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::BytesMut;
-use sofa_bolt::{processor_fn, Codec, Frame, ResponseStatus, Server, ServerConfig};
+use sofa_bolt::{
+    processor_fn, Codec, Connection, ConnectionConfig, Frame, ResponseStatus, Server, ServerConfig,
+};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use tokio::net::{TcpListener, TcpStream};
 
 pub const ECHO: &str = "test.Echo";
 
@@ -75,6 +77,18 @@ pub async fn expect_closed(stream: &mut TcpStream) {
             Err(_) => panic!("the peer did not close the connection"),
         }
     }
+}
+
+/// A client connection and the raw server-side socket it is connected to, for tests that play
+/// the server by hand.
+pub async fn connection_to_raw_server() -> (Connection, TcpStream) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let conn = Connection::connect(addr, ConnectionConfig::default())
+        .await
+        .unwrap();
+    let (s, _) = listener.accept().await.unwrap();
+    (conn, s)
 }
 
 pub async fn raw_connect(addr: SocketAddr) -> TcpStream {

@@ -96,10 +96,13 @@ pub fn service(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// #[sofa_rpc_core::reference(direct_url = "bolt://127.0.0.1:12200", timeout = 1000, retries = 1)]
 /// fn echo_service() -> sofa_rpc_core::Result<EchoServiceClient>;
 ///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// // Built on first use (no connection is made until a call), shared afterwards.
-/// let echo = echo_service().unwrap();
+/// let echo = echo_service()?;
 /// assert_eq!(echo.service_id().unique_name(), "com.example.EchoService:1.0");
 /// assert_eq!(echo.client().config().retries_count(), 1);
+/// # Ok(())
+/// # }
 /// ```
 #[proc_macro_attribute]
 pub fn reference(attr: TokenStream, item: TokenStream) -> TokenStream {

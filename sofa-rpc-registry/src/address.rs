@@ -16,11 +16,14 @@ use crate::url::decode_component;
 /// ```
 /// use sofa_rpc_registry::RegistryUrl;
 ///
-/// let url: RegistryUrl = "zookeeper://h1:2181,h2:2181/myroot?sessionTimeout=4000".parse().unwrap();
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let url: RegistryUrl = "zookeeper://h1:2181,h2:2181/myroot?sessionTimeout=4000".parse()?;
 /// assert_eq!(url.scheme(), "zookeeper");
 /// assert_eq!(url.hosts(), ["h1:2181", "h2:2181"]);
 /// assert_eq!(url.path(), "/myroot");
 /// assert_eq!(url.param("sessionTimeout"), Some("4000"));
+/// # Ok(())
+/// # }
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RegistryUrl {

@@ -28,7 +28,7 @@
 //! use sofa_rpc_registry::{open, ProviderChange, Registration, Subscription};
 //!
 //! # #[tokio::main(flavor = "current_thread")]
-//! # async fn main() -> Result<(), sofa_rpc_registry::Error> {
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let file = std::env::temp_dir().join(format!("sofa-doc-{}.reg", std::process::id()));
 //! let url = format!("local://{}?scanPeriod=100", file.display());
 //!
@@ -41,14 +41,14 @@
 //! let consumer_side = open(&url).await?;
 //! let mut providers = Vec::new();
 //! let mut changes = consumer_side.subscribe(&Subscription::new("com.example.Echo")).await?;
-//! let first = changes.next().await.expect("stream open")?;
+//! let first = changes.next().await.ok_or("the stream ended")??;
 //! assert!(matches!(first, ProviderChange::Snapshot(_)));
 //! first.apply_to(&mut providers);
 //! assert_eq!(providers[0].address(), "127.0.0.1:12200");
 //! assert_eq!(providers[0].weight(), 50);
 //!
 //! provider_side.unregister(&registration).await?;
-//! let gone = changes.next().await.expect("stream open")?;
+//! let gone = changes.next().await.ok_or("the stream ended")??;
 //! gone.apply_to(&mut providers);
 //! assert!(providers.is_empty());
 //!

@@ -210,12 +210,15 @@ static CONSUMER_ID: AtomicU64 = AtomicU64::new(0);
 /// ```
 /// use sofa_rpc_registry::{ProviderInfo, Subscription};
 ///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let sub = Subscription::new("com.example.Echo");
-/// let java: ProviderInfo = "bolt://h:1?uniqueId=&interface=com.example.Echo".parse().unwrap();
-/// let no_unique_id: ProviderInfo = "bolt://h:2?interface=com.example.Echo".parse().unwrap();
+/// let java: ProviderInfo = "bolt://h:1?uniqueId=&interface=com.example.Echo".parse()?;
+/// let no_unique_id: ProviderInfo = "bolt://h:2?interface=com.example.Echo".parse()?;
 /// assert!(sub.matches(&java));
 /// assert!(!sub.matches(&no_unique_id));
 /// assert!(!sub.clone().with_unique_id("blue").matches(&java));
+/// # Ok(())
+/// # }
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Subscription {

@@ -46,17 +46,20 @@ impl Default for CodecConfig {
 /// use bytes::BytesMut;
 /// use sofa_bolt::{Codec, Frame};
 ///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let mut codec = Codec::default();
 /// let mut wire = BytesMut::new();
-/// codec.encode(&Frame::heartbeat(42), &mut wire).unwrap();
+/// codec.encode(&Frame::heartbeat(42), &mut wire)?;
 /// assert_eq!(wire.len(), 22);
 ///
 /// let mut partial = wire.split_to(10);
-/// assert!(codec.decode(&mut partial).unwrap().is_none()); // need more
+/// assert!(codec.decode(&mut partial)?.is_none()); // need more
 /// partial.unsplit(wire);
-/// let frame = codec.decode(&mut partial).unwrap().unwrap();
+/// let frame = codec.decode(&mut partial)?.ok_or("a whole frame is there")?;
 /// assert!(frame.is_heartbeat());
 /// assert_eq!(frame.request_id(), 42);
+/// # Ok(())
+/// # }
 /// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Codec {

@@ -18,12 +18,15 @@ use crate::error::{Error, ErrorKind, Result};
 /// ```
 /// use sofa_bolt::HeaderMap;
 ///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let mut h = HeaderMap::new();
 /// h.insert("service", "com.example.Echo:1.0");
 /// let mut wire = bytes::BytesMut::new();
 /// h.encode(&mut wire);
 /// assert_eq!(wire.len(), h.encoded_len());
-/// assert_eq!(HeaderMap::decode(&wire.freeze()).unwrap(), h);
+/// assert_eq!(HeaderMap::decode(&wire.freeze())?, h);
+/// # Ok(())
+/// # }
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct HeaderMap {

@@ -2,6 +2,7 @@
 //! `{root}/sofa-rpc/{interface}/providers/{URL-encoded provider URL}` and
 //! `{root}/sofa-rpc/{interface}/consumers/{URL-encoded consumer URL}`.
 
+use crate::error::{Error, Result};
 use crate::provider::ProviderInfo;
 use crate::url::{decode_component, encode_component};
 
@@ -45,14 +46,19 @@ pub(crate) fn parse_child(name: &str) -> Option<ProviderInfo> {
     }
 }
 
-/// Whether an interface name can be one path segment.
-pub(crate) fn valid_interface(interface: &str) -> bool {
-    !interface.is_empty()
+/// Checks that an interface name can be one path segment.
+pub(crate) fn check_interface(interface: &str) -> Result<()> {
+    let valid = !interface.is_empty()
         && interface != "."
         && interface != ".."
         && !interface
             .chars()
-            .any(|c| c == '/' || c.is_control() || c.is_whitespace())
+            .any(|c| c == '/' || c.is_control() || c.is_whitespace());
+    if valid {
+        Ok(())
+    } else {
+        Err(Error::invalid(format!("bad interface name {interface:?}")))
+    }
 }
 
 #[cfg(test)]
@@ -77,8 +83,8 @@ mod tests {
         assert_eq!(p.weight(), 100);
         assert_eq!(p.unique_id(), Some(""));
         assert!(parse_child("not%20a%20url").is_none());
-        assert!(valid_interface("com.example.Echo"));
-        assert!(!valid_interface("a/b"));
-        assert!(!valid_interface(""));
+        assert!(check_interface("com.example.Echo").is_ok());
+        assert!(check_interface("a/b").is_err());
+        assert!(check_interface("").is_err());
     }
 }

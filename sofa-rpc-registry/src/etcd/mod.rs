@@ -31,7 +31,7 @@ use tokio::sync::watch as channel;
 use crate::address::RegistryUrl;
 use crate::error::{Error, ErrorKind, Result};
 use crate::fanout::Fanout;
-use crate::layout::{base_path, consumers_dir, node_path, providers_dir, valid_interface};
+use crate::layout::{base_path, check_interface, consumers_dir, node_path, providers_dir};
 use crate::registry::{ProviderStream, Registration, Registry, Subscription};
 
 /// Lease TTL unless the URL says otherwise (`ttl`, seconds).
@@ -264,14 +264,6 @@ impl Inner {
             return Err(e);
         }
         Ok(())
-    }
-}
-
-fn check_interface(interface: &str) -> Result<()> {
-    if valid_interface(interface) {
-        Ok(())
-    } else {
-        Err(Error::invalid(format!("bad interface name {interface:?}")))
     }
 }
 

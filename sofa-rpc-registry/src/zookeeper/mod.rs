@@ -33,7 +33,7 @@ use zookeeper_client as zk;
 use crate::address::RegistryUrl;
 use crate::error::{Error, ErrorKind, Result};
 use crate::fanout::Fanout;
-use crate::layout::{base_path, consumers_dir, node_path, providers_dir, valid_interface};
+use crate::layout::{base_path, check_interface, consumers_dir, node_path, providers_dir};
 use crate::registry::{ProviderStream, Registration, Registry, Subscription};
 
 /// Session timeout asked for unless the URL says otherwise (`sessionTimeout`, ms).
@@ -286,14 +286,6 @@ impl Inner {
             return Err(e);
         }
         Ok(())
-    }
-}
-
-fn check_interface(interface: &str) -> Result<()> {
-    if valid_interface(interface) {
-        Ok(())
-    } else {
-        Err(Error::invalid(format!("bad interface name {interface:?}")))
     }
 }
 

@@ -9,8 +9,8 @@
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
-use crate::serialize::hessian::Value;
 use crate::value::RemoteException;
+use sofa_hessian::Value;
 
 /// The Java type a Rust type is sent as.
 pub trait JavaType {
@@ -226,4 +226,56 @@ macro_rules! java_type {
             }
         )+
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use serde::Serialize;
+    use sofa_hessian::{Dialect, Encoder, Value};
+
+    fn enc<T: Serialize + ?Sized>(v: &T) -> String {
+        let mut e = Encoder::new(Dialect::V3);
+        e.encode(v).unwrap();
+        e.as_bytes().iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    #[test]
+    fn java_type_signatures() {
+        use super::{java_array_of, JavaType};
+        #[derive(Serialize)]
+        struct MyUser;
+        crate::java_type!(MyUser => "com.example.User");
+        assert_eq!(String::java_type(), "java.lang.String");
+        assert_eq!(<&str>::java_type(), "java.lang.String");
+        assert_eq!(i32::java_type(), "int");
+        assert_eq!(i64::java_type(), "long");
+        assert_eq!(i16::java_type(), "short");
+        assert_eq!(i8::java_type(), "byte");
+        assert_eq!(bool::java_type(), "boolean");
+        assert_eq!(f64::java_type(), "double");
+        assert_eq!(f32::java_type(), "float");
+        assert_eq!(char::java_type(), "char");
+        assert_eq!(Option::<i32>::java_type(), "java.lang.Integer");
+        assert_eq!(Option::<i64>::java_type(), "java.lang.Long");
+        assert_eq!(Option::<bool>::java_type(), "java.lang.Boolean");
+        assert_eq!(Option::<String>::java_type(), "java.lang.String");
+        assert_eq!(Vec::<u8>::java_type(), "[B");
+        assert_eq!(bytes::Bytes::java_type(), "[B");
+        assert_eq!(Vec::<String>::java_type(), "java.util.List");
+        assert_eq!(HashMap::<String, i32>::java_type(), "java.util.Map");
+        assert_eq!(
+            std::collections::BTreeMap::<String, i32>::java_type(),
+            "java.util.Map"
+        );
+        assert_eq!(Value::java_type(), "java.lang.Object");
+        assert_eq!(MyUser::java_type(), "com.example.User");
+        assert_eq!(Option::<MyUser>::java_type(), "com.example.User");
+        assert_eq!(java_array_of("java.lang.String"), "[Ljava.lang.String;");
+        assert_eq!(java_array_of("int"), "[I");
+        assert_eq!(java_array_of("[I"), "[[I");
+        // bytes::Bytes is written as binary, matching its `[B` signature.
+        assert_eq!(enc(&bytes::Bytes::from_static(b"a")), "2161");
+    }
 }

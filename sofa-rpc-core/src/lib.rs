@@ -115,3 +115,6 @@ pub use trace::TraceContext;
 pub use value::{AppError, ProtoEncode, RemoteException, ValueRef, ValueSource};
 
 pub use sofa_rpc_macros::{reference, service};
+
+/// Hessian 2 in both dialects, serde and the dynamic [`hessian::Value`] (the `sofa-hessian` crate).
+pub use sofa_hessian as hessian;

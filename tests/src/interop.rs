@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
-use sofa_rpc_core::serialize::hessian::Value;
+use sofa_rpc_core::hessian::Value;
 use sofa_rpc_core::RemoteException;
 
 /// The Java class `com.example.User`.

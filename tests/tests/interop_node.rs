@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use sofa_bolt::Protocol;
-use sofa_rpc_core::serialize::hessian::Value;
+use sofa_rpc_core::hessian::Value;
 use sofa_rpc_core::{Client, ConsumerConfig, ErrorKind, Server};
 use sofa_rpc_tests::interop::*;
 use sofa_rpc_tests::{run_client, PeerServer};

@@ -3,10 +3,6 @@
 use bytes::Bytes;
 use sofa_bolt::HeaderMap;
 
-use super::hessian::{
-    AppSlot, Decoder, Dialect, Encoder, JavaException, ResponseHead, SofaRequestHead, SofaResponse,
-    Value,
-};
 use super::{
     encode_error, framework_error, reply_error, request_error, response_error, serde_form, Reply,
     RequestReader, ResponseBody, Serializer, ERROR_TYPE,
@@ -15,6 +11,10 @@ use crate::error::Result;
 use crate::headers;
 use crate::invocation::Invocation;
 use crate::value::{RemoteException, ValueSource};
+use sofa_hessian::{
+    AppSlot, Decoder, Dialect, Encoder, JavaException, ResponseHead, SofaRequestHead, SofaResponse,
+    Value,
+};
 
 /// The Hessian 2 serializer, wire-compatible with Java SOFARPC (sofa-hessian) and
 /// sofa-rpc-node.

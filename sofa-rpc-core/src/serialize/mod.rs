@@ -1,6 +1,5 @@
 //! The Serializer extension point: how invocations and results become frame content.
 
-pub mod hessian;
 mod hessian2;
 mod json;
 mod msgpack;

@@ -1,8 +1,8 @@
 //! Encodings checked against the dialect table of the spec (§7.5), writing and
 //! reading every construct of each dialect.
 
-use super::super::{Decoder, Dialect, Encoder, ErrorKind, Value};
 use super::frame::{hex, unhex};
+use crate::{Decoder, Dialect, Encoder, ErrorKind, Value};
 
 fn enc_value(d: Dialect, v: &Value) -> String {
     let mut e = Encoder::new(d);

@@ -6,7 +6,7 @@ use std::fmt::Debug;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use super::super::{Decoder, Dialect, Encoder, Value};
+use crate::{Decoder, Dialect, Encoder, Value};
 
 const DIALECTS: [Dialect; 2] = [Dialect::V3, Dialect::V4];
 

@@ -4,8 +4,8 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::super::{Decoder, Dialect, Encoder, ErrorKind, Value};
 use super::frame::{hex, unhex};
+use crate::{Decoder, Dialect, Encoder, ErrorKind, Value};
 
 fn enc<T: Serialize + ?Sized>(v: &T) -> String {
     let mut e = Encoder::new(Dialect::V3);
@@ -13,7 +13,7 @@ fn enc<T: Serialize + ?Sized>(v: &T) -> String {
     hex(e.as_bytes())
 }
 
-fn de<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> super::super::Result<T> {
+fn de<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> crate::Result<T> {
     Decoder::new(bytes, Dialect::V3).decode_borrowed()
 }
 
@@ -224,44 +224,6 @@ fn deserialize_any_into_value_like_targets() {
     let mut d = Decoder::new(&bytes, Dialect::V3);
     d.skip_value().unwrap();
     assert!(d.is_empty());
-}
-
-#[test]
-fn java_type_signatures() {
-    use crate::java_type::{java_array_of, JavaType};
-    #[derive(Serialize)]
-    struct MyUser;
-    crate::java_type!(MyUser => "com.example.User");
-    assert_eq!(String::java_type(), "java.lang.String");
-    assert_eq!(<&str>::java_type(), "java.lang.String");
-    assert_eq!(i32::java_type(), "int");
-    assert_eq!(i64::java_type(), "long");
-    assert_eq!(i16::java_type(), "short");
-    assert_eq!(i8::java_type(), "byte");
-    assert_eq!(bool::java_type(), "boolean");
-    assert_eq!(f64::java_type(), "double");
-    assert_eq!(f32::java_type(), "float");
-    assert_eq!(char::java_type(), "char");
-    assert_eq!(Option::<i32>::java_type(), "java.lang.Integer");
-    assert_eq!(Option::<i64>::java_type(), "java.lang.Long");
-    assert_eq!(Option::<bool>::java_type(), "java.lang.Boolean");
-    assert_eq!(Option::<String>::java_type(), "java.lang.String");
-    assert_eq!(Vec::<u8>::java_type(), "[B");
-    assert_eq!(bytes::Bytes::java_type(), "[B");
-    assert_eq!(Vec::<String>::java_type(), "java.util.List");
-    assert_eq!(HashMap::<String, i32>::java_type(), "java.util.Map");
-    assert_eq!(
-        std::collections::BTreeMap::<String, i32>::java_type(),
-        "java.util.Map"
-    );
-    assert_eq!(Value::java_type(), "java.lang.Object");
-    assert_eq!(MyUser::java_type(), "com.example.User");
-    assert_eq!(Option::<MyUser>::java_type(), "com.example.User");
-    assert_eq!(java_array_of("java.lang.String"), "[Ljava.lang.String;");
-    assert_eq!(java_array_of("int"), "[I");
-    assert_eq!(java_array_of("[I"), "[[I");
-    // bytes::Bytes is written as binary, matching its `[B` signature.
-    assert_eq!(enc(&bytes::Bytes::from_static(b"a")), "2161");
 }
 
 #[test]

@@ -1,9 +1,9 @@
 //! Byte-exact encodings against the peers' captures and the spec's worked examples.
 
-use super::super::{
+use super::frame::{fixture, hex, unhex, Frame};
+use crate::{
     AppResponse, Decoder, Dialect, Encoder, JavaException, SofaRequestHead, SofaResponse, Value,
 };
-use super::frame::{fixture, hex, unhex, Frame};
 
 fn java_head(method: &str, sigs: &[&str]) -> SofaRequestHead {
     SofaRequestHead {
@@ -26,7 +26,7 @@ fn encode_request(head: &SofaRequestHead, args: &[&dyn erased::Arg], dialect: Di
 
 /// Minimal object-safe wrapper so a test can pass mixed argument types.
 mod erased {
-    use super::super::super::Encoder;
+    use crate::Encoder;
     pub(crate) trait Arg {
         fn encode_into(&self, enc: &mut Encoder);
     }
@@ -350,7 +350,7 @@ fn rpc_server_exception_body() {
         let mut dec = Decoder::new(&bytes, d);
         let e = JavaException::read(&mut dec).unwrap();
         assert!(dec.is_empty());
-        assert_eq!(e.class_name, super::super::RPC_SERVER_EXCEPTION_CLASS);
+        assert_eq!(e.class_name, crate::RPC_SERVER_EXCEPTION_CLASS);
         assert_eq!(e.message.as_deref(), Some("Server exception! ... boom: x"));
         // Re-encoding the value gives hessian.js's bytes.
         let mut enc = Encoder::new(d);
@@ -361,6 +361,6 @@ fn rpc_server_exception_body() {
     let mut dec = Decoder::new(b"\x05hello", Dialect::V3);
     assert_eq!(
         JavaException::read(&mut dec).unwrap_err().kind(),
-        super::super::ErrorKind::Protocol
+        crate::ErrorKind::Protocol
     );
 }

@@ -1,5 +1,8 @@
+//! # sofa-hessian
+//!
 //! Hessian 2 serialization for SOFARPC / SOFABolt (bolt codec `1`, "hessian2"),
-//! wire-compatible with Java SOFARPC (sofa-hessian) and sofa-rpc-node.
+//! wire-compatible with Java SOFARPC (sofa-hessian) and sofa-rpc-node. It stands on its own
+//! (its dependencies are serde and bytes); `sofa-rpc-core` re-exports it as `sofa_rpc_core::hessian`.
 //!
 //! # Dialects
 //!
@@ -25,8 +28,8 @@
 //! SOFARPC request (the `SofaRequest` object followed by each argument). Values go
 //! through serde ([`Encoder::encode`], [`Decoder::decode`]), as dynamic
 //! [`Value`]s, or through the SOFARPC helpers [`SofaRequestHead`] and
-//! [`SofaResponse`]. [`JavaType`](crate::JavaType) gives
-//! the `methodArgSigs` entry of a Rust argument type.
+//! [`SofaResponse`]. (`sofa_rpc_core::JavaType` gives the `methodArgSigs` entry of a
+//! Rust argument type.)
 //!
 //! Serde mapping: `bool` ↔ boolean; `i8`/`i16`/`i32`/`u8`/`u16` → int; `i64`,
 //! `u32`, `u64` (≤ `i64::MAX`) → long; floats → double; `char`/strings → string;
@@ -41,7 +44,7 @@
 //! # Example
 //!
 //! ```
-//! use sofa_rpc_core::serialize::hessian;
+//! use sofa_hessian as hessian;
 //! use hessian::{Decoder, Dialect, Encoder, SofaRequestHead, Value};
 //! use serde::{Deserialize, Serialize};
 //!
@@ -103,9 +106,6 @@
 //! `char`s; an unpaired surrogate in the input is an [`ErrorKind::InvalidString`]
 //! error. Long strings are split into 0x8000-unit chunks without splitting a
 //! surrogate pair.
-#![forbid(unsafe_code)]
-#![deny(clippy::unwrap_used, clippy::expect_used)]
-#![warn(missing_docs)]
 
 mod buffer;
 mod containers;
@@ -145,3 +145,8 @@ pub use value::{Value, EMPTY_LIST_TYPE, STACK_TRACE_ARRAY_TYPE};
 
 #[cfg(test)]
 mod tests;
+
+/// The README's example, compiled and run as a doc test.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -1,10 +1,10 @@
 //! Hostile input: truncations, random bytes, huge lengths, deep nesting,
 //! reference bombs. Nothing may panic, over-allocate or recurse without bound.
 
-use super::super::{
+use super::frame::{fixture, unhex, Frame};
+use crate::{
     AppResponse, Decoder, DecoderOptions, Dialect, ErrorKind, SofaRequestHead, SofaResponse, Value,
 };
-use super::frame::{fixture, unhex, Frame};
 
 fn contents() -> Vec<Frame> {
     vec![

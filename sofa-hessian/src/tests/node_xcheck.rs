@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::super::{Decoder, Dialect, Encoder, Value};
 use super::frame::{hex, unhex};
+use crate::{Decoder, Dialect, Encoder, Value};
 
 const VECTORS: &str = include_str!("node_vectors.tsv");
 

@@ -1,7 +1,7 @@
 //! Decode every hessian fixture frame and compare with the annotations (`*.txt`).
 
-use super::super::{AppResponse, Decoder, Dialect, SofaRequestHead, SofaResponse, Value};
 use super::frame::{fixture, Frame};
+use crate::{AppResponse, Decoder, Dialect, SofaRequestHead, SofaResponse, Value};
 
 struct Req {
     frame: Frame,

@@ -1,11 +1,11 @@
 //! Encoder: lists, maps, type names and back-references.
 
-use super::buffer::OutputBuffer;
-use super::dialect::{tag, Dialect};
-use super::encoder::Encoder;
-use super::error::{Error, ErrorKind, Result};
-use super::object::Name;
-use super::strings::utf16_len;
+use crate::buffer::OutputBuffer;
+use crate::dialect::{tag, Dialect};
+use crate::encoder::Encoder;
+use crate::error::{Error, ErrorKind, Result};
+use crate::object::Name;
+use crate::strings::utf16_len;
 
 /// Token returned by [`Encoder::begin_list`]; pass it to [`Encoder::end_list`].
 #[derive(Debug)]

@@ -2,12 +2,12 @@
 
 use std::borrow::Cow;
 
-use super::buffer::OutputBuffer;
-use super::dialect::{tag, Dialect};
-use super::error::Result;
-use super::inline_vec::InlineVec;
-use super::strings::{push_cesu8, split_at_units, utf16_len};
-use super::value::Value;
+use crate::buffer::OutputBuffer;
+use crate::dialect::{tag, Dialect};
+use crate::error::Result;
+use crate::inline_vec::InlineVec;
+use crate::strings::{push_cesu8, split_at_units, utf16_len};
+use crate::value::Value;
 
 /// Default maximum nesting depth of containers, for both reading and writing.
 pub const DEFAULT_MAX_DEPTH: usize = 128;

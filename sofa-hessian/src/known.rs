@@ -4,8 +4,8 @@
 
 use std::sync::OnceLock;
 
-use super::dialect::Dialect;
-use super::encoder::{Encoder, Fields};
+use crate::dialect::Dialect;
+use crate::encoder::{Encoder, Fields};
 
 pub(super) struct KnownDef {
     pub name: &'static str,

@@ -14,11 +14,11 @@
 
 use std::borrow::Cow;
 
-use super::buffer::OutputBuffer;
-use super::dialect::{tag, Dialect};
-use super::encoder::{EncClassDef, Encoder, Fields};
-use super::error::{Error, ErrorKind, Result};
-use super::strings::utf16_len;
+use crate::buffer::OutputBuffer;
+use crate::dialect::{tag, Dialect};
+use crate::encoder::{EncClassDef, Encoder, Fields};
+use crate::error::{Error, ErrorKind, Result};
+use crate::strings::utf16_len;
 
 /// Token returned by [`Encoder::begin_object`]; announce each field with
 /// [`Encoder::object_field`] and finish with [`Encoder::end_object`].
@@ -283,7 +283,7 @@ impl<B: OutputBuffer> Encoder<B> {
                     .map_err(|_| Error::new(ErrorKind::InvalidLength, "class name too long"))?;
                 self.write_int(units);
                 let buf = &mut self.buf;
-                super::strings::push_cesu8(name, |b| buf.put_slice(b));
+                crate::strings::push_cesu8(name, |b| buf.put_slice(b));
             }
             Dialect::V4 => {
                 self.buf.put_u8(tag::V4_CLASS_DEF);
@@ -315,7 +315,7 @@ impl<B: OutputBuffer> Encoder<B> {
         if known.is_some_and(|d| d.fields.same_as_static(fields)) {
             return Ok(());
         }
-        let precomputed = super::known::known_defs(self.dialect)
+        let precomputed = crate::known::known_defs(self.dialect)
             .iter()
             .find(|k| k.name == class && k.fields == fields);
         match precomputed {

@@ -7,7 +7,7 @@
 
 use serde::ser::{self, Impossible, Serialize};
 
-use super::error::{Error, ErrorKind, Result};
+use crate::error::{Error, ErrorKind, Result};
 
 /// What the probe should accept.
 #[derive(Clone, Copy, PartialEq, Eq)]

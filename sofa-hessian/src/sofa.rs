@@ -10,14 +10,14 @@
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::buffer::OutputBuffer;
-use super::decoder::Decoder;
-use super::dialect::tag;
-use super::encoder::Encoder;
-use super::error::{Error, ErrorKind, Result};
-use super::head::Head;
-use super::object::Name;
-use super::value::Value;
+use crate::buffer::OutputBuffer;
+use crate::decoder::head::Head;
+use crate::decoder::Decoder;
+use crate::dialect::tag;
+use crate::encoder::Encoder;
+use crate::error::{Error, ErrorKind, Result};
+use crate::object::Name;
+use crate::value::Value;
 
 /// Java class of the request body.
 pub const SOFA_REQUEST_CLASS: &str = "com.alipay.sofa.rpc.core.request.SofaRequest";

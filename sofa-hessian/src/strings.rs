@@ -11,7 +11,7 @@
 
 use std::borrow::Cow;
 
-use super::error::{Error, ErrorKind, Result};
+use crate::error::{Error, ErrorKind, Result};
 
 /// Number of UTF-16 code units of `s`.
 #[inline]

@@ -19,7 +19,7 @@ use std::fmt;
 use serde::de::{self, MapAccess, SeqAccess, Visitor};
 use serde::ser::{self, SerializeMap, SerializeTupleStruct};
 
-use super::value::Value;
+use crate::value::Value;
 
 /// Private names shared by `Value`, `ser.rs` and `de.rs`.
 pub(super) mod magic {

@@ -6,16 +6,16 @@
 //! decoding its bytes again ("replay", bounded by a byte budget), a reference to a
 //! container that is still open is a cycle.
 
-use super::decoder::Decoder;
-use super::error::{Error, ErrorKind, Result};
+use crate::decoder::Decoder;
+use crate::error::{Error, ErrorKind, Result};
 
-pub(super) const CLOSED: u32 = u32::MAX;
+pub(crate) const CLOSED: u32 = u32::MAX;
 
-pub(super) const NONE: u32 = u32::MAX;
+pub(crate) const NONE: u32 = u32::MAX;
 
 /// A list, map or object seen in the stream (Java numbers them for back-refs).
 #[derive(Debug, Clone, Copy, Default)]
-pub(super) struct RefEntry {
+pub(crate) struct RefEntry {
     /// Offset of the container's tag.
     pub offset: usize,
     /// Nesting level (number of enclosing open containers) while open, `CLOSED`
@@ -26,7 +26,7 @@ pub(super) struct RefEntry {
 }
 
 /// What a back-reference points to.
-pub(super) enum RefTarget {
+pub(crate) enum RefTarget {
     /// A container that encloses the reference (a cycle), `levels_up` levels up.
     Open { levels_up: u32 },
     /// A container that was completely read; its bytes start at `offset`.
@@ -34,7 +34,7 @@ pub(super) enum RefTarget {
 }
 
 impl Decoder<'_> {
-    pub(super) fn open_container(&mut self, offset: usize) -> Result<()> {
+    pub(crate) fn open_container(&mut self, offset: usize) -> Result<()> {
         if self.depth >= self.opts.max_depth {
             return Err(Error::at(
                 ErrorKind::DepthLimitExceeded,
@@ -81,7 +81,7 @@ impl Decoder<'_> {
     }
 
     /// Leaves the innermost container (after its last element / end tag).
-    pub(super) fn close_container(&mut self) {
+    pub(crate) fn close_container(&mut self) {
         if let Some(e) = self.refs.get_mut(self.top as usize) {
             e.level = CLOSED;
             self.top = e.parent;
@@ -91,7 +91,7 @@ impl Decoder<'_> {
     }
 
     /// Resolves back-reference number `idx`.
-    pub(super) fn ref_target(&self, idx: usize) -> Result<RefTarget> {
+    pub(crate) fn ref_target(&self, idx: usize) -> Result<RefTarget> {
         let e = self.refs.get(idx).ok_or_else(|| {
             Error::at(
                 ErrorKind::InvalidReference,
@@ -110,7 +110,7 @@ impl Decoder<'_> {
 
     /// Re-reads the container number `idx` starting at `offset` with `f`, then
     /// returns to the current position.
-    pub(super) fn replay<T>(
+    pub(crate) fn replay<T>(
         &mut self,
         idx: usize,
         offset: usize,
@@ -143,7 +143,7 @@ impl Decoder<'_> {
         Ok(value)
     }
 
-    pub(super) fn replay_exceeded(&self) -> Error {
+    pub(crate) fn replay_exceeded(&self) -> Error {
         Error::at(
             ErrorKind::LimitExceeded,
             self.pos,

@@ -3,24 +3,24 @@
 
 use serde::ser::{self, Serialize};
 
-use super::buffer::OutputBuffer;
-use super::containers::{ListToken, MapToken};
-use super::dialect::{tag, Dialect};
-use super::encoder::{Encoder, Pending};
-use super::error::{Error, ErrorKind, Result};
-use super::object::{Name, ObjectToken};
-use super::probe::Probe;
-use super::ser::misplaced;
+use crate::buffer::OutputBuffer;
+use crate::containers::{ListToken, MapToken};
+use crate::dialect::{tag, Dialect};
+use crate::encoder::{Encoder, Pending};
+use crate::error::{Error, ErrorKind, Result};
+use crate::object::{Name, ObjectToken};
+use crate::probe::Probe;
+use crate::ser::misplaced;
 
 // ------------------------------------------------------------------ sequences
 
 /// Serializer state for sequences.
 pub struct SeqSer<'a, B: OutputBuffer> {
-    pub(super) enc: &'a mut Encoder<B>,
-    pub(super) state: SeqState,
+    pub(crate) enc: &'a mut Encoder<B>,
+    pub(crate) state: SeqState,
 }
 
-pub(super) enum SeqState {
+pub(crate) enum SeqState {
     /// Nothing written yet: the first element decides list or binary.
     Undecided {
         len: Option<usize>,
@@ -30,7 +30,7 @@ pub(super) enum SeqState {
     List(ListState),
 }
 
-pub(super) enum ListState {
+pub(crate) enum ListState {
     Known {
         token: ListToken,
         written: usize,
@@ -42,7 +42,7 @@ pub(super) enum ListState {
     },
 }
 
-pub(super) const PLACEHOLDER_LEN: usize = 6;
+pub(crate) const PLACEHOLDER_LEN: usize = 6;
 
 impl<B: OutputBuffer> SeqSer<'_, B> {
     fn start_list(&mut self, len: Option<usize>) -> Result<ListState> {
@@ -179,8 +179,8 @@ fn patch_placeholder<B: OutputBuffer>(
 
 /// Serializer state for tuples (lists of known length).
 pub struct ListSer<'a, B: OutputBuffer> {
-    pub(super) enc: &'a mut Encoder<B>,
-    pub(super) token: ListToken,
+    pub(crate) enc: &'a mut Encoder<B>,
+    pub(crate) token: ListToken,
 }
 
 impl<B: OutputBuffer> ser::SerializeTuple for ListSer<'_, B> {
@@ -195,16 +195,16 @@ impl<B: OutputBuffer> ser::SerializeTuple for ListSer<'_, B> {
 }
 
 #[derive(Clone, Copy)]
-pub(super) enum MagicKind {
+pub(crate) enum MagicKind {
     TypedList,
     TypedMap,
     Object,
 }
 
 /// Serializer state for tuple structs (and the `Value` wrappers).
-pub struct TupleStructSer<'a, B: OutputBuffer>(pub(super) TupleStructInner<'a, B>);
+pub struct TupleStructSer<'a, B: OutputBuffer>(pub(crate) TupleStructInner<'a, B>);
 
-pub(super) enum TupleStructInner<'a, B: OutputBuffer> {
+pub(crate) enum TupleStructInner<'a, B: OutputBuffer> {
     /// An ordinary tuple struct, written as a list.
     Plain(ListSer<'a, B>),
     /// A `Value` typed list / typed map / object wrapper.
@@ -252,9 +252,9 @@ impl<B: OutputBuffer> ser::SerializeTupleStruct for TupleStructSer<'_, B> {
 
 /// Serializer state for tuple variants: `{variant: [..]}`.
 pub struct TupleVariantSer<'a, B: OutputBuffer> {
-    pub(super) enc: &'a mut Encoder<B>,
-    pub(super) map: MapToken,
-    pub(super) list: ListToken,
+    pub(crate) enc: &'a mut Encoder<B>,
+    pub(crate) map: MapToken,
+    pub(crate) list: ListToken,
 }
 
 impl<B: OutputBuffer> ser::SerializeTupleVariant for TupleVariantSer<'_, B> {
@@ -271,15 +271,15 @@ impl<B: OutputBuffer> ser::SerializeTupleVariant for TupleVariantSer<'_, B> {
 
 // ----------------------------------------------------------------------- maps
 
-pub(super) enum MapMode {
+pub(crate) enum MapMode {
     Map(MapToken),
     Object(ObjectToken),
 }
 
 /// Serializer state for maps (and `Value` object fields).
 pub struct MapSer<'a, B: OutputBuffer> {
-    pub(super) enc: &'a mut Encoder<B>,
-    pub(super) mode: MapMode,
+    pub(crate) enc: &'a mut Encoder<B>,
+    pub(crate) mode: MapMode,
 }
 
 impl<B: OutputBuffer> ser::SerializeMap for MapSer<'_, B> {
@@ -307,8 +307,8 @@ impl<B: OutputBuffer> ser::SerializeMap for MapSer<'_, B> {
 
 /// Serializer state for structs (Java objects).
 pub struct StructSer<'a, B: OutputBuffer> {
-    pub(super) enc: &'a mut Encoder<B>,
-    pub(super) obj: ObjectToken,
+    pub(crate) enc: &'a mut Encoder<B>,
+    pub(crate) obj: ObjectToken,
 }
 
 impl<B: OutputBuffer> ser::SerializeStruct for StructSer<'_, B> {
@@ -337,9 +337,9 @@ impl<B: OutputBuffer> ser::SerializeStruct for StructSer<'_, B> {
 
 /// Serializer state for struct variants: `{variant: {field: value, ..}}`.
 pub struct StructVariantSer<'a, B: OutputBuffer> {
-    pub(super) enc: &'a mut Encoder<B>,
-    pub(super) outer: MapToken,
-    pub(super) inner: MapToken,
+    pub(crate) enc: &'a mut Encoder<B>,
+    pub(crate) outer: MapToken,
+    pub(crate) inner: MapToken,
 }
 
 impl<B: OutputBuffer> ser::SerializeStructVariant for StructVariantSer<'_, B> {

@@ -1,14 +1,19 @@
 //! The Hessian reader: byte-level parsing, stream context and back-references.
 
+pub(crate) mod head;
+mod read_defs;
+mod read_text;
+pub(crate) mod refs;
+
 use std::borrow::Cow;
 
-use super::dialect::{tag, Dialect};
-use super::encoder::DEFAULT_MAX_DEPTH;
-use super::error::{Error, ErrorKind, Result};
-use super::head::Head;
-use super::inline_vec::InlineVec;
-use super::refs::{RefEntry, NONE};
-use super::value::Value;
+use crate::decoder::head::Head;
+use crate::decoder::refs::{RefEntry, NONE};
+use crate::dialect::{tag, Dialect};
+use crate::encoder::DEFAULT_MAX_DEPTH;
+use crate::error::{Error, ErrorKind, Result};
+use crate::inline_vec::InlineVec;
+use crate::value::Value;
 
 /// Default budget of input bytes that may be re-read to resolve back-references
 /// (see [`DecoderOptions::max_ref_replay_bytes`]).
@@ -37,7 +42,7 @@ impl Default for DecoderOptions {
 /// A class definition read from the stream; its field names are
 /// `field_pool[start..start + len]`.
 #[derive(Debug, Default, Clone)]
-pub(super) struct ClassDef<'a> {
+pub(crate) struct ClassDef<'a> {
     pub name: Cow<'a, str>,
     pub start: usize,
     pub len: usize,
@@ -82,7 +87,7 @@ impl<'d> ClassInfo<'d> {
     }
 }
 
-pub(super) const FIELD_POOL_INLINE: usize = 10;
+pub(crate) const FIELD_POOL_INLINE: usize = 10;
 
 /// Hessian reader over a byte slice, with one stream context (class definitions,
 /// types and references are shared by consecutive top-level values).
@@ -92,21 +97,21 @@ pub(super) const FIELD_POOL_INLINE: usize = 10;
 /// original skips.
 #[derive(Clone)]
 pub struct Decoder<'a> {
-    pub(super) input: &'a [u8],
-    pub(super) pos: usize,
-    pub(super) dialect: Dialect,
-    pub(super) opts: DecoderOptions,
-    pub(super) defs: InlineVec<ClassDef<'a>, 2>,
-    pub(super) field_pool: InlineVec<Cow<'a, str>, FIELD_POOL_INLINE>,
-    pub(super) types: InlineVec<Cow<'a, str>, 2>,
-    pub(super) refs: InlineVec<RefEntry, 8>,
+    pub(crate) input: &'a [u8],
+    pub(crate) pos: usize,
+    pub(crate) dialect: Dialect,
+    pub(crate) opts: DecoderOptions,
+    pub(crate) defs: InlineVec<ClassDef<'a>, 2>,
+    pub(crate) field_pool: InlineVec<Cow<'a, str>, FIELD_POOL_INLINE>,
+    pub(crate) types: InlineVec<Cow<'a, str>, 2>,
+    pub(crate) refs: InlineVec<RefEntry, 8>,
     /// Innermost open container (`NONE` at top level) and number of open ones.
-    pub(super) top: u32,
-    pub(super) open_count: u32,
-    pub(super) depth: usize,
+    pub(crate) top: u32,
+    pub(crate) open_count: u32,
+    pub(crate) depth: usize,
     /// While re-reading a referenced value: the number the next container gets.
-    pub(super) replay_next: Option<usize>,
-    pub(super) replay_used: usize,
+    pub(crate) replay_next: Option<usize>,
+    pub(crate) replay_used: usize,
 }
 
 impl<'a> Decoder<'a> {
@@ -156,7 +161,7 @@ impl<'a> Decoder<'a> {
         self.pos
     }
 
-    pub(super) fn set_position(&mut self, pos: usize) {
+    pub(crate) fn set_position(&mut self, pos: usize) {
         self.pos = pos;
     }
 
@@ -193,7 +198,7 @@ impl<'a> Decoder<'a> {
     }
 
     /// Reads a string or `null`.
-    pub(super) fn read_opt_string(&mut self) -> Result<Option<String>> {
+    pub(crate) fn read_opt_string(&mut self) -> Result<Option<String>> {
         // Fast paths: compact string, null.
         match self.peek_byte() {
             Some(len @ 0x00..=0x1f) => {
@@ -219,7 +224,7 @@ impl<'a> Decoder<'a> {
     }
 
     /// Reads a list of strings (`null` = empty).
-    pub(super) fn read_string_list(&mut self) -> Result<Vec<String>> {
+    pub(crate) fn read_string_list(&mut self) -> Result<Vec<String>> {
         let at = self.pos;
         let head = self.next_head()?;
         let list = match head {
@@ -254,7 +259,7 @@ impl<'a> Decoder<'a> {
     }
 
     /// Reads a map with string keys (`None` for `null`), values read by `value`.
-    pub(super) fn read_string_keyed_map<V>(
+    pub(crate) fn read_string_keyed_map<V>(
         &mut self,
         mut value: impl FnMut(&mut Self) -> Result<V>,
     ) -> Result<Option<Vec<(String, V)>>> {
@@ -311,7 +316,7 @@ impl<'a> Decoder<'a> {
         }
     }
 
-    pub(super) fn class_info(&self, def: usize) -> Option<ClassInfo<'_>> {
+    pub(crate) fn class_info(&self, def: usize) -> Option<ClassInfo<'_>> {
         self.defs.get(def).map(|d| ClassInfo {
             name: &d.name,
             pool: shorten(&self.field_pool),
@@ -356,7 +361,7 @@ impl<'a> Decoder<'a> {
 
     // ------------------------------------------------------------ raw reads
 
-    pub(super) fn eof(&self) -> Error {
+    pub(crate) fn eof(&self) -> Error {
         Error::at(
             ErrorKind::UnexpectedEof,
             self.pos,
@@ -365,19 +370,19 @@ impl<'a> Decoder<'a> {
     }
 
     #[inline]
-    pub(super) fn byte(&mut self) -> Result<u8> {
+    pub(crate) fn byte(&mut self) -> Result<u8> {
         let b = *self.input.get(self.pos).ok_or_else(|| self.eof())?;
         self.pos += 1;
         Ok(b)
     }
 
     #[inline]
-    pub(super) fn peek_byte(&self) -> Option<u8> {
+    pub(crate) fn peek_byte(&self) -> Option<u8> {
         self.input.get(self.pos).copied()
     }
 
     #[inline]
-    pub(super) fn take<const N: usize>(&mut self) -> Result<[u8; N]> {
+    pub(crate) fn take<const N: usize>(&mut self) -> Result<[u8; N]> {
         let end = self.pos.checked_add(N).ok_or_else(|| self.eof())?;
         let slice = self.input.get(self.pos..end).ok_or_else(|| self.eof())?;
         let mut out = [0u8; N];
@@ -386,20 +391,20 @@ impl<'a> Decoder<'a> {
         Ok(out)
     }
 
-    pub(super) fn u16(&mut self) -> Result<usize> {
+    pub(crate) fn u16(&mut self) -> Result<usize> {
         Ok(usize::from(u16::from_be_bytes(self.take::<2>()?)))
     }
 
-    pub(super) fn i32(&mut self) -> Result<i32> {
+    pub(crate) fn i32(&mut self) -> Result<i32> {
         Ok(i32::from_be_bytes(self.take::<4>()?))
     }
 
-    pub(super) fn i64(&mut self) -> Result<i64> {
+    pub(crate) fn i64(&mut self) -> Result<i64> {
         Ok(i64::from_be_bytes(self.take::<8>()?))
     }
 
     /// Reads a Hessian int (any int encoding).
-    pub(super) fn read_int(&mut self) -> Result<i32> {
+    pub(crate) fn read_int(&mut self) -> Result<i32> {
         let at = self.pos;
         let t = self.byte()?;
         let v = match t {
@@ -423,14 +428,14 @@ impl<'a> Decoder<'a> {
 
     /// Reads an int used as a count, length or index: non-negative and not larger
     /// than the remaining input (every element needs at least one byte).
-    pub(super) fn read_count(&mut self) -> Result<usize> {
+    pub(crate) fn read_count(&mut self) -> Result<usize> {
         let at = self.pos;
         let v = self.read_int()?;
         self.check_count(v, at)
     }
 
     /// Reads an int used as an index into a table (bounds checked by the caller).
-    pub(super) fn read_index(&mut self) -> Result<usize> {
+    pub(crate) fn read_index(&mut self) -> Result<usize> {
         let at = self.pos;
         let v = self.read_int()?;
         usize::try_from(v).map_err(|_| {
@@ -442,7 +447,7 @@ impl<'a> Decoder<'a> {
         })
     }
 
-    pub(super) fn check_count(&self, v: i32, at: usize) -> Result<usize> {
+    pub(crate) fn check_count(&self, v: i32, at: usize) -> Result<usize> {
         let n = usize::try_from(v)
             .map_err(|_| Error::at(ErrorKind::InvalidLength, at, format!("negative length {v}")))?;
         if n > self.remaining() {
@@ -458,7 +463,7 @@ impl<'a> Decoder<'a> {
         Ok(n)
     }
 
-    pub(super) fn bad_tag(&self, at: usize, t: u8, what: &str) -> Error {
+    pub(crate) fn bad_tag(&self, at: usize, t: u8, what: &str) -> Error {
         Error::at(
             ErrorKind::InvalidTag,
             at,
@@ -470,12 +475,12 @@ impl<'a> Decoder<'a> {
     }
 
     /// Name of field `i` of class definition `def`.
-    pub(super) fn field_name(&self, def: usize, i: usize) -> Option<&str> {
+    pub(crate) fn field_name(&self, def: usize, i: usize) -> Option<&str> {
         self.field_cow(def, i).map(|f| &**f)
     }
 
     /// Name of field `i` of class definition `def`, as stored.
-    pub(super) fn field_cow(&self, def: usize, i: usize) -> Option<&Cow<'a, str>> {
+    pub(crate) fn field_cow(&self, def: usize, i: usize) -> Option<&Cow<'a, str>> {
         let d = self.defs.get(def)?;
         if i >= d.len {
             return None;
@@ -484,17 +489,17 @@ impl<'a> Decoder<'a> {
     }
 
     /// Class name of definition `def`, as stored.
-    pub(super) fn class_cow(&self, def: usize) -> Option<&Cow<'a, str>> {
+    pub(crate) fn class_cow(&self, def: usize) -> Option<&Cow<'a, str>> {
         self.defs.get(def).map(|d| &d.name)
     }
 
     /// Number of fields of class definition `def`.
-    pub(super) fn field_count(&self, def: usize) -> usize {
+    pub(crate) fn field_count(&self, def: usize) -> usize {
         self.defs.get(def).map_or(0, |d| d.len)
     }
 
     /// Class name of definition `def`.
-    pub(super) fn class_name(&self, def: usize) -> &str {
+    pub(crate) fn class_name(&self, def: usize) -> &str {
         self.defs.get(def).map_or("", |d| &d.name)
     }
 }

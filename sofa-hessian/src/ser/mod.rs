@@ -11,18 +11,20 @@
 //! map `{variant: content}`; `None`/unit/unit struct → null; newtypes → their
 //! content.
 
+pub(crate) mod compound;
+
 use serde::ser::{self, Serialize};
 
-use super::buffer::OutputBuffer;
-use super::encoder::{Encoder, Pending};
-use super::error::{Error, ErrorKind, Result};
-use super::object::Name;
-use super::probe::Probe;
-use super::ser_compound::{
+use crate::buffer::OutputBuffer;
+use crate::encoder::{Encoder, Pending};
+use crate::error::{Error, ErrorKind, Result};
+use crate::object::Name;
+use crate::probe::Probe;
+use crate::ser::compound::{
     ListSer, ListState, MagicKind, MapMode, MapSer, SeqSer, SeqState, StructSer, StructVariantSer,
     TupleStructInner, TupleStructSer, TupleVariantSer,
 };
-use super::value_serde::magic;
+use crate::value_serde::magic;
 
 impl<'a, B: OutputBuffer> ser::Serializer for &'a mut Encoder<B> {
     type Ok = ();
@@ -272,7 +274,7 @@ impl<'a, B: OutputBuffer> ser::Serializer for &'a mut Encoder<B> {
     }
 }
 
-pub(super) fn misplaced(p: Pending) -> Error {
+pub(crate) fn misplaced(p: Pending) -> Error {
     Error::new(
         ErrorKind::Unsupported,
         format!("internal Value wrapper used outside its protocol: {p:?}"),

@@ -2,22 +2,22 @@
 
 use std::borrow::Cow;
 
-use super::decoder::{ClassDef, Decoder};
-use super::dialect::{tag, Dialect};
-use super::error::{Error, ErrorKind, Result};
-use super::head::Chunk;
-use super::known::known_defs;
-use super::strings::{decode_chunk, scan_units};
+use crate::decoder::head::Chunk;
+use crate::decoder::{ClassDef, Decoder};
+use crate::dialect::{tag, Dialect};
+use crate::error::{Error, ErrorKind, Result};
+use crate::known::known_defs;
+use crate::strings::{decode_chunk, scan_units};
 
 impl<'a> Decoder<'a> {
-    pub(super) fn read_def_index(&mut self) -> Result<usize> {
+    pub(crate) fn read_def_index(&mut self) -> Result<usize> {
         let at = self.pos;
         let def = self.read_index()?;
         self.check_def(def, at)?;
         Ok(def)
     }
 
-    pub(super) fn check_def(&self, def: usize, at: usize) -> Result<()> {
+    pub(crate) fn check_def(&self, def: usize, at: usize) -> Result<()> {
         if def >= self.defs.len() {
             return Err(Error::at(
                 ErrorKind::InvalidReference,
@@ -29,7 +29,7 @@ impl<'a> Decoder<'a> {
     }
 
     /// Reads a class definition (tag already consumed) and registers it.
-    pub(super) fn read_class_def(&mut self) -> Result<()> {
+    pub(crate) fn read_class_def(&mut self) -> Result<()> {
         let rest = self.input.get(self.pos..).unwrap_or_default();
         if let Some(k) = known_defs(self.dialect)
             .iter()
@@ -77,7 +77,7 @@ impl<'a> Decoder<'a> {
 
     /// Reads `units` UTF-16 units of raw text (no chunk header).
     #[inline]
-    pub(super) fn read_units(&mut self, units: usize) -> Result<Cow<'a, str>> {
+    pub(crate) fn read_units(&mut self, units: usize) -> Result<Cow<'a, str>> {
         // Fast path: plain ASCII (one unit per byte).
         let at = self.pos;
         let input: &'a [u8] = self.input;
@@ -93,7 +93,7 @@ impl<'a> Decoder<'a> {
     }
 
     #[inline(never)]
-    pub(super) fn read_units_slow(&mut self, units: usize) -> Result<Cow<'a, str>> {
+    pub(crate) fn read_units_slow(&mut self, units: usize) -> Result<Cow<'a, str>> {
         let at = self.pos;
         let rest = self.input.get(at..).unwrap_or_default();
         let scan = scan_units(rest, units, at)?;
@@ -102,7 +102,7 @@ impl<'a> Decoder<'a> {
         Ok(s)
     }
 
-    pub(super) fn type_by_ref(&self, idx: usize, at: usize) -> Result<Cow<'a, str>> {
+    pub(crate) fn type_by_ref(&self, idx: usize, at: usize) -> Result<Cow<'a, str>> {
         self.types.get(idx).cloned().ok_or_else(|| {
             Error::at(
                 ErrorKind::InvalidReference,
@@ -113,14 +113,14 @@ impl<'a> Decoder<'a> {
     }
 
     #[allow(clippy::ptr_arg)] // the Cow (with its lifetime) is cloned into the table
-    pub(super) fn register_type(&mut self, ty: &Cow<'a, str>) {
+    pub(crate) fn register_type(&mut self, ty: &Cow<'a, str>) {
         if self.replay_next.is_none() {
             self.types.push(ty.clone());
         }
     }
 
     /// 3.x optional type after `V`/`M`: `t` u16 chars, or `0x75` int ref.
-    pub(super) fn read_v3_type(&mut self) -> Result<Option<Cow<'a, str>>> {
+    pub(crate) fn read_v3_type(&mut self) -> Result<Option<Cow<'a, str>>> {
         match self.peek_byte() {
             Some(tag::V3_TYPE) => {
                 self.pos += 1;
@@ -140,7 +140,7 @@ impl<'a> Decoder<'a> {
     }
 
     /// 4.x type: a string (registered) or an int reference.
-    pub(super) fn read_v4_type(&mut self) -> Result<Cow<'a, str>> {
+    pub(crate) fn read_v4_type(&mut self) -> Result<Cow<'a, str>> {
         let at = self.pos;
         match self.peek_byte() {
             Some(0x00..=0x1f | 0x30..=0x33 | tag::STRING_FINAL | tag::V4_STRING_CHUNK) => {
@@ -156,7 +156,7 @@ impl<'a> Decoder<'a> {
     }
 
     /// Reads a value that must be a string (class and field names).
-    pub(super) fn read_string_value(&mut self) -> Result<Cow<'a, str>> {
+    pub(crate) fn read_string_value(&mut self) -> Result<Cow<'a, str>> {
         let at = self.pos;
         let t = self.byte()?;
         let chunk = match (self.dialect, t) {

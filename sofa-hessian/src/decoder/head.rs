@@ -2,19 +2,19 @@
 
 use std::borrow::Cow;
 
-use super::decoder::Decoder;
-use super::dialect::{tag, Dialect};
-use super::error::{Error, ErrorKind, Result};
+use crate::decoder::Decoder;
+use crate::dialect::{tag, Dialect};
+use crate::error::{Error, ErrorKind, Result};
 
 /// First chunk of a string or binary.
 #[derive(Debug, Clone, Copy)]
-pub(super) struct Chunk {
+pub(crate) struct Chunk {
     pub len: usize,
     pub last: bool,
 }
 
 /// The start of a value, with its tag (and, for containers, header) consumed.
-pub(super) enum Head<'a> {
+pub(crate) enum Head<'a> {
     Null,
     Bool(bool),
     Int(i32),
@@ -33,7 +33,7 @@ pub(super) enum Head<'a> {
     Ref(usize),
 }
 
-pub(super) struct ListHead<'a> {
+pub(crate) struct ListHead<'a> {
     pub ty: Option<Cow<'a, str>>,
     /// Element count, `None` for a list terminated by an end tag.
     pub len: Option<usize>,
@@ -41,13 +41,13 @@ pub(super) struct ListHead<'a> {
     pub end: bool,
 }
 
-pub(super) struct MapHead<'a> {
+pub(crate) struct MapHead<'a> {
     pub ty: Option<Cow<'a, str>>,
 }
 
 impl<'a> Decoder<'a> {
     /// Reads the start of the next value (consuming class definitions in front).
-    pub(super) fn next_head(&mut self) -> Result<Head<'a>> {
+    pub(crate) fn next_head(&mut self) -> Result<Head<'a>> {
         loop {
             let at = self.pos;
             let t = *self.input.get(at).ok_or_else(|| self.eof())?;
@@ -64,7 +64,7 @@ impl<'a> Decoder<'a> {
         }
     }
 
-    pub(super) fn next_head_inner(&mut self, at: usize) -> Result<Head<'a>> {
+    pub(crate) fn next_head_inner(&mut self, at: usize) -> Result<Head<'a>> {
         let t = self.byte()?;
         let head = match t {
             tag::NULL => Head::Null,
@@ -113,7 +113,7 @@ impl<'a> Decoder<'a> {
         Ok(head)
     }
 
-    pub(super) fn head_v3(&mut self, t: u8, at: usize) -> Result<Head<'a>> {
+    pub(crate) fn head_v3(&mut self, t: u8, at: usize) -> Result<Head<'a>> {
         Ok(match t {
             tag::V3_LONG_INT => Head::Long(i64::from(self.i32()?)),
             tag::V3_DOUBLE_ZERO => Head::Double(0.0),
@@ -186,7 +186,7 @@ impl<'a> Decoder<'a> {
         })
     }
 
-    pub(super) fn head_v4(&mut self, t: u8, at: usize) -> Result<Head<'a>> {
+    pub(crate) fn head_v4(&mut self, t: u8, at: usize) -> Result<Head<'a>> {
         Ok(match t {
             tag::V4_LONG_INT => Head::Long(i64::from(self.i32()?)),
             tag::V4_DOUBLE_ZERO => Head::Double(0.0),
@@ -301,7 +301,7 @@ impl<'a> Decoder<'a> {
     }
 
     /// True if the next byte is the end tag of a list or map.
-    pub(super) fn at_end_tag(&self) -> bool {
+    pub(crate) fn at_end_tag(&self) -> bool {
         let end = match self.dialect {
             Dialect::V3 => tag::V3_END,
             Dialect::V4 => tag::V4_END,
@@ -310,7 +310,7 @@ impl<'a> Decoder<'a> {
     }
 
     /// Consumes the end tag of a list or map.
-    pub(super) fn expect_end_tag(&mut self) -> Result<()> {
+    pub(crate) fn expect_end_tag(&mut self) -> Result<()> {
         let at = self.pos;
         let t = self.byte()?;
         let end = match self.dialect {

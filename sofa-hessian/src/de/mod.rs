@@ -13,21 +13,23 @@
 //! again; a back-reference to an enclosing value that is still being read (a cycle)
 //! is presented as unit / `None`.
 
+pub(crate) mod access;
+
 use std::borrow::Cow;
 
 use serde::de::{self, value::BorrowedStrDeserializer, IntoDeserializer, Visitor};
 
-use super::de_access::{
+use crate::de::access::{
     BytesSeq, ListAccess, Magic, MagicAccess, MapAccess, ObjectAccess, VariantMap,
 };
-use super::decoder::Decoder;
-use super::dialect::tag;
-use super::error::{Error, ErrorKind, Result};
-use super::head::{Head, ListHead};
-use super::refs::RefTarget;
-use super::value_serde::{magic, ValueVisitor};
+use crate::decoder::head::{Head, ListHead};
+use crate::decoder::refs::RefTarget;
+use crate::decoder::Decoder;
+use crate::dialect::tag;
+use crate::error::{Error, ErrorKind, Result};
+use crate::value_serde::{magic, ValueVisitor};
 
-pub(super) fn invalid(msg: impl Into<Cow<'static, str>>) -> Error {
+pub(crate) fn invalid(msg: impl Into<Cow<'static, str>>) -> Error {
     Error::new(ErrorKind::TypeMismatch, msg)
 }
 
@@ -230,7 +232,7 @@ impl<'de> Decoder<'de> {
 
 // ---------------------------------------------------------------- finishing
 
-pub(super) fn finish_list(de: &mut Decoder<'_>, remaining: Option<usize>, end: bool) -> Result<()> {
+pub(crate) fn finish_list(de: &mut Decoder<'_>, remaining: Option<usize>, end: bool) -> Result<()> {
     match remaining {
         Some(n) => {
             for _ in 0..n {
@@ -251,7 +253,7 @@ pub(super) fn finish_list(de: &mut Decoder<'_>, remaining: Option<usize>, end: b
     Ok(())
 }
 
-pub(super) fn finish_map(de: &mut Decoder<'_>) -> Result<()> {
+pub(crate) fn finish_map(de: &mut Decoder<'_>) -> Result<()> {
     while !de.at_end_tag() {
         de.skip_value()?;
         de.skip_value()?;
@@ -261,7 +263,7 @@ pub(super) fn finish_map(de: &mut Decoder<'_>) -> Result<()> {
     Ok(())
 }
 
-pub(super) fn finish_object(de: &mut Decoder<'_>, def: usize, next: usize) -> Result<()> {
+pub(crate) fn finish_object(de: &mut Decoder<'_>, def: usize, next: usize) -> Result<()> {
     for _ in next..de.field_count(def) {
         de.skip_value()?;
     }
@@ -374,7 +376,7 @@ impl<'de> de::Deserializer<'de> for &mut Decoder<'de> {
 
 impl<'de> Decoder<'de> {
     /// Builds a [`Value`](super::Value) from a container or reference head.
-    pub(super) fn value_from_head(&mut self, head: Head<'de>) -> Result<super::Value> {
+    pub(crate) fn value_from_head(&mut self, head: Head<'de>) -> Result<super::Value> {
         self.visit_value_head(head, ValueVisitor)
     }
 

@@ -5,16 +5,16 @@ use std::borrow::Cow;
 
 use serde::de::{self, value::BorrowedStrDeserializer, DeserializeSeed, IntoDeserializer, Visitor};
 
-use super::de::invalid;
-use super::decoder::Decoder;
-use super::error::{Error, Result};
-use super::value_serde::magic;
+use crate::de::invalid;
+use crate::decoder::Decoder;
+use crate::error::{Error, Result};
+use crate::value_serde::magic;
 
 // ----------------------------------------------------------------- accesses
 
-pub(super) struct ListAccess<'a, 'de> {
-    pub(super) de: &'a mut Decoder<'de>,
-    pub(super) remaining: Option<usize>,
+pub(crate) struct ListAccess<'a, 'de> {
+    pub(crate) de: &'a mut Decoder<'de>,
+    pub(crate) remaining: Option<usize>,
 }
 
 impl<'de> de::SeqAccess<'de> for ListAccess<'_, 'de> {
@@ -35,8 +35,8 @@ impl<'de> de::SeqAccess<'de> for ListAccess<'_, 'de> {
     }
 }
 
-pub(super) struct MapAccess<'a, 'de> {
-    pub(super) de: &'a mut Decoder<'de>,
+pub(crate) struct MapAccess<'a, 'de> {
+    pub(crate) de: &'a mut Decoder<'de>,
 }
 
 impl<'de> de::MapAccess<'de> for MapAccess<'_, 'de> {
@@ -54,10 +54,10 @@ impl<'de> de::MapAccess<'de> for MapAccess<'_, 'de> {
     }
 }
 
-pub(super) struct ObjectAccess<'a, 'de> {
-    pub(super) de: &'a mut Decoder<'de>,
-    pub(super) def: usize,
-    pub(super) next: usize,
+pub(crate) struct ObjectAccess<'a, 'de> {
+    pub(crate) de: &'a mut Decoder<'de>,
+    pub(crate) def: usize,
+    pub(crate) next: usize,
 }
 
 impl<'de> de::MapAccess<'de> for ObjectAccess<'_, 'de> {
@@ -77,7 +77,7 @@ impl<'de> de::MapAccess<'de> for ObjectAccess<'_, 'de> {
     }
 }
 
-pub(super) fn field_key<'de, K: DeserializeSeed<'de>>(
+pub(crate) fn field_key<'de, K: DeserializeSeed<'de>>(
     de: &Decoder<'de>,
     def: usize,
     i: usize,
@@ -94,9 +94,9 @@ pub(super) fn field_key<'de, K: DeserializeSeed<'de>>(
     }
 }
 
-pub(super) struct BytesSeq<'de> {
-    pub(super) bytes: Cow<'de, [u8]>,
-    pub(super) pos: usize,
+pub(crate) struct BytesSeq<'de> {
+    pub(crate) bytes: Cow<'de, [u8]>,
+    pub(crate) pos: usize,
 }
 
 impl<'de> de::SeqAccess<'de> for BytesSeq<'de> {
@@ -118,8 +118,8 @@ impl<'de> de::SeqAccess<'de> for BytesSeq<'de> {
 }
 
 /// `{variant: content}` enum representation.
-pub(super) struct VariantMap<'a, 'de> {
-    pub(super) de: &'a mut Decoder<'de>,
+pub(crate) struct VariantMap<'a, 'de> {
+    pub(crate) de: &'a mut Decoder<'de>,
 }
 
 impl<'a, 'de> de::EnumAccess<'de> for VariantMap<'a, 'de> {
@@ -161,7 +161,7 @@ impl<'de> de::VariantAccess<'de> for VariantMap<'_, 'de> {
 
 // ------------------------------------------------------------- Value magic
 
-pub(super) enum Magic<'de> {
+pub(crate) enum Magic<'de> {
     Date(i64),
     Ref(u32),
     TypedList {
@@ -176,13 +176,13 @@ pub(super) enum Magic<'de> {
     },
 }
 
-pub(super) struct MagicAccess<'a, 'de> {
-    pub(super) de: &'a mut Decoder<'de>,
-    pub(super) kind: Magic<'de>,
-    pub(super) step: u8,
+pub(crate) struct MagicAccess<'a, 'de> {
+    pub(crate) de: &'a mut Decoder<'de>,
+    pub(crate) kind: Magic<'de>,
+    pub(crate) step: u8,
 }
 
-pub(super) fn cow_str<'de, S: DeserializeSeed<'de>>(
+pub(crate) fn cow_str<'de, S: DeserializeSeed<'de>>(
     s: &Cow<'de, str>,
     seed: S,
 ) -> Result<S::Value> {
@@ -251,7 +251,7 @@ impl<'de> de::MapAccess<'de> for MagicAccess<'_, 'de> {
 }
 
 /// Presents a list as a sequence to whatever the seed asks for.
-pub(super) struct SeqDeserializer<'x, 'a, 'de>(&'x mut ListAccess<'a, 'de>);
+pub(crate) struct SeqDeserializer<'x, 'a, 'de>(&'x mut ListAccess<'a, 'de>);
 
 impl<'de> de::Deserializer<'de> for SeqDeserializer<'_, '_, 'de> {
     type Error = Error;

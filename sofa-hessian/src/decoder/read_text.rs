@@ -2,16 +2,16 @@
 
 use std::borrow::Cow;
 
-use super::decoder::Decoder;
-use super::dialect::{tag, Dialect};
-use super::error::Result;
-use super::head::Chunk;
-use super::strings::{scan_units, TextBuilder};
+use crate::decoder::head::Chunk;
+use crate::decoder::Decoder;
+use crate::dialect::{tag, Dialect};
+use crate::error::Result;
+use crate::strings::{scan_units, TextBuilder};
 
 impl<'a> Decoder<'a> {
     /// Reads the text of a string whose first chunk header was consumed.
     #[inline]
-    pub(super) fn read_str_body(&mut self, first: Chunk) -> Result<Cow<'a, str>> {
+    pub(crate) fn read_str_body(&mut self, first: Chunk) -> Result<Cow<'a, str>> {
         if first.last {
             return self.read_units(first.len);
         }
@@ -36,7 +36,7 @@ impl<'a> Decoder<'a> {
         text.finish(self.pos).map(Cow::Owned)
     }
 
-    pub(super) fn next_string_chunk(&mut self) -> Result<Chunk> {
+    pub(crate) fn next_string_chunk(&mut self) -> Result<Chunk> {
         let at = self.pos;
         let t = self.byte()?;
         Ok(match (self.dialect, t) {
@@ -61,7 +61,7 @@ impl<'a> Decoder<'a> {
     }
 
     /// Reads the bytes of a binary whose first chunk header was consumed.
-    pub(super) fn read_bin_body(&mut self, first: Chunk) -> Result<Cow<'a, [u8]>> {
+    pub(crate) fn read_bin_body(&mut self, first: Chunk) -> Result<Cow<'a, [u8]>> {
         let mut chunk = first;
         let mut out: Option<Vec<u8>> = None;
         loop {
@@ -80,7 +80,7 @@ impl<'a> Decoder<'a> {
         }
     }
 
-    pub(super) fn next_binary_chunk(&mut self) -> Result<Chunk> {
+    pub(crate) fn next_binary_chunk(&mut self) -> Result<Chunk> {
         let at = self.pos;
         let t = self.byte()?;
         Ok(match (self.dialect, t) {

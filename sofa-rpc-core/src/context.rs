@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use sofa_bolt::HeaderMap;
 
-use crate::invocation::ServiceId;
+use crate::service_id::ServiceId;
 use crate::trace::{ChildSpans, TraceContext};
 
 /// What travels with one call from the consumer: timeout, baggage and attachments.

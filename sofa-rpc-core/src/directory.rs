@@ -5,7 +5,7 @@ use std::sync::{Arc, RwLock};
 
 use sofa_rpc_registry::ProviderInfo;
 
-use crate::invocation::ServiceId;
+use crate::service_id::ServiceId;
 
 /// A provider list, shared without copying.
 pub(crate) type ProviderList = Arc<[Arc<ProviderInfo>]>;

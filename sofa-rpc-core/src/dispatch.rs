@@ -4,8 +4,8 @@ use std::future::Future;
 use std::pin::Pin;
 
 use crate::error::Result;
-use crate::invocation::ServiceId;
 use crate::serialize::{Reply, RequestReader};
+use crate::service_id::ServiceId;
 
 /// A method call whose arguments are decoded; it runs when awaited.
 pub type Prepared = Pin<Box<dyn Future<Output = Reply> + Send + 'static>>;

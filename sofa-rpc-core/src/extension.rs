@@ -9,7 +9,7 @@ use crate::error::{Result, RpcError};
 use crate::filter::{ContextFilter, Filter, TimeoutFilter};
 use crate::loadbalance::{LoadBalancer, Random, RoundRobin};
 use crate::router::{self, Router};
-use crate::serialize::{Hessian2, Json, Msgpack, Protobuf, Serializer};
+use crate::serialize::{Hessian2, Json, Msgpack, Protobuf, Serializer, Serializers};
 use sofa_rpc_registry::{RegistryFactories, RegistryFuture, RegistryUrl};
 
 type Factory<T> = Arc<dyn Fn() -> Arc<T> + Send + Sync>;
@@ -108,9 +108,7 @@ impl ExtensionLoader {
     /// both `hessian` and `hessian2`).
     pub fn register_serializer_alias(&mut self, alias: &str, name: &str) -> Result<&mut Self> {
         let serializer = self.serializer(name)?;
-        self.serializers
-            .by_name
-            .insert(alias.to_string(), serializer);
+        self.serializers.insert_as(alias, serializer);
         Ok(self)
     }
 
@@ -166,7 +164,7 @@ impl ExtensionLoader {
     pub fn serializer(&self, name: &str) -> Result<Arc<dyn Serializer>> {
         self.serializers
             .by_name(name)
-            .ok_or_else(|| unknown("serializer", name, self.serializers.by_name.keys()))
+            .ok_or_else(|| unknown("serializer", name, self.serializers.names()))
     }
 
     /// The serializer with codec byte `code`.
@@ -219,7 +217,7 @@ impl fmt::Debug for ExtensionLoader {
             v
         }
         f.debug_struct("ExtensionLoader")
-            .field("serializers", &names(&self.serializers.by_name))
+            .field("serializers", &self.serializers.sorted_names())
             .field("clusters", &names(&self.clusters))
             .field("load_balancers", &names(&self.load_balancers))
             .field("routers", &names(&self.routers))
@@ -236,35 +234,6 @@ fn unknown<'a>(what: &str, name: &str, known: impl Iterator<Item = &'a String>) 
         "no {what} is registered as {name:?} (known: {})",
         known.join(", ")
     ))
-}
-
-/// Serializers by name and by codec byte.
-#[derive(Clone, Default)]
-pub(crate) struct Serializers {
-    by_name: HashMap<String, Arc<dyn Serializer>>,
-    by_code: HashMap<u8, Arc<dyn Serializer>>,
-}
-
-impl Serializers {
-    fn insert(&mut self, serializer: Arc<dyn Serializer>) {
-        self.by_name
-            .insert(serializer.name().to_string(), serializer.clone());
-        self.by_code.insert(serializer.code(), serializer);
-    }
-
-    fn alias(&mut self, alias: &str, name: &str) {
-        if let Some(s) = self.by_name(name) {
-            self.by_name.insert(alias.to_string(), s);
-        }
-    }
-
-    pub(crate) fn by_name(&self, name: &str) -> Option<Arc<dyn Serializer>> {
-        self.by_name.get(name).cloned()
-    }
-
-    pub(crate) fn by_code(&self, code: u8) -> Option<Arc<dyn Serializer>> {
-        self.by_code.get(&code).cloned()
-    }
 }
 
 #[cfg(test)]

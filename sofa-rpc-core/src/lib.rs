@@ -77,6 +77,8 @@
 mod client;
 pub mod cluster;
 mod context;
+mod directory;
+mod dispatch;
 mod error;
 mod extension;
 pub mod filter;
@@ -88,7 +90,9 @@ mod response;
 pub mod router;
 pub mod serialize;
 mod server;
+mod service_id;
 mod trace;
+mod transport;
 mod value;
 
 #[doc(hidden)]
@@ -100,16 +104,18 @@ pub use client::{
 };
 pub use cluster::{Cluster, ClusterContext};
 pub use context::{InvokeContext, RequestContext};
+pub use dispatch::{Dispatch, Prepared};
 pub use error::{ErrorKind, Result, RpcError};
 pub use extension::ExtensionLoader;
 pub use filter::Filter;
-pub use invocation::{Args, DynArgs, Invocation, InvokeType, ServiceId};
+pub use invocation::{Args, DynArgs, Invocation, InvokeType};
 pub use java_type::{java_array_of, JavaType};
 pub use loadbalance::LoadBalancer;
 pub use response::{Response, RpcResponse};
 pub use router::Router;
 pub use serialize::{Reply, ReplyValue, RequestReader, ResponseBody, Serializer};
-pub use server::{Dispatch, Prepared, ProviderConfig, Server, ServerBuilder, ServerConfig};
+pub use server::{ProviderConfig, Server, ServerBuilder, ServerConfig};
+pub use service_id::ServiceId;
 pub use sofa_rpc_registry::ProviderInfo;
 pub use trace::TraceContext;
 pub use value::{AppError, ProtoEncode, RemoteException, ValueRef, ValueSource};

@@ -11,11 +11,12 @@ use std::marker::PhantomData;
 
 pub use crate::client::{Call, Client};
 pub use crate::context::RequestContext;
+pub use crate::dispatch::{Dispatch, Prepared};
 pub use crate::error::{ErrorKind, Result, RpcError};
-pub use crate::invocation::{Args, Invocation, ServiceId};
+pub use crate::invocation::{Args, Invocation};
 pub use crate::java_type::JavaType;
 pub use crate::serialize::{Reply, ReplyValue, RequestReader, ResponseBody};
-pub use crate::server::{Dispatch, Prepared};
+pub use crate::service_id::ServiceId;
 pub use crate::value::{AppError, ProtoEncode, RemoteException, ValueRef, ValueSource};
 pub use crate::{ConsumerConfig, Response};
 

@@ -9,10 +9,10 @@ use sofa_bolt::{ConnectionPool, Frame, HeaderMap, HeaderStr, PoolConfig};
 use sofa_rpc_registry::ProviderInfo;
 
 use crate::error::{ErrorKind, Result, RpcError};
-use crate::extension::Serializers;
 use crate::headers;
 use crate::invocation::{Invocation, InvokeType};
 use crate::response::Response;
+use crate::serialize::Serializers;
 use crate::serialize::{common_request_header, Serializer};
 
 /// The longest a retired provider's connection stays open for the calls still waiting on it.

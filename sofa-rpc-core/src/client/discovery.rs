@@ -9,8 +9,8 @@ use tokio::sync::{watch, OnceCell};
 use tokio::task::AbortHandle;
 
 use super::cache::ProviderCache;
-use super::Directory;
-use crate::invocation::ServiceId;
+use crate::directory::Directory;
+use crate::service_id::ServiceId;
 
 /// Subscribes, on first use, to each service a consumer calls, and applies what the registry
 /// reports to the consumer's [`Directory`]. While the registry cannot be reached, the list

@@ -6,9 +6,10 @@ use serde::de::DeserializeOwned;
 
 use super::{Call, Client};
 use crate::error::Result;
-use crate::invocation::{DynArgs, Invocation, ServiceId};
+use crate::invocation::{DynArgs, Invocation};
 use crate::response::Response;
 use crate::serialize::ResponseBody;
+use crate::service_id::ServiceId;
 use crate::value::ValueSource;
 
 /// Calls methods of one service by name with dynamic arguments — the Rust counterpart of

@@ -3,10 +3,8 @@
 mod cache;
 mod call;
 mod config;
-mod directory;
 mod discovery;
 mod generic;
-mod transport;
 
 use std::collections::HashSet;
 use std::fmt;
@@ -21,18 +19,19 @@ use tower::{Service, ServiceExt};
 
 pub use call::{Call, CallFuture, Decode, ResponseHandle};
 pub use config::ConsumerConfig;
-pub(crate) use directory::Directory;
 pub(crate) use discovery::Discovery;
 pub use generic::GenericService;
-pub(crate) use transport::Transport;
 
 use crate::cluster::{Cluster, ClusterContext, Shared};
+use crate::directory::Directory;
 use crate::error::{Result, RpcError};
 use crate::extension::ExtensionLoader;
 use crate::filter::Invoker;
-use crate::invocation::{Invocation, ServiceId};
+use crate::invocation::Invocation;
 use crate::response::Response;
 use crate::serialize::Msgpack;
+use crate::service_id::ServiceId;
+use crate::transport::Transport;
 
 /// A consumer: the pipeline every call takes — consumer filters, then the cluster (routers,
 /// load balancer, retries), then serialization and a pooled Bolt connection.

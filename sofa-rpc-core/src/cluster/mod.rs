@@ -11,12 +11,13 @@ use sofa_rpc_registry::ProviderInfo;
 pub use failfast::FailFast;
 pub use failover::FailOver;
 
-use crate::client::{Directory, Transport};
+use crate::directory::Directory;
 use crate::error::{Result, RpcError};
 use crate::invocation::Invocation;
 use crate::loadbalance::LoadBalancer;
 use crate::response::Response;
 use crate::router::{RouteContext, Router};
+use crate::transport::Transport;
 
 /// Runs one call against the providers [`ClusterContext`] offers: picks, sends, and decides
 /// what to do on failure (try another provider, or give up).

@@ -17,11 +17,11 @@ pub use context::ContextFilter;
 pub use timeout::{Timeout, TimeoutFilter, TimeoutLayer};
 
 use crate::context::RequestContext;
+use crate::dispatch::Prepared;
 use crate::error::RpcError;
 use crate::invocation::Invocation;
 use crate::response::Response;
 use crate::serialize::Reply;
-use crate::server::Prepared;
 
 /// The consumer-side service every call goes through: filters, then the cluster.
 pub type Invoker = BoxCloneSyncService<Invocation, Response, RpcError>;

@@ -66,7 +66,7 @@ impl LoadBalancer for Random {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::invocation::ServiceId;
+    use crate::service_id::ServiceId;
 
     #[test]
     fn follows_weights() {

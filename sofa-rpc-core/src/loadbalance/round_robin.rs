@@ -59,7 +59,7 @@ impl LoadBalancer for RoundRobin {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::invocation::ServiceId;
+    use crate::service_id::ServiceId;
 
     #[test]
     fn cycles_per_method() {

@@ -71,7 +71,7 @@ impl Router for Registry {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::invocation::ServiceId;
+    use crate::service_id::ServiceId;
 
     #[test]
     fn direct_urls_win_then_registry() {

@@ -4,6 +4,7 @@ mod hessian2;
 mod json;
 mod msgpack;
 mod protobuf;
+mod serializers;
 
 use std::fmt;
 
@@ -15,6 +16,7 @@ pub use hessian2::Hessian2;
 pub use json::Json;
 pub use msgpack::Msgpack;
 pub use protobuf::Protobuf;
+pub(crate) use serializers::Serializers;
 
 use crate::error::{ErrorKind, Result, RpcError};
 use crate::invocation::Invocation;

@@ -3,8 +3,8 @@
 use std::fmt;
 use std::sync::Arc;
 
-use super::Dispatch;
-use crate::invocation::ServiceId;
+use crate::dispatch::Dispatch;
+use crate::service_id::ServiceId;
 
 /// Settings of a [`Server`](super::Server).
 #[derive(Clone, Debug)]

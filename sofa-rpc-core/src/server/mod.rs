@@ -1,7 +1,6 @@
 //! The provider side: [`Server`], exporting services over SOFABolt.
 
 mod config;
-mod dispatch;
 mod processor;
 mod publish;
 
@@ -12,13 +11,13 @@ use std::sync::Arc;
 use tokio::sync::Semaphore;
 
 pub use config::{ProviderConfig, ServerConfig};
-pub use dispatch::{Dispatch, Prepared};
 
+use crate::dispatch::Dispatch;
 use crate::error::{Result, RpcError};
 use crate::extension::ExtensionLoader;
 use crate::filter::ProviderInvoker;
 use crate::headers;
-use crate::invocation::ServiceId;
+use crate::service_id::ServiceId;
 use processor::{Execute, Exported, RpcProcessor, Shared};
 
 /// Builds a [`Server`].

@@ -15,14 +15,14 @@ use sofa_bolt::{Frame, HeaderMap, Processor, Responder, ResponseStatus};
 use tokio::sync::Semaphore;
 use tower::{Service, ServiceExt};
 
-use super::Dispatch;
 use crate::context::RequestContext;
+use crate::dispatch::Dispatch;
 use crate::error::{ErrorKind, RpcError};
-use crate::extension::Serializers;
 use crate::filter::{ProviderCall, ProviderInvoker};
 use crate::headers;
-use crate::invocation::ServiceId;
+use crate::serialize::Serializers;
 use crate::serialize::{Reply, Serializer};
+use crate::service_id::ServiceId;
 
 /// A service as exported: the id it is served under and its implementation.
 pub(crate) struct Exported {
@@ -185,7 +185,7 @@ fn prepare(
     serializer: &dyn Serializer,
     header: &HeaderMap,
     content: &Bytes,
-) -> Result<(ServiceId, String, super::Prepared), Rejection> {
+) -> Result<(ServiceId, String, crate::dispatch::Prepared), Rejection> {
     let mut reader = serializer
         .read_request(header, content)
         .map_err(|e| Rejection::Status(ResponseStatus::SERVER_DESERIAL_EXCEPTION, e.to_string()))?;

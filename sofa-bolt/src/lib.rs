@@ -53,6 +53,7 @@ mod codec;
 mod error;
 mod frame;
 mod io;
+mod observe;
 mod server;
 
 pub use client::{Connection, ConnectionConfig, ConnectionPool, PoolConfig, ResponseFuture};
@@ -62,4 +63,5 @@ pub use frame::{
     CommandCode, CommandType, Frame, HeaderMap, HeaderStr, Protocol, ResponseStatus, Switch,
     CODEC_HESSIAN2, CODEC_PROTOBUF,
 };
+pub use observe::{ConnectionEvent, ConnectionObserver, Side};
 pub use server::{processor_fn, Processor, Responder, Server, ServerBuilder, ServerConfig};

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use crate::codec::CodecConfig;
 use crate::frame::Protocol;
+use crate::observe::ConnectionObserver;
 
 /// Settings of a client [`Connection`](super::Connection).
 #[derive(Clone, Debug)]
@@ -26,6 +27,8 @@ pub struct ConnectionConfig {
     pub codec: CodecConfig,
     /// Set `TCP_NODELAY`. Default `true`.
     pub nodelay: bool,
+    /// Told when the connection opens and closes. Default: nobody.
+    pub observer: ConnectionObserver,
 }
 
 impl Default for ConnectionConfig {
@@ -39,6 +42,7 @@ impl Default for ConnectionConfig {
             max_missed_heartbeats: 3,
             codec: CodecConfig::default(),
             nodelay: true,
+            observer: ConnectionObserver::default(),
         }
     }
 }

@@ -27,13 +27,14 @@ const FRAMES_PER_ROUND: usize = 4;
 /// How often calls past their timeout are failed.
 const SWEEP_PERIOD: Duration = Duration::from_millis(10);
 
-/// Runs until the connection ends, then fails every call still waiting with the reason.
+/// Runs until the connection ends, then fails every call still waiting with the reason, and
+/// returns it.
 pub(super) async fn run(
     mut stream: TcpStream,
     shared: Arc<Shared>,
     mut rx: mpsc::UnboundedReceiver<Frame>,
     config: ConnectionConfig,
-) {
+) -> String {
     let peer = shared.peer;
     let (mut rd, mut wr) = stream.split();
     let mut codec = Codec::new(config.codec);
@@ -120,6 +121,7 @@ pub(super) async fn run(
     shared.done.cancel();
     rx.close();
     let _ = stream.shutdown().await;
+    why
 }
 
 /// Encodes an outgoing frame, unless it is a request whose caller already gave up on it.

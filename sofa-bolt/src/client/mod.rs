@@ -15,6 +15,7 @@ use futures::task::AtomicWaker;
 use tokio::net::{TcpStream, ToSocketAddrs};
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 pub use config::ConnectionConfig;
 pub use future::ResponseFuture;
@@ -22,6 +23,7 @@ pub use pool::{ConnectionPool, PoolConfig};
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::frame::{Frame, Protocol, Switch};
+use crate::observe::{ConnectionEvent, Side};
 use pending::Pending;
 
 /// How often a connection closing when idle checks for calls still waiting.
@@ -139,7 +141,26 @@ impl Connection {
             close: CloseSignal::default(),
             done: CancellationToken::new(),
         });
-        tokio::spawn(driver::run(stream, shared.clone(), rx, config));
+        let observer = config.observer.clone();
+        let span = tracing::debug_span!("bolt.client.conn", %peer);
+        let driver = driver::run(stream, shared.clone(), rx, config);
+        if observer.is_set() {
+            let side = Side::Client;
+            observer.notify(&ConnectionEvent::Opened { side, local, peer });
+            let observed = async move {
+                let reason = driver.await;
+                let reason = reason.as_str();
+                observer.notify(&ConnectionEvent::Closed {
+                    side,
+                    local,
+                    peer,
+                    reason,
+                });
+            };
+            tokio::spawn(observed.instrument(span));
+        } else {
+            tokio::spawn(driver.instrument(span));
+        }
         Ok(Connection { shared })
     }
 

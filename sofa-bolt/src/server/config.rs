@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use crate::codec::CodecConfig;
+use crate::observe::ConnectionObserver;
 
 /// Settings of a [`Server`](super::Server).
 #[derive(Clone, Debug)]
@@ -20,6 +21,8 @@ pub struct ServerConfig {
     pub codec: CodecConfig,
     /// Set `TCP_NODELAY` on accepted sockets. Default `true`.
     pub nodelay: bool,
+    /// Told of every connection accepted and closed. Default: nobody.
+    pub observer: ConnectionObserver,
 }
 
 impl Default for ServerConfig {
@@ -30,6 +33,7 @@ impl Default for ServerConfig {
             shutdown_timeout: Duration::from_secs(10),
             codec: CodecConfig::default(),
             nodelay: true,
+            observer: ConnectionObserver::default(),
         }
     }
 }

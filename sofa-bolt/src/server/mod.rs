@@ -14,11 +14,13 @@ use tokio::net::{TcpListener, ToSocketAddrs};
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
+use tracing::Instrument;
 
 pub use config::ServerConfig;
 pub use processor::{processor_fn, Processor, Responder};
 
 use crate::error::{Error, Result};
+use crate::observe::{ConnectionEvent, Side};
 
 /// Builds a [`Server`]: settings and one [`Processor`] per request class name.
 pub struct ServerBuilder {
@@ -208,12 +210,35 @@ async fn accept_loop(
             }
         }
         tracing::debug!(%peer, "connection accepted");
-        tracker.spawn(connection::serve_with_permit(
+        let observer = shared.config.observer.clone();
+        let local = stream.local_addr().ok().filter(|_| observer.is_set());
+        let serve = connection::serve_with_permit(
             stream,
             peer,
             shared.clone(),
             shutdown.child_token(),
             permit,
-        ));
+        );
+        let span = tracing::info_span!("bolt.server.conn", %peer);
+        match local {
+            Some(local) => {
+                let side = Side::Server;
+                observer.notify(&ConnectionEvent::Opened { side, local, peer });
+                let observed = async move {
+                    serve.await;
+                    let reason = "served to the end";
+                    observer.notify(&ConnectionEvent::Closed {
+                        side,
+                        local,
+                        peer,
+                        reason,
+                    });
+                };
+                tracker.spawn(observed.instrument(span));
+            }
+            None => {
+                tracker.spawn(serve.instrument(span));
+            }
+        }
     }
 }

@@ -80,6 +80,7 @@ mod context;
 mod directory;
 mod dispatch;
 mod error;
+pub mod event;
 mod extension;
 pub mod filter;
 pub mod headers;

@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use sofa_bolt::{PoolConfig, Protocol};
 
+use crate::event::EventBus;
+
 /// How a [`Client`](super::Client) reaches providers: where they are, the timeout, the
 /// serializer, the cluster, load balancer, routers and filters (all by their registered names,
 /// as in SOFARPC), and connection settings.
@@ -37,6 +39,7 @@ pub struct ConsumerConfig {
     pub(crate) version: Option<String>,
     pub(crate) unique_id: Option<String>,
     pub(crate) pool: PoolConfig,
+    pub(crate) events: Option<EventBus>,
 }
 
 impl Default for ConsumerConfig {
@@ -56,6 +59,7 @@ impl Default for ConsumerConfig {
             version: None,
             unique_id: None,
             pool: PoolConfig::default(),
+            events: None,
         }
     }
 }
@@ -186,6 +190,13 @@ impl ConsumerConfig {
     /// Connection pool and connection settings, all at once.
     pub fn pool(mut self, pool: PoolConfig) -> Self {
         self.pool = pool;
+        self
+    }
+
+    /// Publishes the client's events on `bus` (shared with whoever else holds a clone of it)
+    /// instead of a bus of its own. See [`Client::events`](super::Client::events).
+    pub fn events(mut self, bus: EventBus) -> Self {
+        self.events = Some(bus);
         self
     }
 

@@ -10,6 +10,9 @@ use tokio::task::AbortHandle;
 
 use super::cache::ProviderCache;
 use crate::directory::Directory;
+use crate::event::{
+    EventBus, ProviderAdded, ProviderRemoved, ProviderUpdated, RegistryOutage, RegistrySubscribed,
+};
 use crate::service_id::ServiceId;
 
 /// Subscribes, on first use, to each service a consumer calls, and applies what the registry
@@ -17,7 +20,7 @@ use crate::service_id::ServiceId;
 /// last saved on disk stands in (and then the last list seen). Addresses no list names any
 /// more are handed to the `retire` hook (which closes their connections once idle).
 pub(crate) struct Discovery {
-    shared: Arc<Shared>,
+    watcher: Arc<Watcher>,
     /// One watch per service: `true` once it has a list to offer (from the registry or disk).
     watches: Mutex<HashMap<String, watch::Receiver<bool>>>,
     /// The tasks following each service; they end with the consumer.
@@ -26,7 +29,7 @@ pub(crate) struct Discovery {
 
 /// What the tasks following the services share. Dropping it (with the last task) drops the
 /// registry connection, which withdraws the consumer entries.
-struct Shared {
+struct Watcher {
     url: String,
     factories: RegistryFactories,
     registry: OnceCell<Arc<dyn Registry>>,
@@ -34,6 +37,7 @@ struct Shared {
     cache: Option<ProviderCache>,
     app_name: Option<String>,
     retire: Retire,
+    events: EventBus,
 }
 
 /// Called with each provider address that no service lists any more.
@@ -50,9 +54,10 @@ impl Discovery {
         cache: Option<ProviderCache>,
         app_name: Option<String>,
         retire: Retire,
+        events: EventBus,
     ) -> Self {
         Discovery {
-            shared: Arc::new(Shared {
+            watcher: Arc::new(Watcher {
                 url,
                 factories,
                 registry: OnceCell::new(),
@@ -60,6 +65,7 @@ impl Discovery {
                 cache,
                 app_name,
                 retire,
+                events,
             }),
             watches: Mutex::new(HashMap::new()),
             tasks: Mutex::new(Vec::new()),
@@ -86,7 +92,7 @@ impl Discovery {
                 None => {
                     let (tx, rx) = watch::channel(false);
                     watches.insert(service.unique_name().to_string(), rx.clone());
-                    let task = tokio::spawn(self.shared.clone().follow(service.clone(), tx));
+                    let task = tokio::spawn(self.watcher.clone().follow(service.clone(), tx));
                     self.tasks
                         .lock()
                         .unwrap_or_else(|e| e.into_inner())
@@ -99,7 +105,7 @@ impl Discovery {
     }
 }
 
-impl Shared {
+impl Watcher {
     async fn registry(&self) -> sofa_rpc_registry::Result<Arc<dyn Registry>> {
         self.registry
             .get_or_try_init(|| self.factories.open(&self.url))
@@ -108,14 +114,63 @@ impl Shared {
     }
 
     fn publish(&self, service: &ServiceId, list: &[ProviderInfo], ready: &watch::Sender<bool>) {
+        let events = &self.events;
+        let observed = events.is_enabled::<ProviderAdded>()
+            || events.is_enabled::<ProviderUpdated>()
+            || events.is_enabled::<ProviderRemoved>();
+        let before = observed.then(|| self.directory.providers(service));
         let gone = self
             .directory
             .set(service, list.iter().cloned().map(Arc::new).collect());
         ready.send_replace(true);
+        if let Some(before) = before {
+            self.publish_changes(service, &before, &self.directory.providers(service));
+        }
         for addr in gone {
             tracing::debug!(service = %service, provider = %addr, "provider gone: retiring its connections");
             (self.retire)(&addr);
         }
+    }
+
+    /// Tells subscribers how the provider list of `service` changed, by address.
+    fn publish_changes(
+        &self,
+        service: &ServiceId,
+        before: &[Arc<ProviderInfo>],
+        after: &[Arc<ProviderInfo>],
+    ) {
+        let find = |list: &[Arc<ProviderInfo>], addr: &str| {
+            list.iter().find(|p| p.address() == addr).cloned()
+        };
+        for provider in after {
+            match find(before, provider.address()) {
+                None => self.events.publish_with(|| ProviderAdded {
+                    service: service.clone(),
+                    provider: provider.clone(),
+                }),
+                Some(old) if old != *provider => self.events.publish_with(|| ProviderUpdated {
+                    service: service.clone(),
+                    provider: provider.clone(),
+                }),
+                Some(_) => {}
+            }
+        }
+        for provider in before {
+            if find(after, provider.address()).is_none() {
+                self.events.publish_with(|| ProviderRemoved {
+                    service: service.clone(),
+                    provider: provider.clone(),
+                });
+            }
+        }
+    }
+
+    fn outage(&self, service: &ServiceId, error: &dyn std::fmt::Display) {
+        self.events.publish_with(|| RegistryOutage {
+            registry: self.url.clone(),
+            service: service.clone(),
+            error: error.to_string(),
+        });
     }
 
     /// Before the registry has said anything, the list saved on disk stands in for it.
@@ -161,10 +216,18 @@ impl Shared {
             match stream {
                 Ok(mut stream) => {
                     delay = RETRY_MIN;
+                    let mut first = true;
                     while let Some(item) = stream.next_change().await {
                         match item {
                             Ok(change) => {
                                 change.apply_to(&mut list);
+                                if std::mem::take(&mut first) {
+                                    self.events.publish_with(|| RegistrySubscribed {
+                                        registry: self.url.clone(),
+                                        service: service.clone(),
+                                        providers: list.len(),
+                                    });
+                                }
                                 tracing::debug!(
                                     service = %service,
                                     providers = list.len(),
@@ -182,6 +245,7 @@ impl Shared {
                                     error = %e,
                                     "registry unavailable: keeping the last provider list"
                                 );
+                                self.outage(&service, &e);
                                 self.fall_back(&service, &mut list, &ready);
                             }
                         }
@@ -196,6 +260,7 @@ impl Shared {
                         retry_in = ?delay,
                         "cannot subscribe"
                     );
+                    self.outage(&service, &e);
                     self.fall_back(&service, &mut list, &ready);
                 }
             }

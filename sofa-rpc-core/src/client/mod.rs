@@ -22,11 +22,12 @@ pub use config::ConsumerConfig;
 pub(crate) use discovery::Discovery;
 pub use generic::GenericService;
 
-use crate::cluster::{Cluster, ClusterContext, Shared};
+use crate::cluster::{AttemptPath, Cluster, ClusterContext, ClusterParts};
 use crate::directory::Directory;
 use crate::error::{Result, RpcError};
+use crate::event::{CallEnd, CallStart, EventBus, Outcome};
 use crate::extension::ExtensionLoader;
-use crate::filter::Invoker;
+use crate::filter::{Filter, Invoker};
 use crate::invocation::Invocation;
 use crate::response::Response;
 use crate::serialize::Msgpack;
@@ -56,6 +57,7 @@ struct Inner {
     /// Behind a lock rather than cloned per call: a clone of the boxed stack costs an
     /// allocation per layer, the lock is held only while the call is set off.
     invoker: Mutex<Invoker>,
+    events: EventBus,
 }
 
 impl Client {
@@ -84,8 +86,13 @@ impl Client {
         let fallback = loader
             .serializer(Msgpack::NAME)
             .unwrap_or_else(|_| Arc::new(Msgpack));
+        let events = config.events.clone().unwrap_or_default();
+        let mut pool = config.pool.clone();
+        if !pool.connection.observer.is_set() {
+            pool.connection.observer = crate::event::connection_observer(&events);
+        }
         let transport = Arc::new(Transport::new(
-            config.pool.clone(),
+            pool,
             loader.serializers(),
             chosen,
             fallback,
@@ -118,6 +125,7 @@ impl Client {
                         retiring.retire(addr);
                     }
                 }),
+                events.clone(),
             )));
             directory = Some(lists);
         }
@@ -126,12 +134,17 @@ impl Client {
             .iter()
             .map(|name| loader.router(name))
             .collect::<Result<Vec<_>>>()?;
-        let ctx = ClusterContext::new(Shared {
+        let filters = config
+            .filters
+            .iter()
+            .map(|name| loader.filter(name))
+            .collect::<Result<Vec<Arc<dyn Filter>>>>()?;
+        let ctx = ClusterContext::new(ClusterParts {
             routers,
             load_balancer: loader.load_balancer(&config.load_balancer)?,
             direct,
             directory,
-            transport,
+            attempts: AttemptPath::new(transport, &filters, events.clone()),
             retries: config.retries,
         });
         let mut invoker = Invoker::new(ClusterService {
@@ -140,15 +153,22 @@ impl Client {
             discovery,
             wait: config.timeout,
         });
-        for name in config.filters.iter().rev() {
-            invoker = loader.filter(name)?.consumer(invoker);
+        for filter in filters.iter().rev() {
+            invoker = filter.consumer(invoker);
         }
         Ok(Client {
             inner: Arc::new(Inner {
                 config,
                 invoker: Mutex::new(invoker),
+                events,
             }),
         })
+    }
+
+    /// The bus this client publishes its events on: calls, attempts, providers, connections,
+    /// registry subscriptions. Subscribe to it at any time.
+    pub fn events(&self) -> &EventBus {
+        &self.inner.events
     }
 
     /// The configuration this client was built from.
@@ -184,6 +204,15 @@ impl Client {
                 .context_mut()
                 .set_timeout(self.inner.config.timeout);
         }
+        let events = &self.inner.events;
+        if events.is_enabled::<CallStart>() || events.is_enabled::<CallEnd>() {
+            return self.start_observed(invocation);
+        }
+        self.set_off(invocation)
+    }
+
+    /// Sets `invocation` off down the filter stack.
+    fn set_off(&self, invocation: Invocation) -> BoxFuture<'static, Result<Response>> {
         let mut invoker = self.inner.invoker.lock().unwrap_or_else(|e| e.into_inner());
         let mut cx = Context::from_waker(futures::task::noop_waker_ref());
         match invoker.poll_ready(&mut cx) {
@@ -192,6 +221,32 @@ impl Client {
             // A filter that is not ready at once (a limiter): wait on a clone of the stack.
             Poll::Pending => Box::pin(invoker.clone().oneshot(invocation)),
         }
+    }
+
+    /// [`set_off`](Self::set_off) between a [`CallStart`] and a [`CallEnd`] event.
+    fn start_observed(&self, invocation: Invocation) -> BoxFuture<'static, Result<Response>> {
+        let events = self.inner.events.clone();
+        let service = invocation.service().clone();
+        let method = invocation.method_name();
+        let invoke_type = invocation.invoke_type();
+        events.publish_with(|| CallStart {
+            service: service.clone(),
+            method: method.clone(),
+            invoke_type,
+        });
+        let start = std::time::Instant::now();
+        let call = self.set_off(invocation);
+        Box::pin(async move {
+            let outcome = call.await;
+            events.publish_with(|| CallEnd {
+                service,
+                method,
+                invoke_type,
+                elapsed: start.elapsed(),
+                outcome: Outcome::of(&outcome),
+            });
+            outcome
+        })
     }
 
     /// A generic view of `service` (`interface:version[:uniqueId]`), to call methods by name.

@@ -4,6 +4,7 @@ use futures::future::BoxFuture;
 
 use super::{Cluster, ClusterContext};
 use crate::error::Result;
+use crate::filter::Attempt;
 use crate::invocation::Invocation;
 use crate::response::Response;
 
@@ -19,7 +20,12 @@ impl Cluster for FailFast {
     ) -> BoxFuture<'static, Result<Response>> {
         Box::pin(async move {
             let provider = ctx.select(&invocation, &[])?;
-            ctx.invoke(provider, invocation).await
+            let attempt = Attempt {
+                provider,
+                number: 1,
+                invocation,
+            };
+            ctx.invoke(attempt).await
         })
     }
 }

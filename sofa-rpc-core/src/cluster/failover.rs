@@ -4,6 +4,7 @@ use futures::future::BoxFuture;
 
 use super::{Cluster, ClusterContext};
 use crate::error::Result;
+use crate::filter::Attempt;
 use crate::invocation::Invocation;
 use crate::response::Response;
 
@@ -30,7 +31,13 @@ impl Cluster for FailOver {
             let mut attempt = 1;
             loop {
                 let provider = ctx.select(&invocation, &tried)?;
-                let outcome = ctx.invoke(provider.clone(), invocation.clone()).await;
+                let outcome = ctx
+                    .invoke(Attempt {
+                        provider: provider.clone(),
+                        number: attempt,
+                        invocation: invocation.clone(),
+                    })
+                    .await;
                 match outcome {
                     Err(e) if attempt < attempts && e.is_retryable() => {
                         tracing::debug!(

@@ -1,5 +1,6 @@
 //! The Cluster extension point: how one call uses the candidate providers.
 
+mod attempts;
 mod failfast;
 mod failover;
 
@@ -8,16 +9,17 @@ use std::sync::Arc;
 use futures::future::BoxFuture;
 use sofa_rpc_registry::ProviderInfo;
 
+pub(crate) use attempts::AttemptPath;
 pub use failfast::FailFast;
 pub use failover::FailOver;
 
 use crate::directory::Directory;
 use crate::error::{Result, RpcError};
+use crate::filter::Attempt;
 use crate::invocation::Invocation;
 use crate::loadbalance::LoadBalancer;
 use crate::response::Response;
 use crate::router::{RouteContext, Router};
-use crate::transport::Transport;
 
 /// Runs one call against the providers [`ClusterContext`] offers: picks, sends, and decides
 /// what to do on failure (try another provider, or give up).
@@ -31,26 +33,28 @@ pub trait Cluster: Send + Sync + 'static {
 }
 
 /// What a [`Cluster`] works with: the routers, the load balancer, the providers and the
-/// transport of one consumer.
+/// attempt path of one consumer.
 #[derive(Clone)]
 pub struct ClusterContext {
-    inner: Arc<Shared>,
+    inner: Arc<ClusterParts>,
 }
 
-pub(crate) struct Shared {
+/// The parts of a [`ClusterContext`].
+pub(crate) struct ClusterParts {
     pub(crate) routers: Vec<Arc<dyn Router>>,
     pub(crate) load_balancer: Arc<dyn LoadBalancer>,
     pub(crate) direct: Vec<Arc<ProviderInfo>>,
     /// The registry's lists; `None` for a consumer of direct URLs only.
     pub(crate) directory: Option<Arc<Directory>>,
-    pub(crate) transport: Arc<Transport>,
+    /// Attempt filters, then the transport.
+    pub(crate) attempts: AttemptPath,
     pub(crate) retries: u32,
 }
 
 impl ClusterContext {
-    pub(crate) fn new(shared: Shared) -> Self {
+    pub(crate) fn new(parts: ClusterParts) -> Self {
         ClusterContext {
-            inner: Arc::new(shared),
+            inner: Arc::new(parts),
         }
     }
 
@@ -114,12 +118,8 @@ impl ClusterContext {
             })
     }
 
-    /// Sends `invocation` to `provider`.
-    pub async fn invoke(
-        &self,
-        provider: Arc<ProviderInfo>,
-        invocation: Invocation,
-    ) -> Result<Response> {
-        self.inner.transport.call(provider, invocation).await
+    /// Makes `attempt`: through the consumer's attempt filters, to its provider.
+    pub async fn invoke(&self, attempt: Attempt) -> Result<Response> {
+        self.inner.attempts.run(attempt).await
     }
 }

@@ -1,10 +1,17 @@
-//! The Filter extension point: tower layers around every call, on either side.
+//! The Filter extension point: tower layers around calls, attempts and requests.
 //!
-//! A consumer filter wraps the [`Invoker`] a call goes through (outermost first, in the order
-//! the consumer lists them); a provider filter wraps the [`ProviderInvoker`] that runs a
-//! service method. Any `tower::Layer` becomes a filter with [`ConsumerLayer`] or
-//! [`ProviderLayer`].
+//! A filter can wrap three stacks, each in the order the config lists the filters, outermost
+//! first:
+//!
+//! * the consumer's [`Invoker`], once per call, around the cluster;
+//! * the consumer's [`AttemptInvoker`], once per attempt, inside the cluster: it sees the
+//!   provider chosen, the attempt number and that attempt's outcome;
+//! * the provider's [`ProviderInvoker`], once per request, around the service method.
+//!
+//! Any `tower::Layer` becomes a filter with [`ConsumerLayer`], [`AttemptLayer`] or
+//! [`ProviderLayer`]; a type implementing [`Filter`] by hand can wrap several stacks.
 
+mod attempt;
 mod context;
 mod timeout;
 
@@ -13,6 +20,7 @@ use std::convert::Infallible;
 use tower::util::BoxCloneSyncService;
 use tower::{Layer, Service};
 
+pub use attempt::{Attempt, AttemptInvoker};
 pub use context::ContextFilter;
 pub use timeout::{Timeout, TimeoutFilter, TimeoutLayer};
 
@@ -43,6 +51,12 @@ pub type ProviderInvoker = BoxCloneSyncService<ProviderCall, (Reply, RequestCont
 pub trait Filter: Send + Sync + 'static {
     /// Wraps the consumer's invoker. The default leaves it as is.
     fn consumer(&self, next: Invoker) -> Invoker {
+        next
+    }
+
+    /// Wraps the consumer's attempt invoker: what each attempt at a provider goes through. The
+    /// default leaves it as is.
+    fn attempt(&self, next: AttemptInvoker) -> AttemptInvoker {
         next
     }
 
@@ -81,6 +95,38 @@ where
 {
     fn consumer(&self, next: Invoker) -> Invoker {
         Invoker::new(self.0.layer(next))
+    }
+}
+
+/// An attempt filter made of any `tower::Layer` over the [`AttemptInvoker`].
+///
+/// ```
+/// use sofa_rpc_core::filter::{Attempt, AttemptLayer};
+/// use sofa_rpc_core::ExtensionLoader;
+/// use tower::util::MapRequestLayer;
+///
+/// let mut loader = ExtensionLoader::default();
+/// // Logs every provider a call tries.
+/// loader.register_filter(
+///     "log-attempts",
+///     AttemptLayer(MapRequestLayer::new(|attempt: Attempt| {
+///         println!("attempt {} at {}", attempt.number, attempt.provider.address());
+///         attempt
+///     })),
+/// );
+/// ```
+#[derive(Clone, Debug)]
+pub struct AttemptLayer<L>(pub L);
+
+impl<L> Filter for AttemptLayer<L>
+where
+    L: Layer<AttemptInvoker> + Send + Sync + 'static,
+    L::Service:
+        Service<Attempt, Response = Response, Error = RpcError> + Clone + Send + Sync + 'static,
+    <L::Service as Service<Attempt>>::Future: Send + 'static,
+{
+    fn attempt(&self, next: AttemptInvoker) -> AttemptInvoker {
+        AttemptInvoker::new(self.0.layer(next))
     }
 }
 

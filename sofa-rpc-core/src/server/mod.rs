@@ -14,11 +14,12 @@ pub use config::{ProviderConfig, ServerConfig};
 
 use crate::dispatch::Dispatch;
 use crate::error::{Result, RpcError};
+use crate::event::{EventBus, ServerStarted, ServerStopped};
 use crate::extension::ExtensionLoader;
 use crate::filter::ProviderInvoker;
 use crate::headers;
 use crate::service_id::ServiceId;
-use processor::{Execute, Exported, RpcProcessor, Shared};
+use processor::{Execute, Exported, Provided, RpcProcessor};
 
 /// Builds a [`Server`].
 pub struct ServerBuilder {
@@ -29,6 +30,7 @@ pub struct ServerBuilder {
     registries: Vec<String>,
     publish_host: Option<String>,
     app_name: Option<String>,
+    events: EventBus,
 }
 
 impl ServerBuilder {
@@ -98,6 +100,13 @@ impl ServerBuilder {
         self
     }
 
+    /// Publishes the server's events on `bus` (requests, connections, start and stop) instead
+    /// of a bus of its own; subscribe before [`start`](Self::start) to hear `ServerStarted`.
+    pub fn events(mut self, bus: EventBus) -> Self {
+        self.events = bus;
+        self
+    }
+
     /// Exports `service` under its definition's id.
     pub fn service(self, service: impl Dispatch) -> Self {
         self.provider(ProviderConfig::new(service))
@@ -137,17 +146,22 @@ impl ServerBuilder {
             invoker = Some(stack);
         }
         let max = self.config.max_concurrency.max(1);
-        let shared = Arc::new(Shared {
+        let provided = Arc::new(Provided {
             services,
             serializers: self.loader.serializers(),
             invoker,
             admitted: Arc::new(Semaphore::new(max.saturating_add(self.config.queue))),
             running: Arc::new(Semaphore::new(max)),
             inline_first: self.config.inline_first,
+            events: self.events.clone(),
         });
+        let mut bolt_config = self.config.bolt.clone();
+        if !bolt_config.observer.is_set() {
+            bolt_config.observer = crate::event::connection_observer(&self.events);
+        }
         let bolt = sofa_bolt::Server::builder()
-            .config(self.config.bolt.clone())
-            .processor(headers::SOFA_REQUEST_CLASS, RpcProcessor { shared })
+            .config(bolt_config)
+            .processor(headers::SOFA_REQUEST_CLASS, RpcProcessor { provided })
             .bind(self.addr.as_str())
             .await
             .map_err(|e| RpcError::config(format!("cannot serve on {}: {e}", self.addr)))?;
@@ -169,11 +183,17 @@ impl ServerBuilder {
                 return Err(e);
             }
         };
-        Ok(Server {
+        let server = Server {
             bolt,
             providers: self.providers,
             publications,
-        })
+            events: self.events,
+        };
+        server.events.publish_with(|| ServerStarted {
+            addr: server.local_addr(),
+            services: server.services(),
+        });
+        Ok(server)
     }
 }
 
@@ -189,6 +209,7 @@ pub struct Server {
     bolt: sofa_bolt::Server,
     providers: Vec<ProviderConfig>,
     publications: Vec<publish::Publication>,
+    events: EventBus,
 }
 
 impl Server {
@@ -202,6 +223,7 @@ impl Server {
             registries: Vec::new(),
             publish_host: None,
             app_name: None,
+            events: EventBus::new(),
         }
     }
 
@@ -231,7 +253,14 @@ impl Server {
     /// Withdraws the services from the registries (so consumers stop choosing this server),
     /// stops accepting, finishes the requests in flight, and closes every connection.
     pub async fn shutdown(self) {
+        let addr = self.local_addr();
         publish::withdraw(self.publications).await;
         self.bolt.shutdown().await;
+        self.events.publish_with(|| ServerStopped { addr });
+    }
+
+    /// The bus this server publishes its events on.
+    pub fn events(&self) -> &EventBus {
+        &self.events
     }
 }

@@ -18,6 +18,7 @@ use tower::{Service, ServiceExt};
 use crate::context::RequestContext;
 use crate::dispatch::Dispatch;
 use crate::error::{ErrorKind, RpcError};
+use crate::event::{EventBus, Outcome, ServerReceive, ServerSend};
 use crate::filter::{ProviderCall, ProviderInvoker};
 use crate::headers;
 use crate::serialize::Serializers;
@@ -31,7 +32,7 @@ pub(crate) struct Exported {
 }
 
 /// Everything the processor needs, shared by all requests of one server.
-pub(crate) struct Shared {
+pub(crate) struct Provided {
     pub(crate) services: HashMap<String, Exported>,
     pub(crate) serializers: Serializers,
     /// Provider filters around the method; `None` when there are none.
@@ -42,16 +43,17 @@ pub(crate) struct Shared {
     pub(crate) running: Arc<Semaphore>,
     /// Run requests on the connection's task until they first wait.
     pub(crate) inline_first: bool,
+    pub(crate) events: EventBus,
 }
 
 /// Handles `SofaRequest` frames.
 pub(crate) struct RpcProcessor {
-    pub(crate) shared: Arc<Shared>,
+    pub(crate) provided: Arc<Provided>,
 }
 
 impl Processor for RpcProcessor {
     fn process(&self, request: Frame, responder: Responder) {
-        let Ok(admission) = self.shared.admitted.clone().try_acquire_owned() else {
+        let Ok(admission) = self.provided.admitted.clone().try_acquire_owned() else {
             tracing::warn!(
                 peer = %responder.peer_addr(),
                 "business executor full: answering SERVER_THREADPOOL_BUSY"
@@ -59,7 +61,7 @@ impl Processor for RpcProcessor {
             responder.send_status(ResponseStatus::SERVER_THREADPOOL_BUSY);
             return;
         };
-        let shared = self.shared.clone();
+        let shared = self.provided.clone();
         let inline_first = shared.inline_first;
         let work = async move {
             let _admission = admission;
@@ -107,7 +109,7 @@ fn is_stale(request: &Frame, responder: &Responder) -> bool {
             > Duration::from_millis(u64::try_from(timeout).unwrap_or(0))
 }
 
-async fn handle(shared: &Shared, request: Frame, responder: Responder) {
+async fn handle(shared: &Provided, request: Frame, responder: Responder) {
     let peer = responder.peer_addr();
     let header = match request.header() {
         Ok(h) => h.into_owned(),
@@ -153,6 +155,15 @@ async fn handle(shared: &Shared, request: Frame, responder: Responder) {
         }
         _ => None,
     };
+    let events = &shared.events;
+    let observed = events
+        .is_enabled::<ServerSend>()
+        .then(|| (service.clone(), method.clone()));
+    events.publish_with(|| ServerReceive {
+        service: service.clone(),
+        method: method.clone(),
+        peer,
+    });
     let context = RequestContext::new(peer, service, method, header, deadline);
     let call = ProviderCall { context, prepared };
     let (reply, context) = match &shared.invoker {
@@ -163,6 +174,23 @@ async fn handle(shared: &Shared, request: Frame, responder: Responder) {
         // No provider filters: run the method directly, without a service stack.
         None => execute(call).await,
     };
+    if let Some((service, method)) = observed {
+        let outcome = match &reply {
+            Reply::Error(e) => Outcome::Failed {
+                kind: e.kind(),
+                message: e.message().to_string(),
+            },
+            _ => Outcome::Success,
+        };
+        events.publish(ServerSend {
+            service,
+            method,
+            peer,
+            elapsed: responder.received_at().elapsed(),
+            outcome,
+            app_exception: matches!(reply, Reply::AppError(_)),
+        });
+    }
     respond(
         &request,
         responder,
@@ -181,7 +209,7 @@ enum Rejection {
 
 /// Reads the request and finds its service and method; returns the call ready to run.
 fn prepare(
-    shared: &Shared,
+    shared: &Provided,
     serializer: &dyn Serializer,
     header: &HeaderMap,
     content: &Bytes,

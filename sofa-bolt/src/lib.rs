@@ -32,6 +32,7 @@
 //!         Some(Frame::response_to(&req, ResponseStatus::SUCCESS).with_content(upper))
 //!     }))
 //!     .bind("127.0.0.1:0")
+//!     .start()
 //!     .await?;
 //!
 //! let pool = ConnectionPool::new(PoolConfig::default());

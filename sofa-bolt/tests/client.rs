@@ -256,7 +256,7 @@ async fn pool_keeps_conn_num_connections_and_evicts_dead_ones() {
     let a = pool.get(&addr).await.unwrap();
     let b = pool.get(&addr).await.unwrap();
     assert_ne!(a.local_addr(), b.local_addr());
-    assert_eq!(pool.connection_count(&addr), 2);
+    assert_eq!(pool.connections(&addr), 2);
     // Further gets reuse the two.
     for _ in 0..4 {
         let c = pool.get(&addr).await.unwrap();
@@ -264,10 +264,10 @@ async fn pool_keeps_conn_num_connections_and_evicts_dead_ones() {
     }
     a.close();
     a.closed().await;
-    assert_eq!(pool.connection_count(&addr), 1);
+    assert_eq!(pool.connections(&addr), 1);
     let c = pool.get(&addr).await.unwrap();
     assert_ne!(c.local_addr(), a.local_addr());
-    assert_eq!(pool.connection_count(&addr), 2);
+    assert_eq!(pool.connections(&addr), 2);
     let resp = c
         .request(echo("pooled"), Duration::from_secs(2))
         .await

@@ -44,6 +44,7 @@ async fn a_bad_header_map_fails_the_request_not_the_connection() {
             }),
         )
         .bind("127.0.0.1:0")
+        .start()
         .await
         .unwrap();
     let mut s = raw_connect(server.local_addr()).await;

@@ -93,6 +93,7 @@ async fn unknown_class_gets_server_exception_and_oneway_gets_nothing() {
             },
         )
         .bind("127.0.0.1:0")
+        .start()
         .await
         .unwrap();
     let conn = Connection::connect(server.local_addr(), ConnectionConfig::default())
@@ -174,7 +175,7 @@ async fn connection_limit_closes_extra_connections() {
         )
         .await
         .unwrap();
-    assert_eq!(server.connection_count(), 1);
+    assert_eq!(server.connections(), 1);
     let mut second = raw_connect(server.local_addr()).await;
     expect_closed(&mut second).await;
     // The first connection is unaffected.

@@ -75,7 +75,7 @@ impl Default for ExtensionLoader {
         loader.register_load_balancer("random", || Random);
         loader.register_load_balancer("roundRobin", RoundRobin::default);
         loader.register_router("directUrl", || router::DirectUrl);
-        loader.register_router("registry", || router::Registry);
+        loader.register_router("registry", || router::FromRegistry);
         loader.register_filter("context", ContextFilter);
         loader.register_filter("timeout", TimeoutFilter);
         // Every registry backend compiled in: `local` always, the others by cargo feature.

@@ -123,5 +123,14 @@ pub use value::{AppError, ProtoEncode, RemoteException, ValueRef, ValueSource};
 
 pub use sofa_rpc_macros::{reference, service};
 
+/// The SOFABolt protocol and transport (the `sofa-bolt` crate): frames, connection and server
+/// settings named in this crate's signatures.
+pub use sofa_bolt as bolt;
 /// Hessian 2 in both dialects, serde and the dynamic [`hessian::Value`] (the `sofa-hessian` crate).
 pub use sofa_hessian as hessian;
+/// A dynamic value: what a generic call's result decodes into when no type is at hand (Java
+/// objects keep their class name and fields).
+pub use sofa_hessian::Value;
+/// Service discovery (the `sofa-rpc-registry` crate): provider URLs, the `Registry` trait and
+/// its backends.
+pub use sofa_rpc_registry as registry;

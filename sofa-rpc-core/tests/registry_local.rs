@@ -106,7 +106,7 @@ async fn a_provider_the_registry_drops_answers_its_calls_then_loses_the_connecti
     registry.register(&listing).await.unwrap();
     let echo = client_with(ConsumerConfig::new().registry(url).registry_cache(None));
     assert_eq!(echo.sleep(0).await.unwrap(), 0);
-    assert_eq!(server.connection_count(), 1);
+    assert_eq!(server.connections(), 1);
 
     let in_flight = tokio::spawn({
         let echo = echo.clone();
@@ -118,7 +118,7 @@ async fn a_provider_the_registry_drops_answers_its_calls_then_loses_the_connecti
     assert_eq!(in_flight.await.unwrap().unwrap(), 500);
     // ... and then the connection to the provider closes.
     let started = Instant::now();
-    while server.connection_count() > 0 {
+    while server.connections() > 0 {
         assert!(
             started.elapsed() < Duration::from_secs(5),
             "the connection to a provider no longer listed stays open"

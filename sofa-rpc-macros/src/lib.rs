@@ -100,7 +100,7 @@ pub fn service(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// // Built on first use (no connection is made until a call), shared afterwards.
 /// let echo = echo_service()?;
 /// assert_eq!(echo.service_id().unique_name(), "com.example.EchoService:1.0");
-/// assert_eq!(echo.client().config().retries_count(), 1);
+/// assert_eq!(echo.client().config().retries, 1);
 /// # Ok(())
 /// # }
 /// ```

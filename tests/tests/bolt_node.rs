@@ -9,7 +9,7 @@ use sofa_rpc_tests::{run_client, PeerServer};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn node_client_gets_heartbeat_acks_from_our_server() {
-    let server = Server::builder().bind("127.0.0.1:0").await.unwrap();
+    let server = Server::builder().bind("127.0.0.1:0").start().await.unwrap();
     let addr = server.local_addr().to_string();
     let run = tokio::task::spawn_blocking(move || {
         run_client("node-client.sh", &addr, &["heartbeat"], &[]).unwrap()

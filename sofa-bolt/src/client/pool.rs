@@ -198,7 +198,7 @@ impl ConnectionPool {
     }
 
     /// Live connections to `addr` right now.
-    pub fn connection_count(&self, addr: &str) -> usize {
+    pub fn connections(&self, addr: &str) -> usize {
         let entry = lock(&self.inner.entries).get(addr).cloned();
         entry.map_or(0, |e| {
             let mut conns = lock(&e.conns);

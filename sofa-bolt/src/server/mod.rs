@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use tokio::net::{TcpListener, ToSocketAddrs};
+use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -24,6 +24,7 @@ use crate::observe::{ConnectionEvent, Side};
 
 /// Builds a [`Server`]: settings and one [`Processor`] per request class name.
 pub struct ServerBuilder {
+    addr: String,
     config: ServerConfig,
     processors: HashMap<Bytes, Arc<dyn Processor>>,
     fallback: Option<Arc<dyn Processor>>,
@@ -49,11 +50,17 @@ impl ServerBuilder {
         self
     }
 
-    /// Binds `addr` and starts serving.
-    pub async fn bind(self, addr: impl ToSocketAddrs) -> Result<Server> {
-        let listener = TcpListener::bind(addr)
+    /// The address to listen on. Default `0.0.0.0:12200`, SOFABolt's port.
+    pub fn bind(mut self, addr: impl Into<String>) -> Self {
+        self.addr = addr.into();
+        self
+    }
+
+    /// Binds the address and starts serving.
+    pub async fn start(self) -> Result<Server> {
+        let listener = TcpListener::bind(self.addr.as_str())
             .await
-            .map_err(|e| Error::io("binding the server address", e))?;
+            .map_err(|e| Error::io(format!("binding the server address {}", self.addr), e))?;
         self.serve(listener)
     }
 
@@ -102,6 +109,7 @@ impl ServerBuilder {
 ///         Some(Frame::response_to(&req, ResponseStatus::SUCCESS).with_content(body))
 ///     }))
 ///     .bind("127.0.0.1:0")
+///     .start()
 ///     .await?;
 ///
 /// let conn = Connection::connect(server.local_addr(), ConnectionConfig::default()).await?;
@@ -124,6 +132,7 @@ impl Server {
     /// A builder with default settings and no processors.
     pub fn builder() -> ServerBuilder {
         ServerBuilder {
+            addr: "0.0.0.0:12200".into(),
             config: ServerConfig::default(),
             processors: HashMap::new(),
             fallback: None,
@@ -136,7 +145,7 @@ impl Server {
     }
 
     /// Connections being served right now.
-    pub fn connection_count(&self) -> usize {
+    pub fn connections(&self) -> usize {
         self.shared.config.max_connections - self.shared.limit.available_permits()
     }
 

@@ -40,6 +40,7 @@ pub async fn echo_server(config: ServerConfig) -> Server {
             }),
         )
         .bind("127.0.0.1:0")
+        .start()
         .await
         .unwrap()
 }

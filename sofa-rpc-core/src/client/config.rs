@@ -21,25 +21,43 @@ use crate::event::EventBus;
 ///     .serialization("hessian2")
 ///     .load_balancer("roundRobin")
 ///     .retries(2);
-/// assert_eq!(config.retries_count(), 2);
+/// assert_eq!(config.retries, 2);
 /// ```
+///
+/// The settings are public fields to read; the methods of the same names set them in a chain.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct ConsumerConfig {
-    pub(crate) direct_urls: Vec<String>,
-    pub(crate) registry: Option<String>,
-    pub(crate) registry_cache: Option<PathBuf>,
-    pub(crate) timeout: Duration,
-    pub(crate) serialization: Option<String>,
-    pub(crate) load_balancer: String,
-    pub(crate) cluster: String,
-    pub(crate) retries: u32,
-    pub(crate) routers: Vec<String>,
-    pub(crate) filters: Vec<String>,
-    pub(crate) app_name: Option<String>,
-    pub(crate) version: Option<String>,
-    pub(crate) unique_id: Option<String>,
-    pub(crate) pool: PoolConfig,
-    pub(crate) events: Option<EventBus>,
+    /// Provider URLs to call directly.
+    pub direct_urls: Vec<String>,
+    /// The registry to find providers in.
+    pub registry: Option<String>,
+    /// Where provider lists from the registry are saved.
+    pub registry_cache: Option<PathBuf>,
+    /// The timeout of each call, unless the call sets its own.
+    pub timeout: Duration,
+    /// The serializer, by name; `None` follows the provider.
+    pub serialization: Option<String>,
+    /// The load balancer, by name.
+    pub load_balancer: String,
+    /// The cluster, by name.
+    pub cluster: String,
+    /// Extra attempts `failover` may make after the first.
+    pub retries: u32,
+    /// The router chain, by names, in order.
+    pub routers: Vec<String>,
+    /// The filters, by names, outermost first.
+    pub filters: Vec<String>,
+    /// This application's name, sent to providers.
+    pub app_name: Option<String>,
+    /// The version to call instead of the definition's.
+    pub version: Option<String>,
+    /// The uniqueId to call instead of the definition's.
+    pub unique_id: Option<String>,
+    /// Connection pool and connection settings.
+    pub pool: PoolConfig,
+    /// The event bus to publish on; `None` gives the client a bus of its own.
+    pub events: Option<EventBus>,
 }
 
 impl Default for ConsumerConfig {
@@ -66,7 +84,7 @@ impl Default for ConsumerConfig {
 
 impl ConsumerConfig {
     /// SOFARPC's defaults: 3 s timeout, `failover` with no retries, `random`, routers
-    /// `directUrl` and `registry`, filters `context` and `timeout`, one connection per provider.
+    /// `directUrl` and `registry`, the `context` filter, one connection per provider.
     pub fn new() -> Self {
         Self::default()
     }
@@ -198,15 +216,5 @@ impl ConsumerConfig {
     pub fn events(mut self, bus: EventBus) -> Self {
         self.events = Some(bus);
         self
-    }
-
-    /// The timeout in force.
-    pub fn timeout_value(&self) -> Duration {
-        self.timeout
-    }
-
-    /// The retries in force.
-    pub fn retries_count(&self) -> u32 {
-        self.retries
     }
 }

@@ -66,6 +66,25 @@ impl Client {
         Self::with_extensions(config, &ExtensionLoader::default())
     }
 
+    /// A client with default settings for `url`: provider addresses (`bolt://host:port` or
+    /// `host:port`, several separated by `;`) or a registry (`zookeeper://...`, `etcd://...`,
+    /// `nacos://...`, `local://...`).
+    ///
+    /// ```no_run
+    /// # fn demo() -> sofa_rpc_core::Result<()> {
+    /// let direct = sofa_rpc_core::Client::connect("bolt://127.0.0.1:12200")?;
+    /// let found = sofa_rpc_core::Client::connect("zookeeper://127.0.0.1:2181")?;
+    /// # Ok(()) }
+    /// ```
+    pub fn connect(url: &str) -> Result<Self> {
+        let config = ConsumerConfig::new();
+        let config = match url.split_once("://") {
+            None | Some(("bolt", _)) => config.direct_url(url),
+            Some(_) => config.registry(url),
+        };
+        Client::new(config)
+    }
+
     /// A client whose configured names are looked up in `loader`.
     pub fn with_extensions(config: ConsumerConfig, loader: &ExtensionLoader) -> Result<Self> {
         let mut direct = Vec::new();

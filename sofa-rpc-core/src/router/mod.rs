@@ -51,9 +51,9 @@ impl Router for DirectUrl {
 /// `registry`: unless an earlier router already chose, the registry's providers are the
 /// candidates.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct Registry;
+pub struct FromRegistry;
 
-impl Router for Registry {
+impl Router for FromRegistry {
     fn route(
         &self,
         _invocation: &Invocation,
@@ -82,13 +82,13 @@ mod tests {
             direct: &direct,
             registry: &registry,
         };
-        let routed = Registry.route(&inv, &both, DirectUrl.route(&inv, &both, Vec::new()));
+        let routed = FromRegistry.route(&inv, &both, DirectUrl.route(&inv, &both, Vec::new()));
         assert_eq!(routed[0].host(), "d");
         let only_registry = RouteContext {
             direct: &[],
             registry: &registry,
         };
-        let routed = Registry.route(
+        let routed = FromRegistry.route(
             &inv,
             &only_registry,
             DirectUrl.route(&inv, &only_registry, Vec::new()),

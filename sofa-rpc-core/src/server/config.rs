@@ -56,14 +56,22 @@ impl Default for ServerConfig {
 /// let blue = ProviderConfig::new(Echo).unique_id("blue");
 /// assert_eq!(blue.service_id().unique_name(), "com.example.Echo:1.0:blue");
 /// ```
+///
+/// The settings are public fields to read; the methods of the same names set them in a chain.
 #[derive(Clone)]
+#[non_exhaustive]
 pub struct ProviderConfig {
     pub(crate) dispatch: Arc<dyn Dispatch>,
-    version: Option<String>,
-    unique_id: Option<String>,
-    weight: u32,
-    serialization: String,
-    warmup: Option<(std::time::Duration, u32)>,
+    /// The version to publish under, instead of the definition's.
+    pub version: Option<String>,
+    /// The uniqueId to publish under, instead of the definition's.
+    pub unique_id: Option<String>,
+    /// The weight registries advertise. Default 100.
+    pub weight: u32,
+    /// The serialization registries advertise. Default `hessian2`.
+    pub serialization: String,
+    /// The warm-up registries advertise: (time, weight during it).
+    pub warmup: Option<(std::time::Duration, u32)>,
 }
 
 impl ProviderConfig {
@@ -97,11 +105,6 @@ impl ProviderConfig {
         self
     }
 
-    /// The advertised weight.
-    pub fn weight_value(&self) -> u32 {
-        self.weight
-    }
-
     /// The serialization registries advertise (consumers that do not choose their own use it;
     /// the server reads every codec whatever this says). Default `hessian2`, what every SOFA
     /// consumer can speak.
@@ -110,21 +113,11 @@ impl ProviderConfig {
         self
     }
 
-    /// The advertised serialization.
-    pub fn serialization_value(&self) -> &str {
-        &self.serialization
-    }
-
     /// Advertises a warm-up: consumers weigh the provider `weight` instead of its weight for
     /// `time` after it starts.
     pub fn warmup(mut self, time: std::time::Duration, weight: u32) -> Self {
         self.warmup = Some((time, weight));
         self
-    }
-
-    /// The advertised warm-up.
-    pub fn warmup_value(&self) -> Option<(std::time::Duration, u32)> {
-        self.warmup
     }
 
     /// The id the service is served under.

@@ -163,6 +163,7 @@ impl ServerBuilder {
             .config(bolt_config)
             .processor(headers::SOFA_REQUEST_CLASS, RpcProcessor { provided })
             .bind(self.addr.as_str())
+            .start()
             .await
             .map_err(|e| RpcError::config(format!("cannot serve on {}: {e}", self.addr)))?;
         tracing::info!(addr = %bolt.local_addr(), services = self.providers.len(), "server started");
@@ -233,8 +234,8 @@ impl Server {
     }
 
     /// Client connections being served right now.
-    pub fn connection_count(&self) -> usize {
-        self.bolt.connection_count()
+    pub fn connections(&self) -> usize {
+        self.bolt.connections()
     }
 
     /// The ids of the exported services.

@@ -47,9 +47,9 @@ fn registration(
     let mut r = Registration::sofa(id.interface(), host, port)
         .with_version(id.version())
         .with_unique_id(id.unique_id())
-        .with_weight(provider.weight_value())
-        .with_serialization(provider.serialization_value());
-    if let Some((time, weight)) = provider.warmup_value() {
+        .with_weight(provider.weight)
+        .with_serialization(&provider.serialization);
+    if let Some((time, weight)) = provider.warmup {
         r = r.with_warmup(time, weight);
     }
     if let Some(app) = app {

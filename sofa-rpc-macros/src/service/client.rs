@@ -29,6 +29,7 @@ pub(super) fn generate(service: &Service) -> TokenStream {
         #vis struct #client {
             client: ::sofa_rpc_core::__private::Client,
             service: ::sofa_rpc_core::__private::ServiceId,
+            timeout: ::core::option::Option<::core::time::Duration>,
         }
 
         impl #client {
@@ -43,7 +44,40 @@ pub(super) fn generate(service: &Service) -> TokenStream {
             /// and uniqueId.
             pub fn new(client: ::sofa_rpc_core::__private::Client) -> Self {
                 let service = client.service_id(Self::INTERFACE, Self::VERSION, Self::UNIQUE_ID);
-                #client { client, service }
+                #client { client, service, timeout: ::core::option::Option::None }
+            }
+
+            /// A stub with a client of its own, with default settings, for `url`: provider
+            /// addresses (`bolt://host:port` or `host:port`, several separated by `;`) or a
+            /// registry (`zookeeper://...`, `etcd://...`, `nacos://...`, `local://...`).
+            pub fn connect(url: &str) -> ::sofa_rpc_core::Result<Self> {
+                ::core::result::Result::Ok(Self::new(::sofa_rpc_core::__private::Client::connect(url)?))
+            }
+
+            /// The same stub with `timeout` for its calls (a call's own timeout still wins).
+            pub fn with_timeout(mut self, timeout: ::core::time::Duration) -> Self {
+                self.timeout = ::core::option::Option::Some(timeout);
+                self
+            }
+
+            /// The same stub calling `version` of the service.
+            pub fn with_version(mut self, version: &str) -> Self {
+                self.service = ::sofa_rpc_core::__private::ServiceId::new(
+                    self.service.interface(),
+                    version,
+                    self.service.unique_id(),
+                );
+                self
+            }
+
+            /// The same stub calling the service published under `unique_id`.
+            pub fn with_unique_id(mut self, unique_id: &str) -> Self {
+                self.service = ::sofa_rpc_core::__private::ServiceId::new(
+                    self.service.interface(),
+                    self.service.version(),
+                    unique_id,
+                );
+                self
             }
 
             /// The client calls go through.
@@ -161,11 +195,14 @@ fn method(service: &Service, method: &Method) -> TokenStream {
         #(#docs)*
         pub fn #ident(&self, #(#params),*) -> ::sofa_rpc_core::__private::Call<#result> {
             let args = #args_struct { #(#names),* };
-            let invocation = ::sofa_rpc_core::__private::Invocation::new(
+            let mut invocation = ::sofa_rpc_core::__private::Invocation::new(
                 ::core::clone::Clone::clone(&self.service),
                 #wire_name,
                 ::sofa_rpc_core::__private::Arc::new(args),
             );
+            if let ::core::option::Option::Some(timeout) = self.timeout {
+                invocation.context_mut().set_timeout(timeout);
+            }
             ::sofa_rpc_core::__private::Call::new(
                 ::core::clone::Clone::clone(&self.client),
                 invocation,

@@ -43,7 +43,7 @@ fn main() {
     assert_eq!(server.methods(), &["find", "saveUser", "ping", "count"]);
     let client = users().expect("a client builds without connecting");
     assert_eq!(client.service_id().unique_name(), "com.example.UserService:2.0:blue");
-    assert_eq!(client.client().config().retries_count(), 2);
+    assert_eq!(client.client().config().retries, 2);
     let call = client.save(User { name: "x".into() });
     assert_eq!(call.invocation().method(), "saveUser");
     let arg = call.invocation().args().arg(0).expect("one argument");

@@ -22,7 +22,10 @@ async fn generic_calls_with_dynamic_values() {
 
     // A struct given and read back as the crate's dynamic value: with Hessian as an object
     // whose class name travels; with msgpack (the default) as a map of its fields.
-    let fields = vec![("name".to_string(), Value::from("bob")), ("age".into(), Value::Int(7))];
+    let fields = vec![
+        ("name".to_string(), Value::from("bob")),
+        ("age".into(), Value::Int(7)),
+    ];
     let object = Value::Object {
         class: "com.example.User".into(),
         fields: fields.clone(),
@@ -40,7 +43,10 @@ async fn generic_calls_with_dynamic_values() {
         .unwrap();
         let back: Value = client
             .generic("com.example.EchoService:1.0")
-            .invoke("echoUser", DynArgs::new().arg("com.example.User", user.clone()))
+            .invoke(
+                "echoUser",
+                DynArgs::new().arg("com.example.User", user.clone()),
+            )
             .await
             .unwrap();
         println!("{serialization}: {back:?}");
@@ -59,4 +65,3 @@ async fn generic_calls_with_dynamic_values() {
     }
     server.shutdown().await;
 }
-

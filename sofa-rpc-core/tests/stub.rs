@@ -35,7 +35,11 @@ async fn a_stub_connects_by_url_and_carries_its_own_settings() {
     let err = hasty.sleep(400).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::ClientTimeout, "{err}");
     assert_eq!(
-        hasty.sleep(100).timeout(Duration::from_secs(2)).await.unwrap(),
+        hasty
+            .sleep(100)
+            .timeout(Duration::from_secs(2))
+            .await
+            .unwrap(),
         100
     );
     server.shutdown().await;

@@ -142,7 +142,8 @@ impl Connection {
             done: CancellationToken::new(),
         });
         let observer = config.observer.clone();
-        let span = tracing::debug_span!("bolt.client.conn", %peer);
+        // A root span: the connection outlives the call that happened to open it.
+        let span = tracing::debug_span!(parent: None, "bolt.client.conn", %peer);
         let driver = driver::run(stream, shared.clone(), rx, config);
         if observer.is_set() {
             let side = Side::Client;

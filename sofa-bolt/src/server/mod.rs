@@ -228,7 +228,7 @@ async fn accept_loop(
             shutdown.child_token(),
             permit,
         );
-        let span = tracing::info_span!("bolt.server.conn", %peer);
+        let span = tracing::info_span!(parent: None, "bolt.server.conn", %peer);
         match local {
             Some(local) => {
                 let side = Side::Server;

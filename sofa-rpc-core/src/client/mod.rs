@@ -16,6 +16,7 @@ use std::task::{Context, Poll};
 use futures::future::BoxFuture;
 use sofa_rpc_registry::ProviderInfo;
 use tower::{Service, ServiceExt};
+use tracing::Instrument;
 
 pub use call::{Call, CallFuture, Decode, ResponseHandle};
 pub use config::ConsumerConfig;
@@ -223,11 +224,22 @@ impl Client {
                 .context_mut()
                 .set_timeout(self.inner.config.timeout);
         }
+        let span = tracing::debug_span!(
+            "rpc.call",
+            service = %invocation.service(),
+            method = invocation.method(),
+        );
         let events = &self.inner.events;
-        if events.is_enabled::<CallStart>() || events.is_enabled::<CallEnd>() {
-            return self.start_observed(invocation);
+        let call = if events.is_enabled::<CallStart>() || events.is_enabled::<CallEnd>() {
+            self.start_observed(invocation)
+        } else {
+            self.set_off(invocation)
+        };
+        if span.is_disabled() {
+            call
+        } else {
+            Box::pin(call.instrument(span))
         }
-        self.set_off(invocation)
     }
 
     /// Sets `invocation` off down the filter stack.

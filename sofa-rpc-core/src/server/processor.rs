@@ -14,6 +14,7 @@ use futures::FutureExt;
 use sofa_bolt::{Frame, HeaderMap, Processor, Responder, ResponseStatus};
 use tokio::sync::Semaphore;
 use tower::{Service, ServiceExt};
+use tracing::Instrument;
 
 use crate::context::RequestContext;
 use crate::dispatch::Dispatch;
@@ -63,6 +64,15 @@ impl Processor for RpcProcessor {
         };
         let shared = self.provided.clone();
         let inline_first = shared.inline_first;
+        // Filled in once the request is read; costs nothing unless a subscriber wants it.
+        let span = tracing::debug_span!(
+            "rpc.request",
+            id = request.request_id(),
+            peer = %responder.peer_addr(),
+            service = tracing::field::Empty,
+            method = tracing::field::Empty,
+        );
+        let request_span = span.clone();
         let work = async move {
             let _admission = admission;
             // A request that finds a free slot at once was just read: it cannot be stale, and
@@ -83,21 +93,32 @@ impl Processor for RpcProcessor {
                 );
                 return;
             }
-            handle(&shared, request, responder).await;
+            handle(&shared, request, responder, &request_span).await;
         };
-        if !inline_first {
-            tokio::spawn(work);
-            return;
+        if span.is_disabled() {
+            run(work, inline_first);
+        } else {
+            run(work.instrument(span), inline_first);
         }
-        // Run it here until it first has to wait; only then give it a task of its own. A call
-        // that completes at once costs no task switch, and its answer leaves with the others
-        // of the same read. Polling with a no-op waker is fine: the task re-polls it at once,
-        // which registers the real waker.
-        let mut work = Box::pin(work);
-        let mut cx = Context::from_waker(futures::task::noop_waker_ref());
-        if work.as_mut().poll(&mut cx).is_pending() {
-            tokio::spawn(work);
-        }
+    }
+}
+
+/// Runs `work` on a task of its own, or with `inline_first` here until it first has to wait,
+/// and only then on a task of its own. A call that completes at once costs no task switch, and
+/// its answer leaves with the others of the same read. Polling with a no-op waker is fine: the
+/// task re-polls it at once, which registers the real waker.
+fn run<F>(work: F, inline_first: bool)
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    if !inline_first {
+        tokio::spawn(work);
+        return;
+    }
+    let mut work = Box::pin(work);
+    let mut cx = Context::from_waker(futures::task::noop_waker_ref());
+    if work.as_mut().poll(&mut cx).is_pending() {
+        tokio::spawn(work);
     }
 }
 
@@ -109,7 +130,7 @@ fn is_stale(request: &Frame, responder: &Responder) -> bool {
             > Duration::from_millis(u64::try_from(timeout).unwrap_or(0))
 }
 
-async fn handle(shared: &Provided, request: Frame, responder: Responder) {
+async fn handle(shared: &Provided, request: Frame, responder: Responder, span: &tracing::Span) {
     let peer = responder.peer_addr();
     let header = match request.header() {
         Ok(h) => h.into_owned(),
@@ -155,6 +176,8 @@ async fn handle(shared: &Provided, request: Frame, responder: Responder) {
         }
         _ => None,
     };
+    span.record("service", tracing::field::display(&service));
+    span.record("method", method.as_str());
     let events = &shared.events;
     let observed = events
         .is_enabled::<ServerSend>()

@@ -7,22 +7,41 @@
 //! name in an [`ExtensionLoader`]:
 //!
 //! ```text
-//! FooClient (generated) -> Invocation -> consumer filters (tower layers)
-//!   -> Cluster (failover | failfast) -> Router chain -> LoadBalancer
+//! FooClient (generated) -> Invocation -> call filters (tower layers, once per call)
+//!   -> Cluster (failover | failfast): Router chain -> LoadBalancer -> one provider
+//!   -> attempt filters (tower layers, once per attempt, seeing the provider)
 //!   -> Serializer -> sofa-bolt ConnectionPool -> Connection
 //! Server -> provider filters -> FooServer<T> (generated) -> your implementation
 //! ```
 //!
 //! | extension point | trait | built-ins |
 //! |---|---|---|
-//! | serializer | [`Serializer`] | `msgpack` |
-//! | filter | [`Filter`] (any `tower::Layer`) | `context`, `timeout` |
+//! | serializer | [`Serializer`] | `hessian2` (alias `hessian`), `hessian4`, `protobuf`, `json`, `msgpack` |
+//! | filter | [`Filter`] (any `tower::Layer`, on calls, attempts or requests) | `context`, `timeout` |
 //! | router | [`Router`] | `directUrl`, `registry` |
 //! | cluster | [`Cluster`] | `failover`, `failfast` |
 //! | load balancer | [`LoadBalancer`] | `random`, `roundRobin` |
+//! | registry | [`registry::Registry`] | `local`; `zookeeper`, `etcd`, `nacos` (cargo features) |
+//!
+//! What happens along the way (calls, attempts, requests, providers, connections) is published
+//! on an [`event::EventBus`] for fault isolation, metrics and logs to subscribe to, and runs in
+//! `tracing` spans (`rpc.call`, `rpc.request`, one per connection).
 //!
 //! Invoke types: await a [`Call`] (sync), [`Call::oneway`], [`Call::future`],
-//! [`Call::callback`]; generic calls by name through [`GenericService`].
+//! [`Call::callback`]; generic calls by name through [`GenericService`], with results as any
+//! serde type or the dynamic [`Value`].
+//!
+//! ## Layout
+//!
+//! Modules import only downward (a test, `tests/layers.rs`, holds the code to this table):
+//!
+//! | layer | modules | what |
+//! |---|---|---|
+//! | model | `error`, `headers`, `service_id`, `value`, `trace`, `java_type`, `context`, `invocation` | what a call is: its service, arguments, context and errors |
+//! | wire and extension traits | `serialize`, `response`, `dispatch`, `directory`, `transport`, [`event`] | serializers, what a provider exports, provider lists, sending one request, the event bus |
+//! | governance | [`filter`], [`router`], [`loadbalance`], [`cluster`] | how a call is wrapped, routed, balanced and retried |
+//! | assembly | `extension` | the [`ExtensionLoader`]: every extension by name |
+//! | front | `client`, `server` | [`Client`] and [`Server`], built from configs |
 //!
 //! ## Example
 //!

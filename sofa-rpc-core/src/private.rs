@@ -15,6 +15,7 @@ pub use crate::dispatch::{Dispatch, Prepared};
 pub use crate::error::{ErrorKind, Result, RpcError};
 pub use crate::invocation::{Args, Invocation};
 pub use crate::java_type::JavaType;
+pub use crate::response::{bad_response, unexpected_exception};
 pub use crate::serialize::{Reply, ReplyValue, RequestReader, ResponseBody};
 pub use crate::service_id::ServiceId;
 pub use crate::value::{AppError, ProtoEncode, RemoteException, ValueRef, ValueSource};
@@ -209,19 +210,9 @@ pub fn bad_arg(method: &str, index: usize, message: String) -> RpcError {
     )
 }
 
-/// The error for a response the consumer could not decode.
-pub fn bad_response(message: String) -> RpcError {
-    RpcError::new(ErrorKind::ClientDeserialize, message)
-}
-
 /// The error for an unknown method.
 pub fn no_method(service: &ServiceId, method: &str) -> RpcError {
     RpcError::not_found(format!("service {service} has no method {method}"))
-}
-
-/// The error for an application exception a method's signature has no place for.
-pub fn unexpected_exception(e: RemoteException) -> RpcError {
-    RpcError::new(ErrorKind::ServerBiz, e.to_string())
 }
 
 /// The [`ValueRef`] of a value: its serde and protobuf forms and Java type.

@@ -8,9 +8,10 @@ use bytes::Bytes;
 use sofa_bolt::HeaderMap;
 use sofa_rpc_registry::ProviderInfo;
 
-use crate::error::Result;
+use crate::error::{ErrorKind, Result, RpcError};
 use crate::headers;
 use crate::serialize::{ResponseBody, Serializer};
+use crate::value::RemoteException;
 
 /// A successful exchange with a provider: the response header and content, the serializer
 /// that reads them, and which provider answered. (Oneway calls produce an empty one.)
@@ -111,4 +112,14 @@ pub struct RpcResponse<R> {
     pub provider: Option<Arc<ProviderInfo>>,
     /// Response baggage.
     pub baggage: BTreeMap<String, String>,
+}
+
+/// The error for a response the consumer could not decode.
+pub fn bad_response(message: String) -> RpcError {
+    RpcError::new(ErrorKind::ClientDeserialize, message)
+}
+
+/// The error for an application exception a method's signature has no place for.
+pub fn unexpected_exception(e: RemoteException) -> RpcError {
+    RpcError::new(ErrorKind::ServerBiz, e.to_string())
 }

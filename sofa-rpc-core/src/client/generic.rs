@@ -7,7 +7,7 @@ use serde::de::DeserializeOwned;
 use super::{Call, Client};
 use crate::error::Result;
 use crate::invocation::{DynArgs, Invocation};
-use crate::response::Response;
+use crate::response::{bad_response, unexpected_exception, Response};
 use crate::serialize::ResponseBody;
 use crate::service_id::ServiceId;
 use crate::value::ValueSource;
@@ -62,11 +62,11 @@ fn decode_serde<R: DeserializeOwned>(response: Response) -> Result<R> {
     match response.body()? {
         ResponseBody::Value(source @ ValueSource::Serde(_)) => source
             .deserialize_serde(|de| erased_serde::deserialize::<R>(de))
-            .map_err(crate::__private::bad_response),
-        ResponseBody::Value(ValueSource::Proto(_)) => Err(crate::__private::bad_response(
+            .map_err(bad_response),
+        ResponseBody::Value(ValueSource::Proto(_)) => Err(bad_response(
             "a generic call cannot decode a protobuf result; use a typed stub".into(),
         )),
-        ResponseBody::AppException(e) => Err(crate::__private::unexpected_exception(e)),
+        ResponseBody::AppException(e) => Err(unexpected_exception(e)),
         ResponseBody::Error(e) => Err(e),
     }
 }

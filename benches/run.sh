@@ -12,6 +12,7 @@
 #
 # Env: REPS (3), DURATION (5 s), WARMUP (1 s), PAYLOADS ("128 4096"), CELLS ("1:1 1:16 1:128 4:16
 # 4:128", conns:in-flight), FRAMEWORKS ("raw sofa tarpc"), SERVER_CPU (0), CLIENT_CPU (1),
+# BIN (target/release: where the <framework>-bench-server/-client binaries are),
 # OUT (target/bench-results/<timestamp>.jsonl), SKIP_BUILD=1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,7 +26,7 @@ FRAMEWORKS=${FRAMEWORKS:-"raw sofa tarpc"}
 SERVER_CPU=${SERVER_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
 OUT=${OUT:-target/bench-results/$(date +%Y%m%d-%H%M%S).jsonl}
-BIN=target/release
+BIN=${BIN:-target/release}
 
 command -v taskset >/dev/null || { echo "taskset (util-linux) is required" >&2; exit 1; }
 if [ "${SKIP_BUILD:-0}" != 1 ]; then

@@ -182,3 +182,70 @@ async fn unknown_registry_backends_are_configuration_errors() {
         .unwrap();
     assert!(err.message().contains("cannot open registry"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn registry_changes_are_published_as_events() {
+    use sofa_rpc_core::event::{
+        ProviderAdded, ProviderRemoved, ProviderUpdated, RegistrySubscribed,
+    };
+    use std::sync::{Arc, Mutex};
+
+    let file = temp("reg");
+    let url = format!("local://{}?scanPeriod=50", file.display());
+    let a = provider(&url, Echo::default()).await;
+    let client = Client::new(
+        ConsumerConfig::new()
+            .registry(url.clone())
+            .registry_cache(None),
+    )
+    .unwrap();
+    let seen = Arc::new(Mutex::new(Vec::<String>::new()));
+    let bus = client.events();
+    let log = seen.clone();
+    bus.subscribe(move |e: &RegistrySubscribed| {
+        log.lock().unwrap().push(format!(
+            "subscribed {} {}",
+            e.service.interface(),
+            e.providers
+        ))
+    });
+    let log = seen.clone();
+    bus.subscribe(move |e: &ProviderAdded| {
+        log.lock()
+            .unwrap()
+            .push(format!("added {}", e.provider.port()))
+    });
+    let log = seen.clone();
+    bus.subscribe(move |e: &ProviderUpdated| {
+        log.lock()
+            .unwrap()
+            .push(format!("updated {}", e.provider.port()))
+    });
+    let log = seen.clone();
+    bus.subscribe(move |e: &ProviderRemoved| {
+        log.lock()
+            .unwrap()
+            .push(format!("removed {}", e.provider.port()))
+    });
+    let echo = EchoServiceClient::new(client);
+    assert_eq!(echo.sleep(0).await.unwrap(), 0);
+    let b = provider(&url, Echo::default()).await;
+    let (pa, pb) = (a.local_addr().port(), b.local_addr().port());
+    a.shutdown().await;
+    let expected = [
+        format!("subscribed {} 1", EchoServiceClient::INTERFACE),
+        format!("added {pa}"),
+        format!("added {pb}"),
+        format!("removed {pa}"),
+    ];
+    let started = Instant::now();
+    while seen.lock().unwrap().len() < expected.len() && started.elapsed() < Duration::from_secs(10)
+    {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let seen = seen.lock().unwrap().clone();
+    println!("registry events: {seen:?}");
+    assert_eq!(seen, expected);
+    b.shutdown().await;
+    let _ = std::fs::remove_file(&file);
+}

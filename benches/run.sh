@@ -64,6 +64,8 @@ for rep in $(seq 1 "$REPS"); do
           --addr "127.0.0.1:$PORT" --conns "$conns" --concurrency "$conc" --payload "$payload" \
           --duration "$DURATION" --warmup "$WARMUP" --threads 1 --server-pid "$SPID" \
           --label "rep$rep" || echo "{\"framework\":\"$fw\",\"failed\":true}")
+        # Named as run here, so two builds of one framework can sit side by side.
+        line=$(printf '%s' "$line" | sed "s/\"framework\":\"[^\"]*\"/\"framework\":\"$fw\"/")
         kill "$SPID" 2>/dev/null || true
         wait "$SPID" 2>/dev/null || true
         echo "$line" >>"$OUT"

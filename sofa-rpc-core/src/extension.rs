@@ -7,7 +7,9 @@ use std::sync::Arc;
 use crate::cluster::{Cluster, FailFast, FailOver};
 use crate::error::{Result, RpcError};
 use crate::filter::{ContextFilter, Filter, TimeoutFilter};
-use crate::loadbalance::{LoadBalancer, Random, RoundRobin};
+use crate::loadbalance::{
+    Adaptive, LeastActive, LoadBalancer, Random, RoundRobin, WeightRoundRobin,
+};
 use crate::router::{self, Router};
 use crate::serialize::{Hessian2, Json, Msgpack, Protobuf, Serializer};
 use sofa_rpc_registry::{RegistryFactories, RegistryFuture, RegistryUrl};
@@ -24,7 +26,7 @@ type Factory<T> = Arc<dyn Fn() -> Arc<T> + Send + Sync>;
 /// |---|---|
 /// | serializer | `msgpack` (13), `hessian2` alias `hessian` (1), `hessian4` (1), `protobuf` (11), `json` (12) |
 /// | cluster | `failover`, `failfast` |
-/// | load balancer | `random`, `roundRobin` |
+/// | load balancer | `random`, `roundRobin`, `weightRoundRobin`, `leastActive`, `adaptive` |
 /// | router | `directUrl`, `registry` |
 /// | filter | `context`, `timeout` |
 /// | registry | `local`; `zookeeper`, `etcd`, `nacos` with the cargo features of those names |
@@ -72,8 +74,11 @@ impl Default for ExtensionLoader {
         loader.register_serializer(Json);
         loader.register_cluster("failover", FailOver);
         loader.register_cluster("failfast", FailFast);
-        loader.register_load_balancer("random", || Random);
+        loader.register_load_balancer("random", Random::default);
         loader.register_load_balancer("roundRobin", RoundRobin::default);
+        loader.register_load_balancer("weightRoundRobin", WeightRoundRobin::default);
+        loader.register_load_balancer("leastActive", LeastActive::default);
+        loader.register_load_balancer("adaptive", Adaptive::default);
         loader.register_router("directUrl", || router::DirectUrl);
         loader.register_router("registry", || router::Registry);
         loader.register_filter("context", ContextFilter);
@@ -284,7 +289,13 @@ mod tests {
         for name in ["failover", "failfast"] {
             loader.cluster(name).unwrap();
         }
-        for name in ["random", "roundRobin"] {
+        for name in [
+            "random",
+            "roundRobin",
+            "weightRoundRobin",
+            "leastActive",
+            "adaptive",
+        ] {
             loader.load_balancer(name).unwrap();
         }
         for name in ["directUrl", "registry"] {

@@ -19,12 +19,16 @@
 
 mod adaptive;
 mod cache;
+mod consistent_hash;
+mod hash_key;
 mod least_active;
 mod random;
+mod ring;
 mod rng;
 mod round_robin;
 mod stats;
 mod tracked;
+mod weight_consistent_hash;
 mod weight_round_robin;
 mod weights;
 
@@ -34,9 +38,11 @@ use std::time::Duration;
 use sofa_rpc_registry::ProviderInfo;
 
 pub use adaptive::Adaptive;
+pub use consistent_hash::ConsistentHash;
 pub use least_active::LeastActive;
 pub use random::Random;
 pub use round_robin::RoundRobin;
+pub use weight_consistent_hash::WeightConsistentHash;
 pub use weight_round_robin::WeightRoundRobin;
 
 use crate::invocation::Invocation;

@@ -8,8 +8,8 @@ use crate::cluster::{Cluster, FailFast, FailOver};
 use crate::error::{Result, RpcError};
 use crate::filter::{ContextFilter, Filter, TimeoutFilter};
 use crate::loadbalance::{
-    Adaptive, ConsistentHash, LeastActive, LoadBalancer, Random, RoundRobin, WeightConsistentHash,
-    WeightRoundRobin,
+    Adaptive, Auto, ConsistentHash, LeastActive, LoadBalancer, LocalPref, Random, RoundRobin,
+    WeightConsistentHash, WeightRoundRobin,
 };
 use crate::router::{self, Router};
 use crate::serialize::{Hessian2, Json, Msgpack, Protobuf, Serializer};
@@ -27,7 +27,7 @@ type Factory<T> = Arc<dyn Fn() -> Arc<T> + Send + Sync>;
 /// |---|---|
 /// | serializer | `msgpack` (13), `hessian2` alias `hessian` (1), `hessian4` (1), `protobuf` (11), `json` (12) |
 /// | cluster | `failover`, `failfast` |
-/// | load balancer | `random`, `roundRobin`, `weightRoundRobin`, `consistentHash`, `weightConsistentHash`, `leastActive`, `adaptive` |
+/// | load balancer | `random`, `roundRobin`, `weightRoundRobin`, `consistentHash`, `weightConsistentHash`, `localPref`, `auto`, `leastActive`, `adaptive` |
 /// | router | `directUrl`, `registry` |
 /// | filter | `context`, `timeout` |
 /// | registry | `local`; `zookeeper`, `etcd`, `nacos` with the cargo features of those names |
@@ -80,6 +80,8 @@ impl Default for ExtensionLoader {
         loader.register_load_balancer("weightRoundRobin", WeightRoundRobin::default);
         loader.register_load_balancer("consistentHash", ConsistentHash::default);
         loader.register_load_balancer("weightConsistentHash", WeightConsistentHash::default);
+        loader.register_load_balancer("localPref", LocalPref::default);
+        loader.register_load_balancer("auto", Auto::default);
         loader.register_load_balancer("leastActive", LeastActive::default);
         loader.register_load_balancer("adaptive", Adaptive::default);
         loader.register_router("directUrl", || router::DirectUrl);
@@ -298,6 +300,8 @@ mod tests {
             "weightRoundRobin",
             "consistentHash",
             "weightConsistentHash",
+            "localPref",
+            "auto",
             "leastActive",
             "adaptive",
         ] {

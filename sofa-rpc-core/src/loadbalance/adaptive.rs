@@ -144,7 +144,7 @@ mod tests {
         let inv = Invocation::new(ServiceId::parse("s:1.0"), "m", Arc::new(()));
         let known = Arc::new(ProviderInfo::bolt("h", 1));
         let new = Arc::new(ProviderInfo::bolt("h", 2));
-        lb.select(&inv, &[known.clone()]);
+        lb.select(&inv, std::slice::from_ref(&known));
         lb.on_attempt_start(&known);
         lb.on_attempt_end(&known, Duration::from_millis(50), true);
         let list = [known, new];

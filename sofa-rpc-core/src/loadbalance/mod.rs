@@ -18,10 +18,13 @@
 //! [`LoadBalancer::on_attempt_end`].
 
 mod adaptive;
+mod auto;
 mod cache;
 mod consistent_hash;
 mod hash_key;
 mod least_active;
+mod local_addr;
+mod local_pref;
 mod random;
 mod ring;
 mod rng;
@@ -38,8 +41,10 @@ use std::time::Duration;
 use sofa_rpc_registry::ProviderInfo;
 
 pub use adaptive::Adaptive;
+pub use auto::Auto;
 pub use consistent_hash::ConsistentHash;
 pub use least_active::LeastActive;
+pub use local_pref::LocalPref;
 pub use random::Random;
 pub use round_robin::RoundRobin;
 pub use weight_consistent_hash::WeightConsistentHash;

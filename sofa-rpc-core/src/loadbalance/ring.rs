@@ -87,7 +87,8 @@ impl Ring {
     }
 
     /// How many points the ring has.
-    pub(crate) fn len(&self) -> usize {
+    #[cfg(test)]
+    fn len(&self) -> usize {
         self.points.len()
     }
 }

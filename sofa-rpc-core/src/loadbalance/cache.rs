@@ -52,8 +52,14 @@ impl<T> std::fmt::Debug for ListCache<T> {
     }
 }
 
-fn same_elements(a: &[Arc<ProviderInfo>], b: &[Arc<ProviderInfo>]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| Arc::ptr_eq(x, y))
+/// `true` when `a` and `b` hold the very same `Arc`s in the same order.
+pub(crate) fn same_elements(a: &[Arc<ProviderInfo>], b: &[Arc<ProviderInfo>]) -> bool {
+    // No early exit: a plain fold over two arrays of pointers compiles to vector compares,
+    // and on the hot path the lists are equal anyway.
+    a.len() == b.len()
+        && a.iter()
+            .zip(b)
+            .fold(true, |same, (x, y)| same & Arc::ptr_eq(x, y))
 }
 
 fn same_contents(a: &[Arc<ProviderInfo>], b: &[Arc<ProviderInfo>]) -> bool {
@@ -61,26 +67,30 @@ fn same_contents(a: &[Arc<ProviderInfo>], b: &[Arc<ProviderInfo>]) -> bool {
 }
 
 impl<T> ListCache<T> {
-    /// Runs `read` on the value derived from `providers`, deriving it with `derive` (which
-    /// returns the value and when it expires) if this list has not been seen, or its value
-    /// has expired at `now_ms`.
+    /// Runs `read` on the value derived from `providers`, deriving it with `derive` (given
+    /// the time, it returns the value and when it expires) if this list has not been seen or
+    /// its value has expired. `clock` gives epoch milliseconds; it is read only when a value
+    /// can expire, so lists without warm-ups never pay for the clock.
     pub(crate) fn with<R>(
         &self,
         providers: &[Arc<ProviderInfo>],
-        now_ms: u64,
-        derive: impl FnOnce(&[Arc<ProviderInfo>]) -> (T, u64),
+        clock: impl Fn() -> u64,
+        derive: impl FnOnce(&[Arc<ProviderInfo>], u64) -> (T, u64),
         read: impl FnOnce(&T) -> R,
     ) -> R {
+        let mut now = None;
+        let mut now_ms = || *now.get_or_insert_with(&clock);
         {
             let slots = self.slots.read().unwrap_or_else(|e| e.into_inner());
-            let hit = slots
-                .iter()
-                .find(|s| now_ms < s.expires_ms && same_elements(&s.providers, providers));
+            let hit = slots.iter().find(|s| {
+                same_elements(&s.providers, providers)
+                    && (s.expires_ms == u64::MAX || now_ms() < s.expires_ms)
+            });
             if let Some(snapshot) = hit {
                 return read(&snapshot.value);
             }
         }
-        let snapshot = self.snapshot(providers, now_ms, derive);
+        let snapshot = self.snapshot(providers, now_ms(), derive);
         read(&snapshot.value)
     }
 
@@ -96,7 +106,7 @@ impl<T> ListCache<T> {
         &self,
         providers: &[Arc<ProviderInfo>],
         now_ms: u64,
-        derive: impl FnOnce(&[Arc<ProviderInfo>]) -> (T, u64),
+        derive: impl FnOnce(&[Arc<ProviderInfo>], u64) -> (T, u64),
     ) -> Arc<Snapshot<T>> {
         let reusable = self
             .slots
@@ -108,7 +118,7 @@ impl<T> ListCache<T> {
         let (value, expires_ms) = match reusable {
             Some(found) => found,
             None => {
-                let (value, expires_ms) = derive(providers);
+                let (value, expires_ms) = derive(providers, now_ms);
                 (Arc::new(value), expires_ms)
             }
         };
@@ -141,22 +151,23 @@ mod tests {
     fn derives_once_per_list() {
         let cache = ListCache::<usize>::default();
         let derived = Cell::new(0);
-        let derive = |p: &[Arc<ProviderInfo>]| {
+        let derive = |p: &[Arc<ProviderInfo>], _| {
             derived.set(derived.get() + 1);
             (p.len(), u64::MAX)
         };
+        let clock = || 0;
         let full = list(&[1, 2, 3]);
         let fewer = full[..2].to_vec();
         for _ in 0..3 {
-            assert_eq!(cache.with(&full, 0, derive, |v| *v), 3);
-            assert_eq!(cache.with(&fewer, 0, derive, |v| *v), 2);
+            assert_eq!(cache.with(&full, clock, derive, |v| *v), 3);
+            assert_eq!(cache.with(&fewer, clock, derive, |v| *v), 2);
         }
         assert_eq!(derived.get(), 2);
         // The same providers in new Arcs: the value is reused, not derived again.
-        assert_eq!(cache.with(&list(&[1, 2, 3]), 0, derive, |v| *v), 3);
+        assert_eq!(cache.with(&list(&[1, 2, 3]), clock, derive, |v| *v), 3);
         assert_eq!(derived.get(), 2);
         // A changed list is derived.
-        assert_eq!(cache.with(&list(&[1, 2, 4]), 0, derive, |v| *v), 3);
+        assert_eq!(cache.with(&list(&[1, 2, 4]), clock, derive, |v| *v), 3);
         assert_eq!(derived.get(), 3);
     }
 
@@ -164,13 +175,16 @@ mod tests {
     fn expired_values_are_derived_again_and_few_lists_are_kept() {
         let cache = ListCache::<u64>::default();
         let full = list(&[1]);
-        let derive = |_: &[Arc<ProviderInfo>]| (7, 100);
-        assert_eq!(cache.with(&full, 0, derive, |v| *v), 7);
-        let again = |_: &[Arc<ProviderInfo>]| (8, u64::MAX);
-        assert_eq!(cache.with(&full, 99, again, |v| *v), 7);
-        assert_eq!(cache.with(&full, 100, again, |v| *v), 8);
+        let derive = |_: &[Arc<ProviderInfo>], _| (7, 100);
+        assert_eq!(cache.with(&full, || 0, derive, |v| *v), 7);
+        let again = |_: &[Arc<ProviderInfo>], _| (8, u64::MAX);
+        assert_eq!(cache.with(&full, || 99, again, |v| *v), 7);
+        assert_eq!(cache.with(&full, || 100, again, |v| *v), 8);
+        // A value that never expires never reads the clock.
+        let no_clock = || -> u64 { unreachable!() };
+        assert_eq!(cache.with(&full, no_clock, again, |v| *v), 8);
         for port in 2..20 {
-            cache.with(&list(&[port]), 0, |_| (0, u64::MAX), |_| ());
+            cache.with(&list(&[port]), || 0, |_, _| (0, u64::MAX), |_| ());
         }
         assert_eq!(cache.lists().len(), SLOTS);
     }

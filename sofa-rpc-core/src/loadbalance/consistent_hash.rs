@@ -43,13 +43,14 @@ impl LoadBalancer for ConsistentHash {
             [only] => Some(only.clone()),
             _ => {
                 let hash = key_hash(invocation);
-                // The ring depends on addresses alone, so it never expires by itself.
-                let derive = |list: &[Arc<ProviderInfo>]| {
+                // The ring depends on addresses alone: it never expires by itself, and the
+                // clock is never read.
+                let derive = |list: &[Arc<ProviderInfo>], _| {
                     (Ring::build(list, &vec![DIGESTS; list.len()]), u64::MAX)
                 };
                 let index = self
                     .rings
-                    .with(providers, 0, derive, |ring| ring.owner(hash))?;
+                    .with(providers, || 0, derive, |ring| ring.owner(hash))?;
                 providers.get(index).cloned()
             }
         }

@@ -1,36 +1,39 @@
-//! The key the consistent-hash balancers hash: the first argument's string form, as Java
-//! SOFARPC takes it (`String.valueOf(args[0])`), fed to MD5.
+//! The point the consistent-hash balancers look up: Java SOFARPC's `hash(md5(key), 0)`, where
+//! the key is the first argument's string form (`String.valueOf(args[0])`).
 //!
-//! A Rust value has a Java string form that does not depend on the JVM only when it is a
-//! string, a number, a boolean, a char or a unit enum variant (Java's `Enum.name()`): for
-//! those the key is byte for byte what a Java consumer hashes, so both pick the same provider.
-//! Any other value has no such form in Java either (`Object.toString()` is usually a class
-//! name and an identity hash), so its JSON form is hashed instead: equal arguments still go
-//! to the same provider. A protobuf-only argument hashes its encoding; no argument (and a
-//! `None`) hashes the empty string.
+//! Arguments with a Java string form that does not depend on the JVM (see
+//! [`java_string`](super::java_string)) hash byte for byte what a Java consumer hashes, so
+//! both pick the same provider. Any other value has no such form in Java either, so its JSON
+//! form is hashed instead: equal arguments still go to the same provider. A protobuf-only
+//! argument hashes its encoding; no argument (and a `None`) hashes the empty string, as Java
+//! does for no argument.
+//!
+//! MD5 of a key costs more than the rest of a selection, and consistent hashing is chosen
+//! for keys that recur, so each thread remembers the points of the last short keys it hashed.
 
-use std::fmt;
-use std::fmt::Write as _;
+use std::cell::RefCell;
 
 use md5::{Digest, Md5};
-use serde::ser::{Impossible, Serialize, Serializer};
 
+use super::java_string::{self, Text};
 use crate::invocation::Invocation;
 
 /// Java SOFARPC's `hash(digest, 0)` of the MD5 of the key of `invocation`.
 pub(crate) fn key_hash(invocation: &Invocation) -> u32 {
+    let Some(arg) = invocation.args().arg(0) else {
+        return cached_point("");
+    };
     let mut md5 = Md5::new();
-    if let Some(arg) = invocation.args().arg(0) {
-        if let Some(value) = arg.as_serde() {
-            if erased_serde::serialize(value, JavaString(&mut md5)).is_err() {
-                md5 = Md5::new();
-                let _ = serde_json::to_writer(Feed(&mut md5), value);
-            }
-        } else if let Some(proto) = arg.as_proto() {
-            let mut bytes = Vec::new();
-            proto.encode_proto(&mut bytes);
-            md5.update(&bytes);
+    if let Some(value) = arg.as_serde() {
+        let mut text = Text::default();
+        if java_string::write(value, &mut text) {
+            return cached_point(text.as_str());
         }
+        let _ = serde_json::to_writer(Feed(&mut md5), value);
+    } else if let Some(proto) = arg.as_proto() {
+        let mut bytes = Vec::new();
+        proto.encode_proto(&mut bytes);
+        md5.update(&bytes);
     }
     point(&md5.finalize().into(), 0)
 }
@@ -47,6 +50,68 @@ pub(crate) fn md5(text: &str) -> [u8; 16] {
     Md5::digest(text.as_bytes()).into()
 }
 
+/// Keys longer than this are hashed every time (they are rarely hot, and a slot stays small).
+const CACHED_KEY: usize = 32;
+
+/// Remembered keys per thread (a direct-mapped table: a key can only be in one slot).
+const SLOTS: usize = 64;
+
+/// One remembered key and its point.
+#[derive(Clone, Copy)]
+struct Slot {
+    /// Key length; `u8::MAX` for an empty slot.
+    len: u8,
+    key: [u8; CACHED_KEY],
+    point: u32,
+}
+
+impl Slot {
+    const EMPTY: Slot = Slot {
+        len: u8::MAX,
+        key: [0; CACHED_KEY],
+        point: 0,
+    };
+
+    fn holds(&self, key: &[u8]) -> bool {
+        usize::from(self.len) == key.len() && self.key.get(..key.len()) == Some(key)
+    }
+}
+
+thread_local! {
+    static KEYS: RefCell<[Slot; SLOTS]> = const { RefCell::new([Slot::EMPTY; SLOTS]) };
+}
+
+/// `point(md5(key), 0)`, remembered for short keys.
+fn cached_point(key: &str) -> u32 {
+    let bytes = key.as_bytes();
+    if bytes.len() > CACHED_KEY {
+        return point(&md5(key), 0);
+    }
+    // FNV-1a: a few cycles per byte, enough to spread keys over the slots.
+    let fnv = bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    let index = (fnv % SLOTS as u64) as usize;
+    KEYS.with(|keys| {
+        let mut keys = keys.borrow_mut();
+        let Some(slot) = keys.get_mut(index) else {
+            return point(&md5(key), 0);
+        };
+        if !slot.holds(bytes) {
+            let mut fresh = Slot {
+                len: bytes.len() as u8,
+                key: [0; CACHED_KEY],
+                point: point(&md5(key), 0),
+            };
+            if let Some(room) = fresh.key.get_mut(..bytes.len()) {
+                room.copy_from_slice(bytes);
+            }
+            *slot = fresh;
+        }
+        slot.point
+    })
+}
+
 /// Lets `serde_json` write into the digest.
 struct Feed<'a>(&'a mut Md5);
 
@@ -58,257 +123,6 @@ impl std::io::Write for Feed<'_> {
 
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
-    }
-}
-
-/// The value has no JVM-independent string form.
-#[derive(Debug)]
-struct NoJavaString;
-
-impl fmt::Display for NoJavaString {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("no Java string form")
-    }
-}
-
-impl std::error::Error for NoJavaString {}
-
-impl serde::ser::Error for NoJavaString {
-    fn custom<T: fmt::Display>(_: T) -> Self {
-        NoJavaString
-    }
-}
-
-/// Feeds a scalar's Java string form to the digest; refuses anything else before writing.
-struct JavaString<'a>(&'a mut Md5);
-
-impl JavaString<'_> {
-    fn text(self, text: &str) -> Result<(), NoJavaString> {
-        self.0.update(text.as_bytes());
-        Ok(())
-    }
-
-    /// Integers print alike in Java and Rust; a stack buffer keeps this allocation-free.
-    fn display(self, value: impl fmt::Display) -> Result<(), NoJavaString> {
-        let mut buf = Buffer::default();
-        write!(buf, "{value}").map_err(|_| NoJavaString)?;
-        self.text(buf.as_str())
-    }
-
-    /// Java's `Double.toString` / `Float.toString`: plain decimal with at least one
-    /// fraction digit for magnitudes in [1e-3, 1e7), `d.dddE±n` otherwise, from the shortest
-    /// digits that read back as the same number (what Java prints since JDK 19; older JDKs
-    /// sometimes print an extra digit).
-    fn float(
-        self,
-        value: f64,
-        shortest: impl fmt::Display + fmt::LowerExp,
-    ) -> Result<(), NoJavaString> {
-        let mut buf = Buffer::default();
-        let magnitude = value.abs();
-        if value.is_nan() {
-            return self.text("NaN");
-        } else if value.is_infinite() {
-            return self.text(if value > 0.0 { "Infinity" } else { "-Infinity" });
-        } else if magnitude == 0.0 || (1e-3..1e7).contains(&magnitude) {
-            write!(buf, "{shortest}").map_err(|_| NoJavaString)?;
-            if !buf.as_str().contains('.') {
-                buf.push_str(".0");
-            }
-        } else {
-            write!(buf, "{shortest:e}").map_err(|_| NoJavaString)?;
-            let text = buf.as_str().to_owned();
-            let (mantissa, exponent) = text.split_once('e').unwrap_or((&text, "0"));
-            buf = Buffer::default();
-            buf.push_str(mantissa);
-            if !mantissa.contains('.') {
-                buf.push_str(".0");
-            }
-            buf.push_str("E");
-            buf.push_str(exponent);
-        }
-        self.text(buf.as_str())
-    }
-}
-
-/// A small text buffer on the stack (longer text spills to the heap).
-struct Buffer {
-    len: usize,
-    /// Room for any integer (an i128 takes 40) and any float's shortest form.
-    bytes: [u8; 48],
-    spill: String,
-}
-
-impl Default for Buffer {
-    fn default() -> Self {
-        Buffer {
-            len: 0,
-            bytes: [0; 48],
-            spill: String::new(),
-        }
-    }
-}
-
-impl Buffer {
-    fn push_str(&mut self, s: &str) {
-        if self.spill.is_empty() {
-            if let Some(room) = self.bytes.get_mut(self.len..self.len + s.len()) {
-                room.copy_from_slice(s.as_bytes());
-                self.len += s.len();
-                return;
-            }
-            self.spill = String::from(self.as_str());
-        }
-        self.spill.push_str(s);
-    }
-
-    fn as_str(&self) -> &str {
-        if self.spill.is_empty() {
-            // Only whole `&str`s are ever copied in, so the bytes are UTF-8.
-            std::str::from_utf8(self.bytes.get(..self.len).unwrap_or_default()).unwrap_or("")
-        } else {
-            &self.spill
-        }
-    }
-}
-
-impl fmt::Write for Buffer {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        self.push_str(s);
-        Ok(())
-    }
-}
-
-type Refuse = Impossible<(), NoJavaString>;
-
-impl Serializer for JavaString<'_> {
-    type Ok = ();
-    type Error = NoJavaString;
-    type SerializeSeq = Refuse;
-    type SerializeTuple = Refuse;
-    type SerializeTupleStruct = Refuse;
-    type SerializeTupleVariant = Refuse;
-    type SerializeMap = Refuse;
-    type SerializeStruct = Refuse;
-    type SerializeStructVariant = Refuse;
-
-    fn serialize_bool(self, v: bool) -> Result<(), NoJavaString> {
-        self.text(if v { "true" } else { "false" })
-    }
-    fn serialize_i8(self, v: i8) -> Result<(), NoJavaString> {
-        self.display(v)
-    }
-    fn serialize_i16(self, v: i16) -> Result<(), NoJavaString> {
-        self.display(v)
-    }
-    fn serialize_i32(self, v: i32) -> Result<(), NoJavaString> {
-        self.display(v)
-    }
-    fn serialize_i64(self, v: i64) -> Result<(), NoJavaString> {
-        self.display(v)
-    }
-    fn serialize_i128(self, v: i128) -> Result<(), NoJavaString> {
-        self.display(v)
-    }
-    fn serialize_u8(self, v: u8) -> Result<(), NoJavaString> {
-        self.display(v)
-    }
-    fn serialize_u16(self, v: u16) -> Result<(), NoJavaString> {
-        self.display(v)
-    }
-    fn serialize_u32(self, v: u32) -> Result<(), NoJavaString> {
-        self.display(v)
-    }
-    fn serialize_u64(self, v: u64) -> Result<(), NoJavaString> {
-        self.display(v)
-    }
-    fn serialize_u128(self, v: u128) -> Result<(), NoJavaString> {
-        self.display(v)
-    }
-    fn serialize_f32(self, v: f32) -> Result<(), NoJavaString> {
-        // Formatted as an f32, for Float's shortest digits, not Double's.
-        self.float(f64::from(v), v)
-    }
-    fn serialize_f64(self, v: f64) -> Result<(), NoJavaString> {
-        self.float(v, v)
-    }
-    fn serialize_char(self, v: char) -> Result<(), NoJavaString> {
-        self.text(v.encode_utf8(&mut [0; 4]))
-    }
-    fn serialize_str(self, v: &str) -> Result<(), NoJavaString> {
-        self.text(v)
-    }
-    fn serialize_bytes(self, _: &[u8]) -> Result<(), NoJavaString> {
-        Err(NoJavaString)
-    }
-    fn serialize_none(self) -> Result<(), NoJavaString> {
-        Ok(())
-    }
-    fn serialize_some<T: ?Sized + Serialize>(self, value: &T) -> Result<(), NoJavaString> {
-        value.serialize(self)
-    }
-    fn serialize_unit(self) -> Result<(), NoJavaString> {
-        Ok(())
-    }
-    fn serialize_unit_struct(self, _: &'static str) -> Result<(), NoJavaString> {
-        Err(NoJavaString)
-    }
-    fn serialize_unit_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        variant: &'static str,
-    ) -> Result<(), NoJavaString> {
-        self.text(variant)
-    }
-    fn serialize_newtype_struct<T: ?Sized + Serialize>(
-        self,
-        _: &'static str,
-        value: &T,
-    ) -> Result<(), NoJavaString> {
-        value.serialize(self)
-    }
-    fn serialize_newtype_variant<T: ?Sized + Serialize>(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: &T,
-    ) -> Result<(), NoJavaString> {
-        Err(NoJavaString)
-    }
-    fn serialize_seq(self, _: Option<usize>) -> Result<Refuse, NoJavaString> {
-        Err(NoJavaString)
-    }
-    fn serialize_tuple(self, _: usize) -> Result<Refuse, NoJavaString> {
-        Err(NoJavaString)
-    }
-    fn serialize_tuple_struct(self, _: &'static str, _: usize) -> Result<Refuse, NoJavaString> {
-        Err(NoJavaString)
-    }
-    fn serialize_tuple_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Refuse, NoJavaString> {
-        Err(NoJavaString)
-    }
-    fn serialize_map(self, _: Option<usize>) -> Result<Refuse, NoJavaString> {
-        Err(NoJavaString)
-    }
-    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Refuse, NoJavaString> {
-        Err(NoJavaString)
-    }
-    fn serialize_struct_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Refuse, NoJavaString> {
-        Err(NoJavaString)
     }
 }
 
@@ -370,6 +184,20 @@ mod tests {
         let two = DynArgs::new().arg("int", 1).arg("int", 2);
         assert_eq!(key_of(two), hash_of("1"));
         assert_eq!(key_of(DynArgs::new()), hash_of(""));
+    }
+
+    #[test]
+    fn remembered_points_are_the_points() {
+        // Twice over more keys than slots: misses, hits and evictions all give MD5's point.
+        for _ in 0..2 {
+            for i in 0..500 {
+                let key = format!("key-{i}");
+                assert_eq!(cached_point(&key), hash_of(&key));
+            }
+        }
+        let long = "k".repeat(CACHED_KEY + 1);
+        assert_eq!(cached_point(&long), hash_of(&long));
+        assert_eq!(cached_point(""), hash_of(""));
     }
 
     #[test]

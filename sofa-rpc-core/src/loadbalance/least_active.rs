@@ -9,6 +9,9 @@ use super::tracked::Tracked;
 use super::{rng, LoadBalancer};
 use crate::invocation::Invocation;
 
+/// Lists up to this long are scanned without allocating.
+const ON_STACK: usize = 128;
+
 /// Sends each call to the provider with the fewest attempts in flight from this consumer;
 /// among several with that fewest, one at random in proportion to its weight in effect
 /// (uniformly when their weights are equal or all zero).
@@ -32,38 +35,46 @@ impl LoadBalancer for LeastActive {
             return providers.first().cloned();
         }
         let index = self.tracked.with(providers, |list| {
-            // One pass for the fewest and the weight and count of those that have it, one
-            // to pick among them: no allocation.
-            let (mut least, mut total, mut count) = (u32::MAX, 0u64, 0u64);
-            for (i, load) in list.loads.iter().enumerate() {
-                let active = load.in_flight();
-                let weight = u64::from(list.weights.get(i));
-                if active < least {
-                    (least, total, count) = (active, weight, 1);
-                } else if active == least {
-                    total += weight;
-                    count += 1;
+            // Copy the counts first: every step below then sees the same numbers though
+            // calls start and end meanwhile, and the scans run over plain contiguous memory.
+            let mut on_stack = [0u32; ON_STACK];
+            let mut on_heap = Vec::new();
+            let active = match on_stack.get_mut(..list.loads.len()) {
+                Some(active) => active,
+                None => {
+                    on_heap.resize(list.loads.len(), 0);
+                    &mut on_heap[..]
                 }
+            };
+            for (count, load) in active.iter_mut().zip(&list.loads) {
+                *count = load.in_flight();
             }
-            let tied = |i: &usize| list.loads.get(*i).map(|l| l.in_flight()) == Some(least);
-            // Counts move while we read: if the tied set changed between the two passes,
-            // whatever the walk lands on still had the fewest a moment ago.
-            let mut candidates = (0..list.loads.len()).filter(tied);
-            let picked = if total == 0 {
-                candidates.nth(rng::below(count) as usize)
+            let least = active.iter().copied().min()?;
+            let mut tied = active
+                .iter()
+                .enumerate()
+                .filter(|(_, &n)| n == least)
+                .map(|(i, _)| i);
+            let weight = |i: usize| u64::from(list.weights.get(i));
+            let total: u64 = if list.weights.is_uniform() {
+                0
+            } else {
+                tied.clone().map(weight).sum()
+            };
+            if total == 0 {
+                let count = active.iter().filter(|&&n| n == least).count();
+                tied.nth(rng::below(count as u64) as usize)
             } else {
                 let mut point = rng::below(total);
-                candidates.find(|&i| {
-                    let weight = u64::from(list.weights.get(i));
-                    point = match point.checked_sub(weight) {
-                        Some(rest) => rest,
-                        None => return true,
-                    };
-                    false
+                tied.find(|&i| match point.checked_sub(weight(i)) {
+                    Some(rest) => {
+                        point = rest;
+                        false
+                    }
+                    None => true,
                 })
-            };
-            picked.unwrap_or(0)
-        });
+            }
+        })?;
         providers.get(index).cloned()
     }
 
@@ -112,6 +123,21 @@ mod tests {
             .collect();
         assert_eq!(active.iter().sum::<u32>(), 32);
         assert!(active.iter().all(|&n| (10..=11).contains(&n)), "{active:?}");
+    }
+
+    #[test]
+    fn long_lists_are_scanned_too() {
+        let lb = LeastActive::default();
+        let inv = Invocation::new(ServiceId::parse("s:1.0"), "m", Arc::new(()));
+        let list = providers(&[100; ON_STACK + 72]);
+        for (i, p) in list.iter().enumerate() {
+            if i != 150 {
+                lb.on_attempt_start(p);
+            }
+        }
+        for _ in 0..20 {
+            assert_eq!(lb.select(&inv, &list).unwrap().port(), 151);
+        }
     }
 
     #[test]

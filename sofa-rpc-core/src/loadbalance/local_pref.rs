@@ -69,10 +69,7 @@ impl LoadBalancer for LocalPref {
         if providers.len() <= 1 {
             return providers.first().cloned();
         }
-        let now = now_ms();
-        let index = self
-            .lists
-            .with(providers, now, |list| Split::of(list, now), Split::pick)?;
+        let index = self.lists.with(providers, now_ms, Split::of, Split::pick)?;
         providers.get(index).cloned()
     }
 }

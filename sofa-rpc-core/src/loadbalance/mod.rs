@@ -22,6 +22,7 @@ mod auto;
 mod cache;
 mod consistent_hash;
 mod hash_key;
+mod java_string;
 mod least_active;
 mod local_addr;
 mod local_pref;

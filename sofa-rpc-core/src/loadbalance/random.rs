@@ -29,10 +29,9 @@ impl LoadBalancer for Random {
             [] => None,
             [only] => Some(only.clone()),
             _ => {
-                let now = now_ms();
-                let index =
-                    self.weights
-                        .with(providers, now, |p| Weights::of(p, now), Weights::pick)?;
+                let index = self
+                    .weights
+                    .with(providers, now_ms, Weights::of, Weights::pick)?;
                 providers.get(index).cloned()
             }
         }

@@ -34,9 +34,8 @@ impl Tracked {
         providers: &[Arc<ProviderInfo>],
         read: impl FnOnce(&Loads) -> R,
     ) -> R {
-        let now = now_ms();
         self.lists
-            .with(providers, now, |list| self.derive(list, now), read)
+            .with(providers, now_ms, |list, now| self.derive(list, now), read)
     }
 
     /// Lines up the numbers of a new list, and drops those of providers that no remembered

@@ -54,14 +54,13 @@ impl LoadBalancer for WeightConsistentHash {
             [only] => Some(only.clone()),
             _ => {
                 let hash = key_hash(invocation);
-                let now = now_ms();
-                let derive = |list: &[Arc<ProviderInfo>]| {
+                let derive = |list: &[Arc<ProviderInfo>], now| {
                     let ring = Ring::build(list, &digests(list, now));
                     (ring, expiry(list, now))
                 };
                 let index = self
                     .rings
-                    .with(providers, now, derive, |ring| ring.owner(hash))?;
+                    .with(providers, now_ms, derive, |ring| ring.owner(hash))?;
                 providers.get(index).cloned()
             }
         }

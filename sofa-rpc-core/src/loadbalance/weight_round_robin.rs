@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex};
 
 use sofa_rpc_registry::ProviderInfo;
 
+use super::cache::same_elements;
 use super::weights::{now_ms, Weights};
 use super::LoadBalancer;
 use crate::invocation::Invocation;
@@ -43,13 +44,10 @@ struct Cycle {
 }
 
 impl Cycle {
-    fn same_list(&self, providers: &[Arc<ProviderInfo>]) -> bool {
-        self.providers.len() == providers.len()
-            && self
-                .providers
-                .iter()
-                .zip(providers)
-                .all(|(a, b)| Arc::ptr_eq(a, b))
+    /// `true` when the cycle is for this very list and its weights still hold.
+    fn is_for(&self, providers: &[Arc<ProviderInfo>]) -> bool {
+        same_elements(&self.providers, providers)
+            && (self.expires_ms == u64::MAX || now_ms() < self.expires_ms)
     }
 
     /// Takes up a new list (or new weights), carrying every staying provider's current
@@ -83,19 +81,17 @@ impl Cycle {
     }
 
     fn next(&mut self) -> Option<usize> {
-        let mut best: Option<usize> = None;
-        let mut best_value = i64::MIN;
+        let (mut best, mut best_value) = (0, i64::MIN);
         for (i, (current, weight)) in self.current.iter_mut().zip(&self.weights).enumerate() {
             *current += weight;
-            if *current > best_value {
-                (best, best_value) = (Some(i), *current);
-            }
+            // Written to compile without branches: which provider leads is unpredictable.
+            let ahead = *current > best_value;
+            best = if ahead { i } else { best };
+            best_value = best_value.max(*current);
         }
-        let chosen = best?;
-        if let Some(current) = self.current.get_mut(chosen) {
-            *current -= self.total;
-        }
-        Some(chosen)
+        let current = self.current.get_mut(best)?;
+        *current -= self.total;
+        Some(best)
     }
 }
 
@@ -109,9 +105,8 @@ impl LoadBalancer for WeightRoundRobin {
             return providers.first().cloned();
         }
         let mut cycle = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        let now = now_ms();
-        if !cycle.same_list(providers) || now >= cycle.expires_ms {
-            cycle.reset(providers, now);
+        if !cycle.is_for(providers) {
+            cycle.reset(providers, now_ms());
         }
         let index = cycle.next()?;
         providers.get(index).cloned()

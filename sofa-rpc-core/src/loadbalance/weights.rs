@@ -77,6 +77,11 @@ impl Weights {
         self.weights.get(index).copied().unwrap_or(0)
     }
 
+    /// `true` when all weights are equal (or all zero): a weighted choice is a uniform one.
+    pub(crate) fn is_uniform(&self) -> bool {
+        self.uniform || self.total() == 0
+    }
+
     /// The sum of the weights.
     pub(crate) fn total(&self) -> u64 {
         self.ends.last().copied().unwrap_or(0)

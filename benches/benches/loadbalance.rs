@@ -10,12 +10,18 @@
 //! the ring; `select-distinct-keys` measures them with a new key each time, MD5 included.
 //! `leastActive` and `adaptive` are fed one finished attempt per provider first, so they
 //! compare real numbers.
+//!
+//! Times are wall-clock by default. With `SOFA_BENCH_CPU_TIME=1` they are the bench thread's
+//! CPU time instead (groups `loadbalance-cpu/...`): on a machine shared with other work, wall
+//! time counts the slices the scheduler gave to others, CPU time only what `select` costs.
 
 use std::hint::black_box;
 use std::sync::Arc;
 use std::time::Duration;
 
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use criterion::measurement::{Measurement, ValueFormatter, WallTime};
+use criterion::{BenchmarkId, Criterion};
+use rustix::time::{clock_gettime, ClockId};
 use sofa_rpc_core::{DynArgs, ExtensionLoader, Invocation, ProviderInfo, ServiceId};
 
 const BALANCERS: [&str; 9] = [
@@ -43,7 +49,45 @@ fn providers(n: u16) -> Vec<Arc<ProviderInfo>> {
         .collect()
 }
 
-fn bench_select(c: &mut Criterion) {
+/// The calling thread's CPU time, in nanoseconds.
+struct ThreadCpuTime;
+
+fn thread_cpu_ns() -> u64 {
+    let t = clock_gettime(ClockId::ThreadCPUTime);
+    t.tv_sec as u64 * 1_000_000_000 + t.tv_nsec as u64
+}
+
+impl Measurement for ThreadCpuTime {
+    type Intermediate = u64;
+    type Value = u64;
+
+    fn start(&self) -> u64 {
+        thread_cpu_ns()
+    }
+
+    fn end(&self, start: u64) -> u64 {
+        thread_cpu_ns().saturating_sub(start)
+    }
+
+    fn add(&self, a: &u64, b: &u64) -> u64 {
+        a + b
+    }
+
+    fn zero(&self) -> u64 {
+        0
+    }
+
+    fn to_f64(&self, value: &u64) -> f64 {
+        *value as f64
+    }
+
+    fn formatter(&self) -> &dyn ValueFormatter {
+        // Nanoseconds, as wall time's: its formatter prints them alike.
+        WallTime.formatter()
+    }
+}
+
+fn bench_select<M: Measurement>(c: &mut Criterion<M>, prefix: &str) {
     let loader = ExtensionLoader::default();
     let args = DynArgs::new().arg("java.lang.String", "user-4711");
     let invocation = Invocation::new(
@@ -51,7 +95,7 @@ fn bench_select(c: &mut Criterion) {
         "echo",
         Arc::new(args),
     );
-    let mut group = c.benchmark_group("loadbalance/select");
+    let mut group = c.benchmark_group(format!("{prefix}/select"));
     for n in [10u16, 100] {
         let list = providers(n);
         for name in BALANCERS {
@@ -73,7 +117,7 @@ fn bench_select(c: &mut Criterion) {
 
 /// The consistent-hash balancers with a different key on every call (4,096 keys in turn, far
 /// more than a thread remembers): the MD5 of the key is paid on every call.
-fn bench_distinct_keys(c: &mut Criterion) {
+fn bench_distinct_keys<M: Measurement>(c: &mut Criterion<M>, prefix: &str) {
     let loader = ExtensionLoader::default();
     let service = ServiceId::parse("com.example.EchoService:1.0");
     let invocations: Vec<Invocation> = (0..4096)
@@ -82,7 +126,7 @@ fn bench_distinct_keys(c: &mut Criterion) {
             Invocation::new(service.clone(), "echo", Arc::new(args))
         })
         .collect();
-    let mut group = c.benchmark_group("loadbalance/select-distinct-keys");
+    let mut group = c.benchmark_group(format!("{prefix}/select-distinct-keys"));
     for n in [10u16, 100] {
         let list = providers(n);
         for name in ["consistentHash", "weightConsistentHash"] {
@@ -100,11 +144,22 @@ fn bench_distinct_keys(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group! {
-    name = benches;
-    config = Criterion::default()
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(2));
-    targets = bench_select, bench_distinct_keys
+fn configured<M: Measurement>(c: Criterion<M>) -> Criterion<M> {
+    c.warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2))
+        .configure_from_args()
 }
-criterion_main!(benches);
+
+fn main() {
+    if std::env::var_os("SOFA_BENCH_CPU_TIME").is_some() {
+        let mut c = configured(Criterion::default().with_measurement(ThreadCpuTime));
+        bench_select(&mut c, "loadbalance-cpu");
+        bench_distinct_keys(&mut c, "loadbalance-cpu");
+        c.final_summary();
+    } else {
+        let mut c = configured(Criterion::default());
+        bench_select(&mut c, "loadbalance");
+        bench_distinct_keys(&mut c, "loadbalance");
+        c.final_summary();
+    }
+}

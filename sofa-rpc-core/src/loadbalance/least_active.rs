@@ -12,6 +12,9 @@ use crate::invocation::Invocation;
 /// Lists up to this long are scanned without allocating.
 const ON_STACK: usize = 128;
 
+/// Draws tried before counting the tied providers.
+const DRAWS: usize = 4;
+
 /// Sends each call to the provider with the fewest attempts in flight from this consumer;
 /// among several with that fewest, one at random in proportion to its weight in effect
 /// (uniformly when their weights are equal or all zero).
@@ -46,10 +49,25 @@ impl LoadBalancer for LeastActive {
                     &mut on_heap[..]
                 }
             };
-            for (count, load) in active.iter_mut().zip(&list.loads) {
-                *count = load.in_flight();
+            // The minimum is taken in a block of its own so that it stays in a register (the
+            // closures below borrow the final value, not the running one).
+            let least = {
+                let mut least = u32::MAX;
+                for (count, load) in active.iter_mut().zip(&list.loads) {
+                    *count = load.in_flight();
+                    least = least.min(*count);
+                }
+                least
+            };
+            // Usually many providers share the fewest (all of them, when load is light): a
+            // draw by weight that lands on one of them is a draw by weight among them, and
+            // takes no scan. A few misses mean few are tied: then count them and walk.
+            for _ in 0..DRAWS {
+                let i = list.weights.pick()?;
+                if active.get(i) == Some(&least) {
+                    return Some(i);
+                }
             }
-            let least = active.iter().copied().min()?;
             let mut tied = active
                 .iter()
                 .enumerate()

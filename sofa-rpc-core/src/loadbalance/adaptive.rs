@@ -45,8 +45,10 @@ impl Adaptive {
             (x, y) if y.is_nan() => (x, x),
             both => both,
         };
-        let score_a = cost_a * f64::from(load_a.in_flight().saturating_add(1));
-        let score_b = cost_b * f64::from(load_b.in_flight().saturating_add(1));
+        // At least a nanosecond, so that calls in flight still count when an estimate has
+        // decayed to nothing.
+        let score_a = cost_a.max(1.0) * f64::from(load_a.in_flight().saturating_add(1));
+        let score_b = cost_b.max(1.0) * f64::from(load_b.in_flight().saturating_add(1));
         if score_b < score_a {
             b
         } else {

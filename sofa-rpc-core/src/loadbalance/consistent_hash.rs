@@ -18,14 +18,20 @@ const DIGESTS: u64 = 32;
 ///
 /// Ring-compatible with Java SOFARPC's `consistentHash`: 128 virtual nodes per provider from
 /// the MD5 of `host + port + i` for `i` in `0..32`, four little-endian 32-bit points per
-/// digest, and the key's point from the MD5 of the first argument's Java string form (see
-/// the `loadbalance` module's key rules: strings, numbers, booleans, chars and enum names
-/// hash as Java's). A Java consumer and this one, given the same list in the same order,
-/// pick the same provider for the same key. Weights are not considered
-/// ([`WeightConsistentHash`](super::WeightConsistentHash) does).
+/// digest, and the key's point from the MD5 of the first argument's Java string form
+/// (`String.valueOf(args[0])`; no argument is the empty string). A Java consumer and this
+/// one, given the same list in the same order, pick the same provider for the same key.
+/// Weights are not considered ([`WeightConsistentHash`](super::WeightConsistentHash) does).
+///
+/// Which first arguments hash as in Java: strings, integers, booleans, chars and unit enum
+/// variants (Java's `Enum.name()`) always; floats as JDK 19 and later print them. Any other
+/// value has no JVM-independent string form (Java's `Object.toString()` is usually a class
+/// name and an identity hash), so its JSON form is hashed instead, which still sends equal
+/// arguments to the same provider; a protobuf-only argument hashes its encoding.
 ///
 /// The ring is built when a list is first seen and kept until the list changes; a selection
-/// hashes the key and bisects the ring.
+/// hashes the key (the points of recent short keys are remembered per thread) and looks the
+/// point up in the ring.
 #[derive(Debug, Default)]
 pub struct ConsistentHash {
     rings: ListCache<Ring>,

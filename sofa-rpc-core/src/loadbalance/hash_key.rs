@@ -2,7 +2,7 @@
 //! the key is the first argument's string form (`String.valueOf(args[0])`).
 //!
 //! Arguments with a Java string form that does not depend on the JVM (see
-//! [`java_string`](super::java_string)) hash byte for byte what a Java consumer hashes, so
+//! [`java_string`]) hash byte for byte what a Java consumer hashes, so
 //! both pick the same provider. Any other value has no such form in Java either, so its JSON
 //! form is hashed instead: equal arguments still go to the same provider. A protobuf-only
 //! argument hashes its encoding; no argument (and a `None`) hashes the empty string, as Java

@@ -2,7 +2,7 @@
 //! flight, latency), per provider address.
 //!
 //! Written on every attempt by [`LoadBalancer::on_attempt_start`] and
-//! [`LoadBalancer::on_attempt_end`](super::LoadBalancer::on_attempt_end), read on every
+//! [`LoadBalancer::on_attempt_end`], read on every
 //! selection: each provider's numbers are atomics, so neither side takes a lock once the
 //! provider is known; the map from address to numbers is read-locked only to find them.
 

@@ -7,7 +7,10 @@ use std::sync::Arc;
 use crate::cluster::{Cluster, FailFast, FailOver};
 use crate::error::{Result, RpcError};
 use crate::filter::{ContextFilter, Filter, TimeoutFilter};
-use crate::loadbalance::{LoadBalancer, Random, RoundRobin};
+use crate::loadbalance::{
+    Adaptive, Auto, ConsistentHash, LeastActive, LoadBalancer, LocalPref, Random, RoundRobin,
+    WeightConsistentHash, WeightRoundRobin,
+};
 use crate::router::{self, Router};
 use crate::serialize::{Hessian2, Json, Msgpack, Protobuf, Serializer, Serializers};
 use sofa_rpc_registry::{RegistryFactories, RegistryFuture, RegistryUrl};
@@ -24,7 +27,7 @@ type Factory<T> = Arc<dyn Fn() -> Arc<T> + Send + Sync>;
 /// |---|---|
 /// | serializer | `msgpack` (13), `hessian2` alias `hessian` (1), `hessian4` (1), `protobuf` (11), `json` (12) |
 /// | cluster | `failover`, `failfast` |
-/// | load balancer | `random`, `roundRobin` |
+/// | load balancer | `random`, `roundRobin`, `weightRoundRobin`, `consistentHash`, `weightConsistentHash`, `localPref`, `auto`, `leastActive`, `adaptive` |
 /// | router | `directUrl`, `registry` |
 /// | filter | `context`, `timeout` |
 /// | registry | `local`; `zookeeper`, `etcd`, `nacos` with the cargo features of those names |
@@ -72,8 +75,15 @@ impl Default for ExtensionLoader {
         loader.register_serializer(Json);
         loader.register_cluster("failover", FailOver);
         loader.register_cluster("failfast", FailFast);
-        loader.register_load_balancer("random", || Random);
+        loader.register_load_balancer("random", Random::default);
         loader.register_load_balancer("roundRobin", RoundRobin::default);
+        loader.register_load_balancer("weightRoundRobin", WeightRoundRobin::default);
+        loader.register_load_balancer("consistentHash", ConsistentHash::default);
+        loader.register_load_balancer("weightConsistentHash", WeightConsistentHash::default);
+        loader.register_load_balancer("localPref", LocalPref::default);
+        loader.register_load_balancer("auto", Auto::default);
+        loader.register_load_balancer("leastActive", LeastActive::default);
+        loader.register_load_balancer("adaptive", Adaptive::default);
         loader.register_router("directUrl", || router::DirectUrl);
         loader.register_router("registry", || router::FromRegistry);
         loader.register_filter("context", ContextFilter);
@@ -253,7 +263,17 @@ mod tests {
         for name in ["failover", "failfast"] {
             loader.cluster(name).unwrap();
         }
-        for name in ["random", "roundRobin"] {
+        for name in [
+            "random",
+            "roundRobin",
+            "weightRoundRobin",
+            "consistentHash",
+            "weightConsistentHash",
+            "localPref",
+            "auto",
+            "leastActive",
+            "adaptive",
+        ] {
             loader.load_balancer(name).unwrap();
         }
         for name in ["directUrl", "registry"] {

@@ -4,20 +4,20 @@ use std::sync::Arc;
 
 use sofa_rpc_registry::ProviderInfo;
 
-use super::{rng, LoadBalancer};
-
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-        .unwrap_or(0)
-}
+use super::cache::ListCache;
+use super::weights::{now_ms, Weights};
+use super::LoadBalancer;
 use crate::invocation::Invocation;
 
 /// Chooses a provider at random, in proportion to its weight in effect (warm-up included).
 /// With equal weights every provider is equally likely.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Random;
+///
+/// The weights of a list are read once and kept until the list changes or a warm-up ends, so
+/// a pick costs a pointer comparison per provider and a binary search.
+#[derive(Debug, Default)]
+pub struct Random {
+    weights: ListCache<Weights>,
+}
 
 impl LoadBalancer for Random {
     fn select(
@@ -29,34 +29,9 @@ impl LoadBalancer for Random {
             [] => None,
             [only] => Some(only.clone()),
             _ => {
-                // The weight in effect changes over time (warm-up), so take one reading of
-                // each: the sum and the pick must agree.
-                let now = now_ms();
-                let weight = |p: &Arc<ProviderInfo>| u64::from(p.effective_weight_at(now));
-                let (mut total, mut uniform) = (0u64, true);
-                let first = providers.first().map(weight).unwrap_or(0);
-                for p in providers {
-                    let w = weight(p);
-                    total += w;
-                    uniform &= w == first;
-                }
-                let index = if total == 0 || uniform {
-                    rng::below(providers.len() as u64) as usize
-                } else {
-                    let mut pick = rng::below(total);
-                    providers
-                        .iter()
-                        .position(|p| {
-                            let w = weight(p);
-                            if pick < w {
-                                true
-                            } else {
-                                pick -= w;
-                                false
-                            }
-                        })
-                        .unwrap_or(0)
-                };
+                let index = self
+                    .weights
+                    .with(providers, now_ms, Weights::of, Weights::pick)?;
                 providers.get(index).cloned()
             }
         }
@@ -74,14 +49,15 @@ mod tests {
         let heavy = Arc::new(ProviderInfo::bolt("h", 1).with_param("weight", "300"));
         let light = Arc::new(ProviderInfo::bolt("l", 2).with_param("weight", "100"));
         let providers = [heavy.clone(), light];
+        let random = Random::default();
         let mut heavy_hits = 0;
         for _ in 0..4000 {
-            if Random.select(&inv, &providers).unwrap() == heavy {
+            if random.select(&inv, &providers).unwrap() == heavy {
                 heavy_hits += 1;
             }
         }
         assert!((2700..3300).contains(&heavy_hits), "{heavy_hits}");
-        assert!(Random.select(&inv, &[]).is_none());
+        assert!(random.select(&inv, &[]).is_none());
     }
 
     #[test]
@@ -89,8 +65,9 @@ mod tests {
         let inv = Invocation::new(ServiceId::parse("a:1.0"), "m", Arc::new(()));
         let off = Arc::new(ProviderInfo::bolt("off", 1).with_param("weight", "0"));
         let on = Arc::new(ProviderInfo::bolt("on", 2));
+        let random = Random::default();
         for _ in 0..500 {
-            assert_eq!(Random.select(&inv, &[off.clone(), on.clone()]).unwrap(), on);
+            assert_eq!(random.select(&inv, &[off.clone(), on.clone()]).unwrap(), on);
         }
     }
 }

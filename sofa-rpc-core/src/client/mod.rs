@@ -159,12 +159,13 @@ impl Client {
             .iter()
             .map(|name| loader.filter(name))
             .collect::<Result<Vec<Arc<dyn Filter>>>>()?;
+        let load_balancer = loader.load_balancer(&config.load_balancer)?;
         let ctx = ClusterContext::new(ClusterParts {
             routers,
-            load_balancer: loader.load_balancer(&config.load_balancer)?,
+            attempts: AttemptPath::new(transport, &filters, events.clone(), &load_balancer),
+            load_balancer,
             direct,
             directory,
-            attempts: AttemptPath::new(transport, &filters, events.clone()),
             retries: config.retries,
         });
         let mut invoker = Invoker::new(ClusterService {

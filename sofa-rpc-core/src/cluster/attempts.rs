@@ -1,16 +1,19 @@
 //! How the cluster sends one attempt: through the attempt filters when there are any, then the
-//! transport; with events around it when anyone listens.
+//! transport; with events around it when anyone listens, and the load balancer told of it when
+//! it learns from attempts.
 
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
 use futures::future::BoxFuture;
+use sofa_rpc_registry::ProviderInfo;
 use tower::{Service, ServiceExt};
 
 use crate::error::{Result, RpcError};
 use crate::event::{AttemptEnd, AttemptStart, EventBus, Outcome};
 use crate::filter::{Attempt, AttemptInvoker, Filter};
+use crate::loadbalance::LoadBalancer;
 use crate::response::Response;
 use crate::transport::Transport;
 
@@ -20,6 +23,8 @@ pub(crate) struct AttemptPath {
     /// The attempt filters around the transport; `None` when no filter wraps attempts.
     filters: Option<AttemptInvoker>,
     events: EventBus,
+    /// The consumer's balancer, when it learns from attempts.
+    learner: Option<Arc<dyn LoadBalancer>>,
 }
 
 impl AttemptPath {
@@ -28,6 +33,7 @@ impl AttemptPath {
         transport: Arc<Transport>,
         filters: &[Arc<dyn Filter>],
         events: EventBus,
+        load_balancer: &Arc<dyn LoadBalancer>,
     ) -> Self {
         let mut stack = AttemptInvoker::innermost(Send {
             transport: transport.clone(),
@@ -39,36 +45,58 @@ impl AttemptPath {
             transport,
             filters: stack.is_wrapped().then_some(stack),
             events,
+            learner: load_balancer
+                .observes_attempts()
+                .then(|| load_balancer.clone()),
         }
     }
 
     /// Makes `attempt`.
     pub(crate) async fn run(&self, attempt: Attempt) -> Result<Response> {
         let events = &self.events;
-        if !events.is_enabled::<AttemptStart>() && !events.is_enabled::<AttemptEnd>() {
+        let observed = events.is_enabled::<AttemptStart>() || events.is_enabled::<AttemptEnd>();
+        if !observed && self.learner.is_none() {
             return self.send(attempt).await;
         }
-        let (service, method) = (
-            attempt.invocation.service().clone(),
-            attempt.invocation.method_name(),
-        );
-        let (provider, number) = (attempt.provider.clone(), attempt.number);
-        events.publish_with(|| AttemptStart {
-            service: service.clone(),
-            method: method.clone(),
-            provider: provider.clone(),
-            attempt: number,
+        let provider = attempt.provider.clone();
+        let number = attempt.number;
+        let names = observed.then(|| {
+            let names = (
+                attempt.invocation.service().clone(),
+                attempt.invocation.method_name(),
+            );
+            events.publish_with(|| AttemptStart {
+                service: names.0.clone(),
+                method: names.1.clone(),
+                provider: provider.clone(),
+                attempt: number,
+            });
+            names
         });
         let start = Instant::now();
-        let outcome = self.send(attempt).await;
-        events.publish_with(|| AttemptEnd {
-            service,
-            method,
-            provider,
-            attempt: number,
-            elapsed: start.elapsed(),
-            outcome: Outcome::of(&outcome),
+        let learning = self.learner.as_ref().map(|balancer| {
+            balancer.on_attempt_start(&provider);
+            Learning {
+                balancer,
+                provider: &provider,
+                start,
+                ok: false,
+            }
         });
+        let outcome = self.send(attempt).await;
+        if let Some(mut learning) = learning {
+            learning.ok = outcome.is_ok();
+        }
+        if let Some((service, method)) = names {
+            events.publish_with(|| AttemptEnd {
+                service,
+                method,
+                provider: provider.clone(),
+                attempt: number,
+                elapsed: start.elapsed(),
+                outcome: Outcome::of(&outcome),
+            });
+        }
         outcome
     }
 
@@ -81,6 +109,22 @@ impl AttemptPath {
             }
             Some(stack) => stack.clone().oneshot(attempt).await,
         }
+    }
+}
+
+/// Tells the balancer an attempt ended, exactly once: when it completes, or as a failure when
+/// the call is dropped before.
+struct Learning<'a> {
+    balancer: &'a Arc<dyn LoadBalancer>,
+    provider: &'a ProviderInfo,
+    start: Instant,
+    ok: bool,
+}
+
+impl Drop for Learning<'_> {
+    fn drop(&mut self) {
+        self.balancer
+            .on_attempt_end(self.provider, self.start.elapsed(), self.ok);
     }
 }
 

@@ -77,6 +77,10 @@ impl LoadBalancer for Adaptive {
         providers.get(index).cloned()
     }
 
+    fn observes_attempts(&self) -> bool {
+        true
+    }
+
     fn on_attempt_start(&self, provider: &ProviderInfo) {
         self.tracked.started(provider);
     }
@@ -89,8 +93,8 @@ impl LoadBalancer for Adaptive {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::invocation::ServiceId;
     use crate::loadbalance::Random;
+    use crate::service_id::ServiceId;
 
     /// 1,000 calls over three providers, the first 20 ms slow and the others 1 ms, each call
     /// reported as the cluster would: the count of calls each provider got.

@@ -79,8 +79,8 @@ impl LoadBalancer for Auto {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::invocation::ServiceId;
     use crate::loadbalance::RoundRobin;
+    use crate::service_id::ServiceId;
 
     #[test]
     fn random_until_set_otherwise() {

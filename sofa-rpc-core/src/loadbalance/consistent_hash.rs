@@ -70,7 +70,8 @@ pub(crate) mod tests {
     use md5::{Digest, Md5};
 
     use super::*;
-    use crate::invocation::{DynArgs, ServiceId};
+    use crate::invocation::DynArgs;
+    use crate::service_id::ServiceId;
 
     /// Java SOFARPC's selector written out as its source reads, on a `BTreeMap` standing for
     /// its `TreeMap`: `nodes(i)` virtual nodes for provider `i`.

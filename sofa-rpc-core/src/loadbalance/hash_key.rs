@@ -129,7 +129,8 @@ impl std::io::Write for Feed<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::invocation::{DynArgs, ServiceId};
+    use crate::invocation::DynArgs;
+    use crate::service_id::ServiceId;
     use std::sync::Arc;
 
     fn key_of(args: DynArgs) -> u32 {

@@ -96,6 +96,10 @@ impl LoadBalancer for LeastActive {
         providers.get(index).cloned()
     }
 
+    fn observes_attempts(&self) -> bool {
+        true
+    }
+
     fn on_attempt_start(&self, provider: &ProviderInfo) {
         self.tracked.started(provider);
     }
@@ -108,7 +112,7 @@ impl LoadBalancer for LeastActive {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::invocation::ServiceId;
+    use crate::service_id::ServiceId;
 
     fn providers(weights: &[u32]) -> Vec<Arc<ProviderInfo>> {
         weights

@@ -77,7 +77,7 @@ impl LoadBalancer for LocalPref {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::invocation::ServiceId;
+    use crate::service_id::ServiceId;
 
     #[test]
     fn prefers_local_providers_then_falls_back_to_all() {

@@ -74,6 +74,13 @@ pub trait LoadBalancer: Send + Sync + 'static {
         let _ = provider;
     }
 
+    /// Whether this balancer wants [`on_attempt_start`](Self::on_attempt_start) and
+    /// [`on_attempt_end`](Self::on_attempt_end) calls. Default `false`: the cluster then
+    /// neither calls them nor reads the clock for them.
+    fn observes_attempts(&self) -> bool {
+        false
+    }
+
     /// The attempt on `provider` reported by [`on_attempt_start`](Self::on_attempt_start)
     /// ended after `elapsed` (from just before it was sent); `ok` is `false` when it failed
     /// for any reason, a timeout included (a business error returned by the service is a

@@ -116,7 +116,7 @@ impl LoadBalancer for WeightRoundRobin {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::invocation::ServiceId;
+    use crate::service_id::ServiceId;
 
     fn list(weights: &[(u16, u32)]) -> Vec<Arc<ProviderInfo>> {
         weights

@@ -53,6 +53,7 @@ mod codec;
 mod error;
 mod frame;
 mod io;
+mod log_limit;
 mod server;
 
 pub use client::{Connection, ConnectionConfig, ConnectionPool, PoolConfig, ResponseFuture};

@@ -299,20 +299,13 @@ mod tests {
         struct S {
             a: Vec<Option<u64>>,
             b: std::collections::BTreeMap<String, (f64, bool)>,
-            c: serde_bytes_like::Bytes,
-        }
-        mod serde_bytes_like {
-            pub struct Bytes(pub Vec<u8>);
-            impl serde::Serialize for Bytes {
-                fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                    s.serialize_bytes(&self.0)
-                }
-            }
+            #[serde(with = "serde_bytes")]
+            c: Vec<u8>,
         }
         let value = S {
             a: vec![Some(1), None, Some(u64::MAX)],
             b: [("x".repeat(40), (1.5, true))].into_iter().collect(),
-            c: serde_bytes_like::Bytes(vec![7; 300]),
+            c: vec![7; 300],
         };
         let mut buf = Vec::new();
         write_value(&mut buf, &value).unwrap();

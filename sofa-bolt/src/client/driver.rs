@@ -1,6 +1,5 @@
 //! The task that owns a client connection's socket.
 
-use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -10,6 +9,7 @@ use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio::time::{interval, Interval, MissedTickBehavior};
 
+use super::outgoing::Outgoing;
 use super::{ConnectionConfig, Shared};
 use crate::codec::Codec;
 use crate::error::{Error, ErrorKind};
@@ -159,39 +159,6 @@ pub(super) async fn run(
     shared.pending.close(reason);
     shared.done.cancel();
     let _ = stream.shutdown().await;
-}
-
-/// The two-way requests waiting in the write buffer, by where they end in the stream of bytes
-/// written to the socket.
-#[derive(Default)]
-struct Outgoing {
-    /// Bytes written to the socket so far.
-    written: u64,
-    /// (offset of its first byte, request id), oldest first.
-    queued: VecDeque<(u64, i32)>,
-}
-
-impl Outgoing {
-    /// Records a request encoded into the write buffer from offset `start` on.
-    fn push(&mut self, start: usize, id: i32) {
-        self.queued.push_back((self.written + start as u64, id));
-    }
-
-    /// Records `n` bytes written; requests that started before them are out (at least in part).
-    fn written(&mut self, n: usize) {
-        self.written += n as u64;
-        while matches!(self.queued.front(), Some((start, _)) if *start < self.written) {
-            self.queued.pop_front();
-        }
-    }
-
-    /// Fails, as not sent, every request of which not one byte was written, and empties `wbuf`.
-    fn fail_unsent(&mut self, shared: &Shared, reason: &Error, wbuf: &mut BytesMut) {
-        for (_, id) in self.queued.drain(..) {
-            shared.pending.fail(id, reason.not_sent());
-        }
-        wbuf.clear();
-    }
 }
 
 /// Encodes an outgoing frame, unless it is a request whose caller already gave up on it.

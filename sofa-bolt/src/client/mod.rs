@@ -3,6 +3,7 @@
 mod config;
 mod driver;
 mod future;
+mod outgoing;
 mod pending;
 mod pool;
 

@@ -4,21 +4,21 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::{BufMut, BytesMut};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
+use bytes::BytesMut;
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, OwnedSemaphorePermit};
 use tokio::time::{interval, Instant, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
 
 use super::budget::Charge;
-use super::dispatch::{dispatch, drain, Dispatched, Intake};
+use super::dispatch::{dispatch, drain, Intake};
 use super::frame_clock::FrameClock;
+use super::read::{after_dispatch, make_room, read_chunk, read_size, stop_reading, Stop};
 use super::{ServerConfig, Shared};
 use crate::codec::Codec;
 use crate::frame::Frame;
 use crate::io::{IdleTimer, READ_CAPACITY, WRITE_HIGH_WATER};
-use crate::log_limit::LogLimit;
 
 /// After a shutdown began, a connection half-closes once nothing is in flight and no request
 /// arrived for this long: its client has most likely stopped choosing this server.
@@ -28,9 +28,6 @@ const DRAIN_QUIET: Duration = Duration::from_millis(100);
 /// too. Closing with unread bytes would reset the connection, and a reset can destroy answers
 /// the client has received but not read yet.
 const LINGER: Duration = Duration::from_millis(500);
-
-/// The most a read takes while partial frames fill the server's budget.
-const SMALL_READ: usize = 4 * 1024;
 
 /// Why a connection ended, for the log line.
 enum Close {
@@ -44,17 +41,6 @@ enum Close {
     /// Requests were still in flight when the time to finish them ran out.
     TimedOut,
 }
-
-/// Why the server stopped reading a connection that it still answers on.
-enum Stop {
-    PeerClosed,
-    Malformed(crate::Error),
-    OverBudget { held: usize },
-    SlowFrame,
-}
-
-static BUDGET_LOG: LogLimit = LogLimit::new();
-static SLOW_LOG: LogLimit = LogLimit::new();
 
 /// Serves one connection until it closes; `_permit` holds its place under the connection limit.
 pub(super) async fn serve_with_permit(
@@ -213,123 +199,6 @@ pub(super) async fn serve_with_permit(
     if linger_after {
         linger(&mut stream, &mut rbuf).await;
     }
-}
-
-/// Bookkeeping after a dispatch: the backlog flag, the frame clock and the budget. An error
-/// says why the connection must stop reading.
-fn after_dispatch(
-    got: crate::Result<Dispatched>,
-    backlog: &mut bool,
-    heard: &mut bool,
-    clock: &mut FrameClock,
-    rbuf: &mut BytesMut,
-    charge: &mut Charge,
-) -> Result<(), Stop> {
-    let got = got.map_err(Stop::Malformed)?;
-    *backlog = got.backlog;
-    *heard |= got.requests > 0;
-    if got.frames > 0 {
-        // What is left, if anything, is a frame that started in this read.
-        clock.restart();
-    }
-    let over = charge.set(held(rbuf));
-    if over && rbuf.len() > ServerConfig::SMALL_PARTIAL {
-        return Err(Stop::OverBudget { held: held(rbuf) });
-    }
-    Ok(())
-}
-
-/// What a connection's read buffer counts against the budget: the bytes in it, or the room
-/// made for a large frame once that was made.
-fn held(rbuf: &BytesMut) -> usize {
-    if rbuf.capacity() > 2 * READ_CAPACITY {
-        rbuf.capacity()
-    } else {
-        rbuf.len()
-    }
-}
-
-/// Makes room for the next read. A frame larger than the usual room gets its whole length
-/// reserved at once, but only after its first `READ_CAPACITY` bytes arrived and only if the
-/// budget has room for all of it (the reservation counts in full): growing step by step
-/// instead would copy it several times and leave the allocator holding the old copies, which
-/// made resident memory several times the budget.
-fn make_room(codec: &Codec, rbuf: &mut BytesMut, charge: &mut Charge) -> Result<(), Stop> {
-    if rbuf.capacity() - rbuf.len() >= 1024 {
-        return Ok(());
-    }
-    let total = codec.frame_len(rbuf).ok().flatten().unwrap_or(0);
-    if total <= rbuf.capacity() || rbuf.len() < READ_CAPACITY {
-        rbuf.reserve(READ_CAPACITY);
-    } else {
-        if charge.would_exceed(total) {
-            return Err(Stop::OverBudget { held: total });
-        }
-        rbuf.reserve(total - rbuf.len());
-    }
-    charge.set(held(rbuf));
-    Ok(())
-}
-
-/// Logs why reading stopped and gives back the bytes held for the frame that will never
-/// complete.
-fn stop_reading(
-    stop: Stop,
-    peer: SocketAddr,
-    config: &ServerConfig,
-    rbuf: &mut BytesMut,
-    charge: &mut Charge,
-) {
-    match stop {
-        Stop::PeerClosed => {
-            tracing::debug!(%peer, bytes = rbuf.len(), "peer closed in the middle of a frame")
-        }
-        Stop::Malformed(err) => {
-            tracing::warn!(%peer, error = %err, "closing connection: malformed input")
-        }
-        Stop::OverBudget { held } => {
-            if let Some(suppressed) = BUDGET_LOG.allow() {
-                tracing::warn!(
-                    %peer,
-                    held,
-                    budget = config.max_partial_bytes,
-                    suppressed,
-                    "closing connection: partial frames of all connections over the server's budget"
-                );
-            }
-        }
-        Stop::SlowFrame => {
-            if let Some(suppressed) = SLOW_LOG.allow() {
-                tracing::warn!(
-                    %peer,
-                    bytes = rbuf.len(),
-                    frame_timeout = ?config.frame_timeout,
-                    suppressed,
-                    "closing connection: frame not completed in time"
-                );
-            }
-        }
-    }
-    *rbuf = BytesMut::new();
-    charge.set(0);
-}
-
-/// How much the next read may take.
-fn read_size(shared: &Shared) -> usize {
-    if shared.partial.used() < shared.config.max_partial_bytes {
-        READ_CAPACITY
-    } else {
-        SMALL_READ
-    }
-}
-
-/// Reads at most `max` bytes.
-async fn read_chunk<R: AsyncRead + Unpin>(
-    rd: &mut R,
-    rbuf: &mut BytesMut,
-    max: usize,
-) -> std::io::Result<usize> {
-    rd.read_buf(&mut rbuf.limit(max)).await
 }
 
 /// Reads and discards until the peer closes, for at most [`LINGER`].

@@ -6,6 +6,7 @@ mod connection;
 mod dispatch;
 mod frame_clock;
 mod processor;
+mod read;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;

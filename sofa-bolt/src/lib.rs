@@ -62,6 +62,6 @@ pub use codec::{Codec, CodecConfig};
 pub use error::{Error, ErrorKind, Result};
 pub use frame::{
     CommandCode, CommandType, Frame, HeaderMap, HeaderStr, Protocol, ResponseStatus, Switch,
-    CODEC_HESSIAN2, CODEC_PROTOBUF,
+    CODEC_HESSIAN2, CODEC_PROTOBUF, SERVER_CLOSING_HEADER,
 };
 pub use server::{processor_fn, Processor, Responder, Server, ServerBuilder, ServerConfig};

@@ -264,6 +264,16 @@ async fn requests_arriving_during_shutdown_are_answered_busy_then_the_connection
         .await
         .unwrap();
     assert_eq!(late.status(), ResponseStatus::SERVER_THREADPOOL_BUSY);
+    // The answer said the server is closing: the connection sends nothing more.
+    assert!(conn.is_closed());
+    let refused = conn
+        .request(
+            Frame::request(ECHO, HeaderMap::new(), "later"),
+            Duration::from_secs(2),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(refused.kind(), ErrorKind::NotSent, "{refused}");
     assert_eq!(&slow.await.unwrap().content()[..], b"sleep:300:");
     // Nothing in flight and the client quiet: the server closes its side.
     shutdown.await.unwrap();

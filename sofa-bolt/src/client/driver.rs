@@ -13,7 +13,7 @@ use super::outgoing::Outgoing;
 use super::{ConnectionConfig, Shared};
 use crate::codec::Codec;
 use crate::error::{Error, ErrorKind};
-use crate::frame::{Frame, ResponseStatus};
+use crate::frame::{Frame, ResponseStatus, SERVER_CLOSING_HEADER};
 use crate::io::{let_woken_tasks_run, Activity, READ_CAPACITY, WRITE_HIGH_WATER};
 
 /// How many responses are handled before the callers they woke get to run.
@@ -227,6 +227,12 @@ fn receive(
                 }
             }
             (true, false) => {
+                if is_closing_notice(&frame) {
+                    tracing::debug!(peer = %shared.peer, "server is shutting down: sending nothing more");
+                    shared
+                        .pending
+                        .refuse_new(Error::closed(format!("{} is shutting down", shared.peer)));
+                }
                 if !shared.pending.complete(frame) {
                     tracing::debug!(peer = %shared.peer, "discarding a response nobody waits for");
                 }
@@ -249,6 +255,14 @@ fn receive(
         }
     }
     Ok(false)
+}
+
+/// Whether `frame` is a busy answer from a server that is shutting down.
+fn is_closing_notice(frame: &Frame) -> bool {
+    frame.status() == ResponseStatus::SERVER_THREADPOOL_BUSY
+        && frame
+            .header()
+            .is_ok_and(|h| h.get(SERVER_CLOSING_HEADER).is_some())
 }
 
 /// What the heartbeat clock asks for.

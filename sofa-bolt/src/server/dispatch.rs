@@ -8,7 +8,7 @@ use tokio::sync::mpsc;
 
 use super::Shared;
 use crate::codec::Codec;
-use crate::frame::{Frame, Protocol, ResponseStatus};
+use crate::frame::{Frame, HeaderMap, Protocol, ResponseStatus, SERVER_CLOSING_HEADER};
 use crate::io::WRITE_HIGH_WATER;
 use crate::server::processor::Responder;
 
@@ -127,10 +127,13 @@ pub(super) fn dispatch(
         got.requests += 1;
         if intake.draining {
             if !frame.is_oneway() {
+                let mut header = HeaderMap::new();
+                header.insert(SERVER_CLOSING_HEADER, "true");
                 let busy = Frame::response_to(
                     &Frame::heartbeat(frame.request_id()),
                     ResponseStatus::SERVER_THREADPOOL_BUSY,
-                );
+                )
+                .with_header(header);
                 write_response(codec, wbuf, intake.pinned, busy, peer);
             }
             continue;

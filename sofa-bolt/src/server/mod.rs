@@ -154,7 +154,9 @@ impl Server {
     /// reading, answers what arrives from now on with `SERVER_THREADPOOL_BUSY` (which
     /// SOFARPC clients retry on another provider, since the request did not run), finishes
     /// what it had already read, and half-closes once nothing is in flight and its client
-    /// has gone quiet; at most [`ServerConfig::shutdown_timeout`] after the call.
+    /// has gone quiet; at most [`ServerConfig::shutdown_timeout`] after the call. Those busy
+    /// answers carry [`SERVER_CLOSING_HEADER`](crate::SERVER_CLOSING_HEADER), on which this
+    /// crate's [`Connection`](crate::Connection) stops sending at once.
     pub async fn shutdown(self) {
         self.shutdown.cancel();
         self.tracker.close();

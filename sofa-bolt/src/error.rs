@@ -34,6 +34,9 @@ pub enum ErrorKind {
     Io,
     /// The server is shutting down or refused the connection.
     Shutdown,
+    /// The request never left this process: the connection failed or closed before it was
+    /// written. Sending it on another connection cannot run it twice.
+    NotSent,
 }
 
 impl ErrorKind {
@@ -50,6 +53,7 @@ impl ErrorKind {
             ErrorKind::Connect => "connect failed",
             ErrorKind::Io => "i/o error",
             ErrorKind::Shutdown => "shutdown",
+            ErrorKind::NotSent => "not sent",
         }
     }
 
@@ -134,6 +138,14 @@ impl Error {
 
     pub(crate) fn closed(message: impl Into<String>) -> Self {
         Error::new(ErrorKind::ConnectionClosed, message)
+    }
+
+    /// The same failure, for a request that was never written.
+    pub(crate) fn not_sent(&self) -> Self {
+        Error::new(
+            ErrorKind::NotSent,
+            format!("request not sent: {}", self.inner.message),
+        )
     }
 }
 

@@ -8,13 +8,14 @@
 //! |---|---|
 //! | [`Frame`], [`HeaderMap`], [`ResponseStatus`] | every field of a v1/v2 request, oneway request, response, heartbeat and ack |
 //! | [`Codec`] | bytes to frames and back; protocol detected by the first byte; CRC32 written and verified; lengths bounded by [`CodecConfig`] before allocation |
-//! | [`Server`] | accept loop, one task per connection, a [`Processor`] per class name, heartbeat acks, idle close (90 s), connection limit, graceful shutdown |
-//! | [`Connection`] | one task owns the socket; request-id multiplexing, out-of-order responses, per-call timeout, heartbeats after 15 s idle, close after 3 missed acks |
+//! | [`Server`] | accept loop, one task per connection, a [`Processor`] per class name, heartbeat acks, idle close (90 s), connection limit (10,000), a server-wide budget for partial frames (64 MiB), a deadline to complete a frame (5 s), at most 128 requests in flight per connection, graceful shutdown that answers late requests busy |
+//! | [`Connection`] | one task owns the socket; request-id multiplexing, out-of-order responses, per-call timeout, heartbeats after 15 s idle, close after 3 missed acks; after a failed write it still reads the answers on their way, and requests never written fail as [`ErrorKind::NotSent`] |
 //! | [`ConnectionPool`] | `conn_num` connections per address, connect timeout, reconnect with back-off, dead connections evicted |
 //!
 //! Malformed input (unknown protocol byte, bad type or command code, negative or oversized
 //! lengths, CRC mismatch) closes only the connection that carried it, with a log line giving
-//! the reason; nothing a peer sends can panic the process.
+//! the reason; nothing a peer sends can panic the process. Read buffers grow with the bytes
+//! that arrive, never with what a header announces.
 //!
 //! ## Example
 //!
@@ -54,6 +55,7 @@ mod codec;
 mod error;
 mod frame;
 mod io;
+mod log_limit;
 mod observe;
 mod server;
 
@@ -62,7 +64,7 @@ pub use codec::{Codec, CodecConfig};
 pub use error::{Error, ErrorKind, Result};
 pub use frame::{
     CommandCode, CommandType, Frame, HeaderMap, HeaderStr, Protocol, ResponseStatus, Switch,
-    CODEC_HESSIAN2, CODEC_PROTOBUF,
+    CODEC_HESSIAN2, CODEC_PROTOBUF, SERVER_CLOSING_HEADER,
 };
 pub use observe::{ConnectionEvent, ConnectionObserver, Side};
 pub use server::{processor_fn, Processor, Responder, Server, ServerBuilder, ServerConfig};

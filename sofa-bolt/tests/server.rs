@@ -242,3 +242,43 @@ async fn shutdown_timeout_bounds_a_stuck_request() {
     let err = stuck.await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::ConnectionClosed);
 }
+
+#[tokio::test]
+async fn requests_arriving_during_shutdown_are_answered_busy_then_the_connection_closes() {
+    let server = echo_server(ServerConfig::default()).await;
+    let conn = Connection::connect(server.local_addr(), ConnectionConfig::default())
+        .await
+        .unwrap();
+    let slow = conn.request(
+        Frame::request(ECHO, HeaderMap::new(), "sleep:300:"),
+        Duration::from_secs(5),
+    );
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let shutdown = tokio::spawn(server.shutdown());
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    // Still read, not run: the client may safely send it elsewhere.
+    let late = conn
+        .request(
+            Frame::request(ECHO, HeaderMap::new(), "late"),
+            Duration::from_secs(2),
+        )
+        .await
+        .unwrap();
+    assert_eq!(late.status(), ResponseStatus::SERVER_THREADPOOL_BUSY);
+    // The answer said the server is closing: the connection sends nothing more.
+    assert!(conn.is_closed());
+    let refused = conn
+        .request(
+            Frame::request(ECHO, HeaderMap::new(), "later"),
+            Duration::from_secs(2),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(refused.kind(), ErrorKind::NotSent, "{refused}");
+    assert_eq!(&slow.await.unwrap().content()[..], b"sleep:300:");
+    // Nothing in flight and the client quiet: the server closes its side.
+    shutdown.await.unwrap();
+    tokio::time::timeout(Duration::from_secs(2), conn.closed())
+        .await
+        .unwrap();
+}

@@ -111,6 +111,20 @@ impl SofaRequestHead {
     /// fields ignored). Fails with [`ErrorKind::Protocol`] if the next value is not
     /// a `SofaRequest`.
     pub fn read(dec: &mut Decoder<'_>) -> Result<SofaRequestHead> {
+        Self::read_with(dec, true)
+    }
+
+    /// Reads a `SofaRequest` object like [`read`](Self::read) but skips `requestProps`
+    /// (left empty) instead of decoding it into [`Value`]s: a server that routes by the bolt
+    /// header does not need it, and decoding it before anything is known about the request is
+    /// where a small body of empty lists costs the most memory (each a `Value` and a vector).
+    /// Skipping still counts its lists and maps against the decoder's
+    /// [`max_containers`](crate::DecoderOptions::max_containers).
+    pub fn read_without_props(dec: &mut Decoder<'_>) -> Result<SofaRequestHead> {
+        Self::read_with(dec, false)
+    }
+
+    fn read_with(dec: &mut Decoder<'_>, props: bool) -> Result<SofaRequestHead> {
         let at = dec.position();
         let def = expect_object(dec, SOFA_REQUEST_CLASS, at)?;
         let mut head = SofaRequestHead::default();
@@ -130,6 +144,7 @@ impl SofaRequestHead {
                 RequestField::TargetServiceUniqueName => {
                     head.target_service_unique_name = dec.read_opt_string()?.unwrap_or_default();
                 }
+                RequestField::RequestProps if !props => dec.skip_value()?,
                 RequestField::RequestProps => {
                     head.request_props = dec
                         .read_string_keyed_map(|d| d.read_value())?

@@ -246,7 +246,8 @@ impl RpcError {
         let message = format!("{peer}: {err}");
         match err.kind() {
             B::Timeout => Self::timeout(message),
-            B::Connect => Self::unavailable(message),
+            // The request never left: another provider may safely run it.
+            B::Connect | B::NotSent => Self::unavailable(message),
             B::FrameTooLarge => Self::new(ErrorKind::ClientSerialize, message),
             _ => Self::new(ErrorKind::ClientNetwork, message),
         }
@@ -305,6 +306,13 @@ mod tests {
         assert!(!RpcError::new(ErrorKind::ClientNetwork, "reset mid-call").is_retryable());
         assert!(!RpcError::not_found("x").is_retryable());
         assert!(RpcError::unavailable("x").clone().is_retryable());
+        // A request the transport never wrote may go elsewhere; one that was written may not.
+        let unsent = sofa_bolt::Error::new(sofa_bolt::ErrorKind::NotSent, "never written");
+        assert!(RpcError::from_bolt(unsent, "p").is_retryable());
+        let closed = sofa_bolt::Error::new(sofa_bolt::ErrorKind::ConnectionClosed, "closed");
+        assert!(!RpcError::from_bolt(closed, "p").is_retryable());
+        let busy = RpcError::from_status(ResponseStatus::SERVER_THREADPOOL_BUSY, None);
+        assert!(busy.is_retryable());
     }
 
     #[test]

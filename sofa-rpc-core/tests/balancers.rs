@@ -84,6 +84,9 @@ async fn adaptive_sends_a_slow_provider_well_under_its_third_and_random_does_not
     let adaptive = slow_share("adaptive").await;
     let random = slow_share("random").await;
     println!("slow provider's share: adaptive {adaptive:.3}, random {random:.3}");
-    assert!(adaptive < 0.15, "adaptive gave the slow provider {adaptive:.3}");
+    assert!(
+        adaptive < 0.15,
+        "adaptive gave the slow provider {adaptive:.3}"
+    );
     assert!(random > 0.25, "random gave the slow provider {random:.3}");
 }

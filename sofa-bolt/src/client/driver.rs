@@ -9,10 +9,11 @@ use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio::time::{interval, Interval, MissedTickBehavior};
 
+use super::outgoing::Outgoing;
 use super::{ConnectionConfig, Shared};
 use crate::codec::Codec;
 use crate::error::{Error, ErrorKind};
-use crate::frame::{Frame, ResponseStatus};
+use crate::frame::{Frame, ResponseStatus, SERVER_CLOSING_HEADER};
 use crate::io::{let_woken_tasks_run, Activity, READ_CAPACITY, WRITE_HIGH_WATER};
 
 /// How many responses are handled before the callers they woke get to run.
@@ -50,11 +51,23 @@ pub(super) async fn run(
     let mut received = false;
     let mut unread = false;
 
+    // Two-way requests in `wbuf`, for telling apart the calls that never went out when
+    // writing fails. Offsets count every byte ever put in `wbuf`: `written` plus its length.
+    let mut outgoing = Outgoing::default();
+    // Set once a write failed: from then on the connection only reads, so that answers the
+    // server already sent still reach their calls.
+    let mut write_failed: Option<String> = None;
+
     // Created once (see the server's connection loop).
     let closing = shared.close.wait();
     tokio::pin!(closing);
 
     let why: String = loop {
+        if let Some(why) = &write_failed {
+            if shared.pending.len() == 0 {
+                break why.clone();
+            }
+        }
         if std::mem::take(&mut received) {
             match receive(&shared, &mut codec, &mut rbuf, &mut wbuf, &mut heartbeat) {
                 Ok(more) => unread = more,
@@ -70,24 +83,43 @@ pub(super) async fn run(
         tokio::select! {
             biased;
             _ = &mut closing => break "closed locally".into(),
-            res = wr.write_buf(&mut wbuf), if !wbuf.is_empty() => match res {
+            res = wr.write_buf(&mut wbuf), if !wbuf.is_empty() && write_failed.is_none() => match res {
                 Ok(0) => break "peer stopped reading".into(),
-                Ok(_) => activity.touch(),
-                Err(e) => break format!("write failed: {e}"),
+                Ok(n) => {
+                    activity.touch();
+                    outgoing.written(n);
+                }
+                Err(e) => {
+                    let why = format!("write failed: {e}");
+                    tracing::debug!(%peer, reason = %why, "reading the answers already on their way");
+                    let reason = Error::new(ErrorKind::Io, format!("connection to {peer}: {why}"));
+                    shared.pending.refuse_new(reason.clone());
+                    outgoing.fail_unsent(&shared, &reason, &mut wbuf);
+                    write_failed = Some(why);
+                    sweeping = true;
+                }
             },
             msg = rx.recv(), if wbuf.len() < WRITE_HIGH_WATER => match msg {
+                Some(frame) if write_failed.is_some() => {
+                    // Registered before the failure, never to be written.
+                    let reason = Error::closed(format!("connection to {peer} cannot write"));
+                    shared.pending.fail(frame.request_id(), reason.not_sent());
+                }
                 Some(frame) => {
-                    sweeping |= queue(&shared, &mut codec, &mut wbuf, frame);
+                    sweeping |= queue(&shared, &mut codec, &mut wbuf, &mut outgoing, frame);
                     // Callers woken with this one (by the responses just handled) are about to
                     // send too: let them, so that one write carries every request.
                     let_woken_tasks_run().await;
-                    sweeping |= queue_waiting(&shared, &mut codec, &mut wbuf, &mut rx);
+                    sweeping |= queue_waiting(&shared, &mut codec, &mut wbuf, &mut outgoing, &mut rx);
                 }
                 None => break "every handle was dropped".into(),
             },
             _ = let_woken_tasks_run(), if unread => received = true,
             res = rd.read_buf(&mut rbuf), if !unread => match res {
-                Ok(0) => break "peer closed the connection".into(),
+                Ok(0) => break match &write_failed {
+                    Some(why) => format!("{why}; then the peer closed the connection"),
+                    None => "peer closed the connection".into(),
+                },
                 Ok(_) => {
                     activity.touch();
                     received = true;
@@ -114,28 +146,45 @@ pub(super) async fn run(
         }
     };
     tracing::debug!(%peer, reason = %why, "client connection closed");
-    shared.pending.close(Error::new(
+    let reason = Error::new(
         ErrorKind::ConnectionClosed,
         format!("connection to {peer} closed: {why}"),
-    ));
-    shared.done.cancel();
+    );
+    // Requests that never went out fail as such, so that they may be sent elsewhere.
+    shared.pending.refuse_new(reason.clone());
+    outgoing.fail_unsent(&shared, &reason, &mut wbuf);
     rx.close();
+    while let Ok(frame) = rx.try_recv() {
+        shared.pending.fail(frame.request_id(), reason.not_sent());
+    }
+    shared.pending.close(reason);
+    shared.done.cancel();
     let _ = stream.shutdown().await;
     why
 }
 
 /// Encodes an outgoing frame, unless it is a request whose caller already gave up on it.
 /// Returns whether a call now waits for a response to it.
-fn queue(shared: &Shared, codec: &mut Codec, wbuf: &mut BytesMut, frame: Frame) -> bool {
+fn queue(
+    shared: &Shared,
+    codec: &mut Codec,
+    wbuf: &mut BytesMut,
+    outgoing: &mut Outgoing,
+    frame: Frame,
+) -> bool {
     let id = frame.request_id();
     let two_way = frame.is_request() && !frame.is_oneway();
     if two_way && !shared.pending.contains(id) {
         return false;
     }
+    let start = wbuf.len();
     if let Err(e) = codec.encode(&frame, wbuf) {
         tracing::debug!(peer = %shared.peer, id, error = %e, "request not sent");
         shared.pending.fail(id, e);
         return false;
+    }
+    if two_way {
+        outgoing.push(start, id);
     }
     two_way
 }
@@ -146,12 +195,13 @@ fn queue_waiting(
     shared: &Shared,
     codec: &mut Codec,
     wbuf: &mut BytesMut,
+    outgoing: &mut Outgoing,
     rx: &mut mpsc::UnboundedReceiver<Frame>,
 ) -> bool {
     let mut waits = false;
     while wbuf.len() < WRITE_HIGH_WATER {
         match rx.try_recv() {
-            Ok(frame) => waits |= queue(shared, codec, wbuf, frame),
+            Ok(frame) => waits |= queue(shared, codec, wbuf, outgoing, frame),
             Err(_) => break,
         }
     }
@@ -179,6 +229,12 @@ fn receive(
                 }
             }
             (true, false) => {
+                if is_closing_notice(&frame) {
+                    tracing::debug!(peer = %shared.peer, "server is shutting down: sending nothing more");
+                    shared
+                        .pending
+                        .refuse_new(Error::closed(format!("{} is shutting down", shared.peer)));
+                }
                 if !shared.pending.complete(frame) {
                     tracing::debug!(peer = %shared.peer, "discarding a response nobody waits for");
                 }
@@ -201,6 +257,14 @@ fn receive(
         }
     }
     Ok(false)
+}
+
+/// Whether `frame` is a busy answer from a server that is shutting down.
+fn is_closing_notice(frame: &Frame) -> bool {
+    frame.status() == ResponseStatus::SERVER_THREADPOOL_BUSY
+        && frame
+            .header()
+            .is_ok_and(|h| h.get(SERVER_CLOSING_HEADER).is_some())
 }
 
 /// What the heartbeat clock asks for.

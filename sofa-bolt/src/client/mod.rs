@@ -3,6 +3,7 @@
 mod config;
 mod driver;
 mod future;
+mod outgoing;
 mod pending;
 mod pool;
 
@@ -37,7 +38,11 @@ const IDLE_POLL: Duration = Duration::from_millis(10);
 /// [`heartbeat_interval`](ConnectionConfig::heartbeat_interval) of silence, and the connection
 /// closes after [`max_missed_heartbeats`](ConnectionConfig::max_missed_heartbeats) go
 /// unanswered. When the connection ends, for whatever reason, every waiting call fails with a
-/// [`ConnectionClosed`](ErrorKind::ConnectionClosed) error that says why.
+/// [`ConnectionClosed`](ErrorKind::ConnectionClosed) error that says why, except the calls whose
+/// request was never written, which fail with [`NotSent`](ErrorKind::NotSent): those may be
+/// sent elsewhere without any risk of running twice. A failed write does not end the
+/// connection at once: it keeps reading until the server closes, so that answers already on
+/// their way still reach their calls.
 ///
 /// Three ways to call: [`request`](Self::request) (a future of the response),
 /// [`oneway`](Self::oneway) (no response) and [`request_with_callback`](Self::request_with_callback).
@@ -191,7 +196,7 @@ impl Connection {
         }
         if self.shared.tx.send(frame).is_err() {
             self.shared.pending.cancel(id);
-            return ResponseFuture::failed(self.closed_error());
+            return ResponseFuture::failed(self.closed_error().not_sent());
         }
         ResponseFuture::waiting(rx, self.shared.clone(), id)
     }
@@ -217,14 +222,17 @@ impl Connection {
     /// Fails only if the connection is already closed.
     pub fn oneway(&self, request: Frame) -> Result<()> {
         if self.shared.pending.is_closed() {
-            return Err(self.closed_error());
+            return Err(self.closed_error().not_sent());
         }
         let id = self.shared.next_id();
         let frame = self
             .stamp(request.into_oneway())
             .with_request_id(id)
             .with_timeout(-1);
-        self.shared.tx.send(frame).map_err(|_| self.closed_error())
+        self.shared
+            .tx
+            .send(frame)
+            .map_err(|_| self.closed_error().not_sent())
     }
 
     fn stamp(&self, frame: Frame) -> Frame {
@@ -262,7 +270,7 @@ impl Connection {
 
     /// `true` once the connection has closed (or is closing).
     pub fn is_closed(&self) -> bool {
-        // The task marks the pending table closed as it ends.
+        // The task marks the pending table closed as it ends, or once it can no longer write.
         self.shared.pending.is_closed()
     }
 

@@ -80,7 +80,7 @@ impl Pending {
         let deadline = Instant::now() + timeout;
         let mut state = self.lock();
         if let Some(reason) = &state.closed {
-            return Err(reason.clone());
+            return Err(reason.not_sent());
         }
         state.waiters.insert(
             id,
@@ -154,6 +154,16 @@ impl Pending {
     /// Number of calls waiting.
     pub(crate) fn len(&self) -> usize {
         self.lock().waiters.len()
+    }
+
+    /// Refuses new calls from now on (with `reason`, as not sent) but leaves the waiting ones
+    /// waiting: the connection can no longer write, yet answers may still arrive.
+    pub(crate) fn refuse_new(&self, reason: Error) {
+        let mut state = self.lock();
+        if state.closed.is_none() {
+            state.closed = Some(reason);
+        }
+        self.is_closed.store(true, Ordering::Release);
     }
 
     /// Marks the connection closed and fails every waiting call with `reason`.
@@ -231,6 +241,7 @@ mod tests {
             ErrorKind::ConnectionClosed
         );
         let (tx, _rx) = oneshot::channel();
-        assert!(pending.register(4, tx, Duration::from_secs(5)).is_err());
+        let refused = pending.register(4, tx, Duration::from_secs(5)).unwrap_err();
+        assert_eq!(refused.kind(), ErrorKind::NotSent);
     }
 }

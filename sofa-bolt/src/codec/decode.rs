@@ -8,10 +8,94 @@ use crate::frame::{CommandCode, CommandType, Frame, Parts, Protocol, ResponseSta
 
 /// Decodes one frame from the front of `src`.
 ///
-/// Returns `Ok(None)` while `src` holds only a valid prefix of a frame (after reserving room
-/// for the rest, once the lengths are known and accepted), and an error as soon as the bytes
-/// cannot be the start of a valid frame.
+/// Returns `Ok(None)` while `src` holds only a valid prefix of a frame (reserving nothing for
+/// the rest), and an error as soon as the bytes cannot be the start of a valid frame.
 pub(super) fn decode(config: &CodecConfig, src: &mut BytesMut) -> Result<Option<Frame>> {
+    let Some(Head {
+        protocol,
+        ty,
+        code,
+        ver2,
+        request_id,
+        codec,
+        switch,
+        timeout,
+        status,
+        fixed,
+        class_len,
+        header_len,
+        crc_len,
+        total,
+    }) = head(config, src)?
+    else {
+        return Ok(None);
+    };
+    if src.len() < total {
+        // Nothing is reserved for the rest: a header is cheap to send and the frame it
+        // announces may never come. The reader grows the buffer as bytes arrive.
+        return Ok(None);
+    }
+
+    let frame = src.split_to(total).freeze();
+    let body_end = total - crc_len;
+    if crc_len != 0 {
+        let expected = frame
+            .get(body_end..)
+            .and_then(|b| <[u8; 4]>::try_from(b).ok())
+            .map(u32::from_be_bytes)
+            .unwrap_or_default();
+        let actual = crc32fast::hash(frame.get(..body_end).unwrap_or_default());
+        if expected != actual {
+            return Err(Error::new(
+                ErrorKind::CrcMismatch,
+                format!("crc32 trailer 0x{expected:08x} does not match the frame's 0x{actual:08x}"),
+            ));
+        }
+    }
+    let class_end = fixed + class_len;
+    let header_end = class_end + header_len;
+    Ok(Some(Frame::from_parts(Parts {
+        protocol,
+        ty,
+        code,
+        ver2,
+        request_id,
+        codec,
+        switch,
+        timeout,
+        status,
+        class: frame.slice(fixed..class_end),
+        header: frame.slice(class_end..header_end),
+        content: frame.slice(header_end..body_end),
+    })))
+}
+
+/// What the fixed header of the frame at the front of a buffer says.
+struct Head {
+    protocol: Protocol,
+    ty: CommandType,
+    code: CommandCode,
+    ver2: u8,
+    request_id: i32,
+    codec: u8,
+    switch: u8,
+    timeout: i32,
+    status: ResponseStatus,
+    fixed: usize,
+    class_len: usize,
+    header_len: usize,
+    crc_len: usize,
+    /// The whole frame, CRC included; within the configured maximum.
+    total: usize,
+}
+
+/// The length of the frame at the front of `src`, once its fixed header is there and valid.
+pub(super) fn frame_len(config: &CodecConfig, src: &[u8]) -> Result<Option<usize>> {
+    Ok(head(config, src)?.map(|h| h.total))
+}
+
+/// Parses and checks the fixed header; `Ok(None)` while it is incomplete.
+fn head(config: &CodecConfig, src: &[u8]) -> Result<Option<Head>> {
     let Some(&code) = src.first() else {
         return Ok(None);
     };
@@ -121,30 +205,7 @@ pub(super) fn decode(config: &CodecConfig, src: &mut BytesMut) -> Result<Option<
             ),
         ));
     }
-    if src.len() < total {
-        src.reserve(total - src.len());
-        return Ok(None);
-    }
-
-    let frame = src.split_to(total).freeze();
-    let body_end = total - crc_len;
-    if crc_len != 0 {
-        let expected = frame
-            .get(body_end..)
-            .and_then(|b| <[u8; 4]>::try_from(b).ok())
-            .map(u32::from_be_bytes)
-            .unwrap_or_default();
-        let actual = crc32fast::hash(frame.get(..body_end).unwrap_or_default());
-        if expected != actual {
-            return Err(Error::new(
-                ErrorKind::CrcMismatch,
-                format!("crc32 trailer 0x{expected:08x} does not match the frame's 0x{actual:08x}"),
-            ));
-        }
-    }
-    let class_end = fixed + class_len;
-    let header_end = class_end + header_len;
-    Ok(Some(Frame::from_parts(Parts {
+    Ok(Some(Head {
         protocol,
         ty,
         code,
@@ -154,10 +215,12 @@ pub(super) fn decode(config: &CodecConfig, src: &mut BytesMut) -> Result<Option<
         switch,
         timeout,
         status,
-        class: frame.slice(fixed..class_end),
-        header: frame.slice(class_end..header_end),
-        content: frame.slice(header_end..body_end),
-    })))
+        fixed,
+        class_len,
+        header_len,
+        crc_len,
+        total,
+    }))
 }
 
 /// Big-endian reads from the fixed header, whose length was checked before any read.

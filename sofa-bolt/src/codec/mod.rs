@@ -83,6 +83,13 @@ impl Codec {
         decode::decode(&self.config, src)
     }
 
+    /// The length of the frame `src` starts with, once its fixed header has arrived: `Ok(None)`
+    /// before that, an error if the header is invalid or announces more than the limits allow.
+    /// Lets a reader decide how much room to make without decoding.
+    pub fn frame_len(&self, src: &[u8]) -> Result<Option<usize>> {
+        decode::frame_len(&self.config, src)
+    }
+
     /// Appends the wire form of `frame` to `dst`. Class names and headers over 32767 bytes and
     /// frames over the configured maximum are refused and nothing is written.
     pub fn encode(&mut self, frame: &Frame, dst: &mut BytesMut) -> Result<()> {

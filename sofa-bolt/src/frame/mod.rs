@@ -23,6 +23,13 @@ pub const CODEC_HESSIAN2: u8 = 1;
 /// Serializer code of protobuf.
 pub const CODEC_PROTOBUF: u8 = 11;
 
+/// Header key a shutting-down [`Server`](crate::Server) sets (to `"true"`) on the
+/// `SERVER_THREADPOOL_BUSY` answers it gives to requests that arrive while it drains. Other
+/// peers ignore it; a [`Connection`](crate::Connection) that sees it sends nothing more (new
+/// requests fail as [`NotSent`](crate::ErrorKind::NotSent)), so the server soon finds the
+/// connection quiet and closes it without a request crossing its close on the wire.
+pub const SERVER_CLOSING_HEADER: &str = "bolt_server_closing";
+
 /// One SOFABolt command: a request, oneway request, response, heartbeat or heartbeat ack.
 ///
 /// Every field of the wire format is kept, so a decoded frame encodes back to the same bytes.

@@ -2,27 +2,44 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::Duration;
 
 use bytes::BytesMut;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, OwnedSemaphorePermit};
+use tokio::time::{interval, Instant, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
 
-use super::Shared;
+use super::budget::Charge;
+use super::dispatch::{dispatch, drain, Intake};
+use super::frame_clock::FrameClock;
+use super::read::{after_dispatch, make_room, read_chunk, read_size, stop_reading, Stop};
+use super::{ServerConfig, Shared};
 use crate::codec::Codec;
-use crate::frame::{Frame, Protocol, ResponseStatus};
+use crate::frame::Frame;
 use crate::io::{IdleTimer, READ_CAPACITY, WRITE_HIGH_WATER};
-use crate::server::processor::Responder;
+
+/// After a shutdown began, a connection half-closes once nothing is in flight and no request
+/// arrived for this long: its client has most likely stopped choosing this server.
+const DRAIN_QUIET: Duration = Duration::from_millis(100);
+
+/// How long a half-closed connection keeps reading (and discarding) until its client closes
+/// too. Closing with unread bytes would reset the connection, and a reset can destroy answers
+/// the client has received but not read yet.
+const LINGER: Duration = Duration::from_millis(500);
 
 /// Why a connection ended, for the log line.
 enum Close {
+    /// Reading had stopped and every request was answered.
     Done,
     PeerClosed,
     Idle,
     Io(std::io::Error),
+    /// Shutting down: nothing in flight and the client went quiet (or the time is up).
     Drained,
+    /// Requests were still in flight when the time to finish them ran out.
+    TimedOut,
 }
 
 /// Serves one connection until it closes; `_permit` holds its place under the connection limit.
@@ -33,21 +50,24 @@ pub(super) async fn serve_with_permit(
     shutdown: CancellationToken,
     _permit: OwnedSemaphorePermit,
 ) {
+    let config: &ServerConfig = &shared.config;
     let (mut rd, mut wr) = stream.split();
-    let mut codec = Codec::new(shared.config.codec);
+    let mut codec = Codec::new(config.codec);
     let mut rbuf = BytesMut::with_capacity(READ_CAPACITY);
     let mut wbuf = BytesMut::with_capacity(READ_CAPACITY);
-    let (tx, mut rx) = mpsc::unbounded_channel::<Frame>();
-    // Our own sender, dropped when we stop reading: the channel then closes once every
-    // in-flight responder has answered or been dropped.
-    let mut tx = Some(tx);
-    let mut pinned: Option<Protocol> = None;
-    let mut idle = IdleTimer::new(shared.config.idle_timeout);
-    let mut drain_deadline: Option<tokio::time::Instant> = None;
-    let mut responses_done = false;
-    // Two-way requests handed to processors, and answers received from them.
-    let mut dispatched: u64 = 0;
-    let mut answered: u64 = 0;
+    let (tx, mut rx) = mpsc::unbounded_channel::<Option<Frame>>();
+    let mut intake = Intake::new(tx, peer, config.max_requests_per_connection);
+    let mut charge = Charge::new(shared.partial.clone());
+    let mut clock = FrameClock::new(config.frame_timeout);
+    let mut idle = IdleTimer::new(config.idle_timeout);
+    // Set once reading stops for good; then the connection closes when the last answer is out.
+    let mut reading = true;
+    // Whether frames were left in `rbuf` because the connection had its fill in flight.
+    let mut backlog = false;
+    let mut deadline: Option<Instant> = None;
+    // While shutting down: ticks of the quiet check, and whether a request came since the last.
+    let mut quiet: Option<tokio::time::Interval> = None;
+    let mut heard = false;
 
     // Created once: a `cancelled()` future made afresh each turn of the loop would register
     // with (and leave) the token's waiter list every time.
@@ -55,176 +75,161 @@ pub(super) async fn serve_with_permit(
     tokio::pin!(stopping);
 
     let close = loop {
-        if responses_done && wbuf.is_empty() {
+        if !reading && intake.in_flight() == 0 && wbuf.is_empty() {
             break Close::Done;
         }
-        let reading = tx.is_some();
-        let deadline = drain_deadline;
+        if backlog && intake.has_room() {
+            // Answers made room: take the requests already read before reading more.
+            let got = dispatch(&shared, &mut codec, &mut rbuf, &mut wbuf, &mut intake);
+            match after_dispatch(
+                got,
+                &mut backlog,
+                &mut heard,
+                &mut clock,
+                &mut rbuf,
+                &mut charge,
+            ) {
+                Ok(()) => {}
+                Err(stop) => {
+                    stop_reading(stop, peer, config, &mut rbuf, &mut charge);
+                    reading = false;
+                    deadline.get_or_insert_with(|| Instant::now() + config.shutdown_timeout);
+                }
+            }
+        }
+        let can_read = reading && !backlog && wbuf.len() < WRITE_HIGH_WATER;
+        let partial = can_read && !rbuf.is_empty();
+        if !partial {
+            clock.restart();
+        }
+        let settled = intake.in_flight() == 0 && wbuf.is_empty();
         tokio::select! {
             biased;
-            _ = &mut stopping, if reading => {
-                tracing::debug!(%peer, "server shutting down: finishing in-flight requests");
-                tx = None;
-                drain_deadline = Some(tokio::time::Instant::now() + shared.config.shutdown_timeout);
+            _ = &mut stopping, if !intake.is_draining() => {
+                tracing::debug!(%peer, "server shutting down: answering new requests busy");
+                intake.start_draining();
+                deadline = Some(Instant::now() + config.shutdown_timeout);
+                let mut tick = interval(DRAIN_QUIET);
+                tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+                quiet = Some(tick);
+                // The first tick is immediate; a request may be on its way in the same instant.
+                heard = true;
             }
             res = wr.write_buf(&mut wbuf), if !wbuf.is_empty() => match res {
                 Ok(0) => break Close::PeerClosed,
                 Ok(_) => idle.touch(),
                 Err(e) => break Close::Io(e),
             },
-            msg = rx.recv(), if !responses_done && wbuf.len() < WRITE_HIGH_WATER => match msg {
-                Some(frame) => {
-                    write_response(&mut codec, &mut wbuf, pinned, frame, peer);
-                    answered += 1;
-                    answered += drain(&mut rx, &mut codec, &mut wbuf, pinned, peer);
-                    // More answers are on their way from handler tasks that are ready to run:
-                    // let them, so one write carries them all instead of one write each.
-                    if answered < dispatched {
-                        tokio::task::yield_now().await;
-                        answered += drain(&mut rx, &mut codec, &mut wbuf, pinned, peer);
-                    }
+            msg = rx.recv(), if wbuf.len() < WRITE_HIGH_WATER => {
+                // `rx` cannot end: `intake` holds a sender for as long as this loop runs.
+                let Some(answer) = msg else { break Close::Done };
+                intake.answered(answer, &mut codec, &mut wbuf);
+                drain(&mut rx, &mut codec, &mut wbuf, &mut intake);
+                // More answers are on their way from handler tasks that are ready to run:
+                // let them, so one write carries them all instead of one write each.
+                if intake.in_flight() > 0 {
+                    tokio::task::yield_now().await;
+                    drain(&mut rx, &mut codec, &mut wbuf, &mut intake);
                 }
-                None => responses_done = true,
             },
-            res = rd.read_buf(&mut rbuf), if reading && wbuf.len() < WRITE_HIGH_WATER => match res {
+            // A read adds at most `READ_CAPACITY` bytes, and only `SMALL_READ` while the budget
+            // is spent: a buffer grows with what arrives (never with what a header announces),
+            // the budget check after a read is late by at most that much, and a thousand
+            // connections closed for the budget after their first read have touched little.
+            res = read_chunk(&mut rd, &mut rbuf, read_size(&shared)), if can_read => match res {
                 Ok(0) => {
+                    reading = false;
+                    if !rbuf.is_empty() {
+                        stop_reading(Stop::PeerClosed, peer, config, &mut rbuf, &mut charge);
+                    }
                     tracing::debug!(%peer, "peer closed its side");
-                    tx = None;
-                    drain_deadline = Some(tokio::time::Instant::now() + shared.config.shutdown_timeout);
+                    deadline.get_or_insert_with(|| Instant::now() + config.shutdown_timeout);
                 }
                 Ok(_) => {
                     idle.touch();
-                    let sender = tx.as_ref();
-                    match dispatch(&shared, &mut codec, &mut rbuf, &mut wbuf, &mut pinned, sender, peer) {
-                        Ok(n) => dispatched += n,
-                        Err(err) => {
-                            tracing::warn!(%peer, error = %err, "closing connection: malformed input");
-                            tx = None;
-                            drain_deadline = Some(tokio::time::Instant::now() + shared.config.shutdown_timeout);
-                        }
+                    let got = dispatch(&shared, &mut codec, &mut rbuf, &mut wbuf, &mut intake);
+                    if let Err(stop) = after_dispatch(got, &mut backlog, &mut heard, &mut clock, &mut rbuf, &mut charge) {
+                        stop_reading(stop, peer, config, &mut rbuf, &mut charge);
+                        reading = false;
+                        deadline.get_or_insert_with(|| Instant::now() + config.shutdown_timeout);
                     }
                     // Processors that answered at once did so already: write them in one go.
-                    answered += drain(&mut rx, &mut codec, &mut wbuf, pinned, peer);
-                    if rbuf.capacity() - rbuf.len() < 1024 {
-                        rbuf.reserve(READ_CAPACITY);
+                    drain(&mut rx, &mut codec, &mut wbuf, &mut intake);
+                    if reading {
+                        if let Err(stop) = make_room(&codec, &mut rbuf, &mut charge) {
+                            stop_reading(stop, peer, config, &mut rbuf, &mut charge);
+                            reading = false;
+                            deadline.get_or_insert_with(|| Instant::now() + config.shutdown_timeout);
+                        }
                     }
                 }
                 Err(e) => break Close::Io(e),
             },
-            _ = idle.expired(), if reading => break Close::Idle,
-            _ = sleep_until_opt(deadline) => break Close::Drained,
+            _ = clock.expired(), if partial => {
+                stop_reading(Stop::SlowFrame, peer, config, &mut rbuf, &mut charge);
+                reading = false;
+                deadline.get_or_insert_with(|| Instant::now() + config.shutdown_timeout);
+            }
+            _ = tick_opt(&mut quiet), if settled => {
+                if !std::mem::take(&mut heard) {
+                    break Close::Drained;
+                }
+            }
+            _ = idle.expired(), if reading && !intake.is_draining() => break Close::Idle,
+            _ = sleep_until_opt(deadline) => {
+                break if settled { Close::Drained } else { Close::TimedOut };
+            }
         }
     };
+    drop(charge);
+    let linger_after = matches!(close, Close::Drained) && reading;
     match close {
         Close::Done | Close::PeerClosed => tracing::debug!(%peer, "connection closed"),
         Close::Idle => {
-            tracing::info!(%peer, idle = ?shared.config.idle_timeout, "closing idle connection")
+            tracing::info!(%peer, idle = ?config.idle_timeout, "closing idle connection")
         }
         Close::Io(e) => tracing::debug!(%peer, error = %e, "connection i/o error"),
-        Close::Drained => tracing::warn!(
+        Close::Drained => tracing::debug!(%peer, "connection drained"),
+        Close::TimedOut => tracing::warn!(
             %peer,
             "closing connection with requests still in flight after the shutdown timeout"
         ),
     }
     let _ = stream.shutdown().await;
+    if linger_after {
+        linger(&mut stream, &mut rbuf).await;
+    }
 }
 
-async fn sleep_until_opt(deadline: Option<tokio::time::Instant>) {
-    match deadline {
-        Some(at) => tokio::time::sleep_until(at).await,
+/// Reads and discards until the peer closes, for at most [`LINGER`].
+async fn linger(stream: &mut TcpStream, rbuf: &mut BytesMut) {
+    let _ = tokio::time::timeout(LINGER, async {
+        loop {
+            rbuf.clear();
+            match read_chunk(stream, rbuf, READ_CAPACITY).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            }
+            if rbuf.capacity() < 1024 {
+                rbuf.reserve(4096);
+            }
+        }
+    })
+    .await;
+}
+
+async fn tick_opt(tick: &mut Option<tokio::time::Interval>) {
+    match tick {
+        Some(tick) => {
+            tick.tick().await;
+        }
         None => std::future::pending().await,
     }
 }
 
-/// Encodes every answer already queued, up to the write high-water mark; returns how many.
-fn drain(
-    rx: &mut mpsc::UnboundedReceiver<Frame>,
-    codec: &mut Codec,
-    wbuf: &mut BytesMut,
-    pinned: Option<Protocol>,
-    peer: SocketAddr,
-) -> u64 {
-    let mut n = 0;
-    while wbuf.len() < WRITE_HIGH_WATER {
-        match rx.try_recv() {
-            Ok(frame) => {
-                write_response(codec, wbuf, pinned, frame, peer);
-                n += 1;
-            }
-            Err(_) => break,
-        }
-    }
-    n
-}
-
-/// Decodes every complete frame in `rbuf` and routes it; returns how many two-way requests went
-/// to processors. A decode error means the peer is not speaking SOFABolt (or is broken): the
-/// caller stops reading from it.
-fn dispatch(
-    shared: &Shared,
-    codec: &mut Codec,
-    rbuf: &mut BytesMut,
-    wbuf: &mut BytesMut,
-    pinned: &mut Option<Protocol>,
-    tx: Option<&mpsc::UnboundedSender<Frame>>,
-    peer: SocketAddr,
-) -> crate::Result<u64> {
-    let now = Instant::now();
-    let mut dispatched = 0;
-    while let Some(frame) = codec.decode(rbuf)? {
-        // The connection answers in the protocol of the first frame it received, as Java does.
-        let protocol = *pinned.get_or_insert(frame.protocol());
-        if frame.is_heartbeat() {
-            if frame.is_request() {
-                let ack = Frame::heartbeat_ack(&frame).with_protocol(protocol);
-                if let Err(e) = codec.encode(&ack, wbuf) {
-                    tracing::warn!(%peer, error = %e, "cannot encode heartbeat ack");
-                }
-            }
-            continue;
-        }
-        if frame.is_response() {
-            tracing::debug!(%peer, id = frame.request_id(), "ignoring a response sent to a server");
-            continue;
-        }
-        let Some(tx) = tx else { break };
-        if !frame.is_oneway() {
-            dispatched += 1;
-        }
-        let responder = Responder::new(tx.clone(), &frame, peer, now);
-        match shared.processor_for(frame.class()) {
-            Some(processor) => processor.process(frame, responder),
-            None => {
-                tracing::warn!(
-                    %peer,
-                    class = %String::from_utf8_lossy(frame.class()),
-                    "no processor for request class"
-                );
-                responder.send_status(ResponseStatus::SERVER_EXCEPTION);
-            }
-        }
-    }
-    Ok(dispatched)
-}
-
-fn write_response(
-    codec: &mut Codec,
-    wbuf: &mut BytesMut,
-    pinned: Option<Protocol>,
-    frame: Frame,
-    peer: SocketAddr,
-) {
-    let frame = match pinned {
-        Some(protocol) => frame.with_protocol(protocol),
-        None => frame,
-    };
-    if let Err(e) = codec.encode(&frame, wbuf) {
-        tracing::error!(%peer, id = frame.request_id(), error = %e, "cannot encode response");
-        let fallback = Frame::response_to(&frame, ResponseStatus::SERVER_SERIAL_EXCEPTION)
-            .with_switch(0)
-            .with_codec(crate::frame::CODEC_HESSIAN2);
-        if let Err(e) = codec.encode(&fallback, wbuf) {
-            tracing::error!(%peer, error = %e, "cannot encode error response");
-        }
+async fn sleep_until_opt(deadline: Option<Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
     }
 }

@@ -1,8 +1,12 @@
 //! The SOFABolt server: accept loop, one task per connection, processors per class name.
 
+mod budget;
 mod config;
 mod connection;
+mod dispatch;
+mod frame_clock;
 mod processor;
+mod read;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -21,6 +25,7 @@ pub use processor::{processor_fn, Processor, Responder};
 
 use crate::error::{Error, Result};
 use crate::observe::{ConnectionEvent, Side};
+use budget::PartialBudget;
 
 /// Builds a [`Server`]: settings and one [`Processor`] per request class name.
 pub struct ServerBuilder {
@@ -71,6 +76,7 @@ impl ServerBuilder {
             .map_err(|e| Error::io("reading the listener address", e))?;
         let shared = Arc::new(Shared {
             limit: Arc::new(Semaphore::new(self.config.max_connections)),
+            partial: PartialBudget::new(self.config.max_partial_bytes),
             config: self.config,
             processors: self.processors,
             fallback: self.fallback,
@@ -149,8 +155,19 @@ impl Server {
         self.shared.config.max_connections - self.shared.limit.available_permits()
     }
 
-    /// Stops accepting, lets every connection finish the requests it has already read
-    /// (waiting at most [`ServerConfig::shutdown_timeout`]), then closes them all.
+    /// Bytes held right now in frames that have started to arrive but are not complete, by
+    /// all connections together (bounded by [`ServerConfig::max_partial_bytes`]).
+    pub fn partial_bytes(&self) -> usize {
+        self.shared.partial.used()
+    }
+
+    /// Stops accepting and winds every connection down without losing a request: each keeps
+    /// reading, answers what arrives from now on with `SERVER_THREADPOOL_BUSY` (which
+    /// SOFARPC clients retry on another provider, since the request did not run), finishes
+    /// what it had already read, and half-closes once nothing is in flight and its client
+    /// has gone quiet; at most [`ServerConfig::shutdown_timeout`] after the call. Those busy
+    /// answers carry [`SERVER_CLOSING_HEADER`](crate::SERVER_CLOSING_HEADER), on which this
+    /// crate's [`Connection`](crate::Connection) stops sending at once.
     pub async fn shutdown(self) {
         self.shutdown.cancel();
         self.tracker.close();
@@ -177,6 +194,7 @@ struct Shared {
     processors: HashMap<Bytes, Arc<dyn Processor>>,
     fallback: Option<Arc<dyn Processor>>,
     limit: Arc<Semaphore>,
+    partial: Arc<PartialBudget>,
 }
 
 impl Shared {

@@ -60,18 +60,25 @@ where
 /// Dropping it without sending leaves the client to time out, which is what a server should
 /// do with a request it deliberately discards (for example one that waited longer than its
 /// timeout). The connection stays open for in-flight responders during a graceful shutdown.
+///
+/// A request counts as in flight on its connection (see
+/// [`ServerConfig::max_requests_per_connection`](super::ServerConfig::max_requests_per_connection))
+/// until its responder has sent or been dropped.
 #[derive(Debug)]
 pub struct Responder {
-    tx: mpsc::UnboundedSender<Frame>,
+    /// `Some` carries the answer; `None` says the request is done without one.
+    tx: mpsc::UnboundedSender<Option<Frame>>,
     request_id: i32,
     oneway: bool,
     peer: SocketAddr,
     received_at: Instant,
+    /// Set once the answer went to the connection, so that dropping reports nothing more.
+    done: bool,
 }
 
 impl Responder {
     pub(crate) fn new(
-        tx: mpsc::UnboundedSender<Frame>,
+        tx: mpsc::UnboundedSender<Option<Frame>>,
         request: &Frame,
         peer: SocketAddr,
         received_at: Instant,
@@ -82,17 +89,21 @@ impl Responder {
             oneway: request.is_oneway(),
             peer,
             received_at,
+            done: false,
         }
     }
 
     /// Queues `response` on the connection. Its request id is set to the request's; it is
     /// written in the protocol the connection opened with. Does nothing for oneway requests or
     /// if the connection is gone.
-    pub fn send(self, response: Frame) {
+    pub fn send(mut self, response: Frame) {
         if self.oneway {
             return;
         }
-        let _ = self.tx.send(response.with_request_id(self.request_id));
+        self.done = true;
+        let _ = self
+            .tx
+            .send(Some(response.with_request_id(self.request_id)));
     }
 
     /// Answers with an empty frame of `status` (for example `SERVER_THREADPOOL_BUSY`), built
@@ -120,5 +131,15 @@ impl Responder {
     /// The request's id.
     pub fn request_id(&self) -> i32 {
         self.request_id
+    }
+}
+
+impl Drop for Responder {
+    /// Tells the connection the request is over even when no answer was sent, so that it
+    /// stops counting it as in flight.
+    fn drop(&mut self) {
+        if !self.done {
+            let _ = self.tx.send(None);
+        }
     }
 }

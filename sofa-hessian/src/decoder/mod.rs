@@ -28,6 +28,11 @@ pub struct DecoderOptions {
     /// value's bytes again. This bounds the total number of bytes re-read per
     /// decoder, which defeats "billion laughs" style inputs.
     pub max_ref_replay_bytes: usize,
+    /// Lists, maps and objects the decoder may read in all, counting the skipped ones. Each
+    /// costs a back-reference entry (16 bytes) even when skipped, and an empty list is one
+    /// byte on the wire: a reader of untrusted input sets this to what it expects. Default
+    /// unbounded (the input length bounds it).
+    pub max_containers: usize,
 }
 
 impl Default for DecoderOptions {
@@ -35,6 +40,7 @@ impl Default for DecoderOptions {
         DecoderOptions {
             max_depth: DEFAULT_MAX_DEPTH,
             max_ref_replay_bytes: DEFAULT_MAX_REF_REPLAY_BYTES,
+            max_containers: usize::MAX,
         }
     }
 }
@@ -139,6 +145,18 @@ impl<'a> Decoder<'a> {
             replay_next: None,
             replay_used: 0,
         }
+    }
+
+    /// Changes how many lists, maps and objects may be read in all (see
+    /// [`DecoderOptions::max_containers`]); for example a small budget for a message head
+    /// read before anything is known about the sender, and a larger one for what follows.
+    pub fn set_max_containers(&mut self, max: usize) {
+        self.opts.max_containers = max;
+    }
+
+    /// Lists, maps and objects read so far (skipped ones included).
+    pub fn containers(&self) -> usize {
+        self.refs.len()
     }
 
     /// The dialect being read.

@@ -46,6 +46,16 @@ impl Decoder<'_> {
         let parent = self.top;
         let idx = match self.replay_next {
             None => {
+                if self.refs.len() >= self.opts.max_containers {
+                    return Err(Error::at(
+                        ErrorKind::LimitExceeded,
+                        offset,
+                        format!(
+                            "more than {} lists, maps and objects",
+                            self.opts.max_containers
+                        ),
+                    ));
+                }
                 self.refs.push(RefEntry {
                     offset,
                     level,

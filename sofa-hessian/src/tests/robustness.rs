@@ -265,3 +265,47 @@ fn sofa_level_errors() {
     let r = SofaResponse::<Value>::read(&mut Decoder::new(&f.content, Dialect::V3)).unwrap();
     assert_eq!(r.app_response, AppResponse::Value(Value::from("hello")));
 }
+
+#[test]
+fn request_props_of_empty_lists_are_skipped_within_a_container_budget() {
+    let list = |items: Vec<Value>| Value::List {
+        type_name: None,
+        items,
+    };
+    let head = |n: usize| SofaRequestHead {
+        method_name: "echo".into(),
+        target_service_unique_name: "com.example.Echo:1.0".into(),
+        request_props: vec![("x".into(), list(vec![list(vec![]); n]))],
+        method_arg_sigs: vec!["java.lang.String".into()],
+        ..Default::default()
+    };
+    for dialect in [Dialect::V3, Dialect::V4] {
+        let mut enc = crate::Encoder::new(dialect);
+        head(100).write(&mut enc).unwrap();
+        enc.write_str("arg");
+        let bytes = enc.into_inner();
+
+        // Skipped, not decoded; what follows is read as usual.
+        let mut dec = Decoder::new(&bytes, dialect);
+        let read = SofaRequestHead::read_without_props(&mut dec).unwrap();
+        assert!(read.request_props.is_empty());
+        assert_eq!(read.method_name, "echo");
+        assert_eq!(read.method_arg_sigs, ["java.lang.String"]);
+        assert_eq!(dec.decode::<String>().unwrap(), "arg");
+        assert!(dec.containers() > 100);
+
+        // Even skipped, every list counts against the budget.
+        let mut dec = Decoder::new(&bytes, dialect);
+        dec.set_max_containers(50);
+        let e = SofaRequestHead::read_without_props(&mut dec).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::LimitExceeded, "{e}");
+        let opts = DecoderOptions {
+            max_containers: 50,
+            ..Default::default()
+        };
+        let e = Decoder::with_options(&bytes, dialect, opts)
+            .read_value()
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::LimitExceeded, "{e}");
+    }
+}

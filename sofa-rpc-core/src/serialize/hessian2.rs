@@ -16,6 +16,15 @@ use sofa_hessian::{
     Value,
 };
 
+/// Lists, maps and objects a request head may hold (the `SofaRequest` object, its
+/// `requestProps` and argument types: a handful in practice). Each costs memory even when
+/// skipped, and an empty list is one byte on the wire.
+const HEAD_MAX_CONTAINERS: usize = 1024;
+
+/// Bytes a request head may take, `requestProps` included (trace context and baggage:
+/// kilobytes in practice).
+const HEAD_MAX_BYTES: usize = 256 * 1024;
+
 /// The Hessian 2 serializer, wire-compatible with Java SOFARPC (sofa-hessian) and
 /// sofa-rpc-node.
 ///
@@ -117,7 +126,17 @@ impl Serializer for Hessian2 {
         content: &'a [u8],
     ) -> Result<Box<dyn RequestReader<'a> + 'a>> {
         let mut dec = Decoder::new(content, self.dialect_of(content));
-        let head = SofaRequestHead::read(&mut dec).map_err(request_error)?;
+        // The head is read before anything is known about the request: skip `requestProps`
+        // (routing uses the bolt header) and bound what skipping may cost.
+        dec.set_max_containers(HEAD_MAX_CONTAINERS);
+        let head = SofaRequestHead::read_without_props(&mut dec).map_err(request_error)?;
+        if dec.position() > HEAD_MAX_BYTES {
+            return Err(request_error(format!(
+                "the SofaRequest head takes {} bytes, more than {HEAD_MAX_BYTES}",
+                dec.position()
+            )));
+        }
+        dec.set_max_containers(usize::MAX);
         Ok(Box::new(Reader { head, dec, next: 0 }))
     }
 

@@ -91,7 +91,7 @@ impl Serializer for Msgpack {
         Ok(Box::new(Reader {
             header,
             remaining: len,
-            de: rmp_serde::Deserializer::from_read_ref(rest),
+            rest,
         }))
     }
 
@@ -176,10 +176,66 @@ fn array_header(content: &[u8]) -> Option<(usize, &[u8])> {
     }
 }
 
+/// The length of the MessagePack value at the front of `buf`, found without decoding it (no
+/// recursion, no allocation); `None` if `buf` does not start with a whole value.
+fn value_len(buf: &[u8]) -> Option<usize> {
+    let mut pos = 0usize;
+    // Values still to step over; each needs at least one more byte.
+    let mut pending: usize = 1;
+    while pending > 0 {
+        pending -= 1;
+        let b = *buf.get(pos)?;
+        pos += 1;
+        let be = |n: usize| -> Option<usize> {
+            let bytes = buf.get(pos..pos.checked_add(n)?)?;
+            Some(
+                bytes
+                    .iter()
+                    .fold(0usize, |acc, b| acc << 8 | usize::from(*b)),
+            )
+        };
+        // (bytes of header and payload after the marker, nested values)
+        let (skip, items) = match b {
+            0x00..=0x7f | 0xc0 | 0xc2 | 0xc3 | 0xe0..=0xff => (0, 0),
+            0x80..=0x8f => (0, 2 * usize::from(b & 0x0f)),
+            0x90..=0x9f => (0, usize::from(b & 0x0f)),
+            0xa0..=0xbf => (usize::from(b & 0x1f), 0),
+            0xc4 | 0xd9 => (1 + be(1)?, 0),
+            0xc5 | 0xda => (2 + be(2)?, 0),
+            0xc6 | 0xdb => (4 + be(4)?, 0),
+            0xc7 => (2 + be(1)?, 0),
+            0xc8 => (3 + be(2)?, 0),
+            0xc9 => (5 + be(4)?, 0),
+            0xcc | 0xd0 => (1, 0),
+            0xcd | 0xd1 => (2, 0),
+            0xca | 0xce | 0xd2 => (4, 0),
+            0xcb | 0xcf | 0xd3 => (8, 0),
+            0xd4 => (2, 0),
+            0xd5 => (3, 0),
+            0xd6 => (5, 0),
+            0xd7 => (9, 0),
+            0xd8 => (17, 0),
+            0xdc => (2, be(2)?),
+            0xdd => (4, be(4)?),
+            0xde => (2, be(2)?.checked_mul(2)?),
+            0xdf => (4, be(4)?.checked_mul(2)?),
+            // 0xc1 is never used.
+            _ => return None,
+        };
+        pos = pos.checked_add(skip)?;
+        pending = pending.checked_add(items)?;
+        if pos > buf.len() || pending > buf.len() - pos {
+            return None;
+        }
+    }
+    Some(pos)
+}
+
 struct Reader<'a> {
     header: &'a HeaderMap,
     remaining: usize,
-    de: rmp_serde::Deserializer<rmp_serde::decode::ReadRefReader<'a, [u8]>>,
+    /// The arguments not read yet.
+    rest: &'a [u8],
 }
 
 impl<'a> RequestReader<'a> for Reader<'a> {
@@ -202,7 +258,18 @@ impl<'a> RequestReader<'a> for Reader<'a> {
             ));
         }
         self.remaining -= 1;
-        Ok(ValueSource::from_deserializer(&mut self.de))
+        // Each argument gets a deserializer of its own, over exactly its bytes: rmp-serde
+        // (1.3) does not restore its nesting depth counter after an error, so a deserializer
+        // that failed once (behind an argument type that swallows errors) would read the next
+        // nested value with a broken depth limit (a debug-build panic, unbounded recursion in
+        // release). It also keeps one argument's error from shifting where the next one starts.
+        let len = value_len(self.rest)
+            .ok_or_else(|| request_error("a msgpack argument is truncated or malformed"))?;
+        let (arg, rest) = self.rest.split_at(len);
+        self.rest = rest;
+        Ok(ValueSource::from_owned_deserializer(
+            rmp_serde::Deserializer::from_read_ref(arg),
+        ))
     }
 }
 
@@ -224,5 +291,69 @@ mod tests {
         assert!(array_header(&[0xdc, 0]).is_none());
         assert!(array_header(&[0x80]).is_none());
         assert!(array_header(&[]).is_none());
+    }
+
+    #[test]
+    fn value_lengths() {
+        #[derive(serde::Serialize)]
+        struct S {
+            a: Vec<Option<u64>>,
+            b: std::collections::BTreeMap<String, (f64, bool)>,
+            #[serde(with = "serde_bytes")]
+            c: Vec<u8>,
+        }
+        let value = S {
+            a: vec![Some(1), None, Some(u64::MAX)],
+            b: [("x".repeat(40), (1.5, true))].into_iter().collect(),
+            c: vec![7; 300],
+        };
+        let mut buf = Vec::new();
+        write_value(&mut buf, &value).unwrap();
+        let whole = buf.len();
+        buf.extend_from_slice(&[0xc3, 0x01]);
+        assert_eq!(value_len(&buf), Some(whole));
+        for cut in 0..whole {
+            assert_eq!(value_len(&buf[..cut]), None, "cut at {cut}");
+        }
+        // An array announcing more elements than there are bytes left.
+        assert_eq!(value_len(&[0xdd, 0xff, 0xff, 0xff, 0xff, 0x01]), None);
+        assert_eq!(value_len(&[0xc1]), None);
+    }
+
+    /// Takes whatever it is given, even what it cannot read: the kind of lenient argument type
+    /// that lets reading go on after a decode error.
+    #[derive(Debug)]
+    struct Lenient(Option<Vec<u32>>);
+
+    impl<'de> serde::Deserialize<'de> for Lenient {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            Ok(Lenient(Vec::<u32>::deserialize(d).ok()))
+        }
+    }
+
+    #[test]
+    fn an_argument_that_failed_to_decode_does_not_affect_the_next() {
+        // First argument: [[["not a number"]]] read as Vec<u32> fails three levels deep.
+        // Second argument: nested arrays, read after the failure.
+        let mut content = vec![0x92];
+        write_value(&mut content, &vec![vec![vec!["not a number"]]]).unwrap();
+        let nested = vec![vec![vec![vec![1u32, 2], vec![3]]]];
+        write_value(&mut content, &nested).unwrap();
+
+        let header = HeaderMap::new();
+        let mut reader = Msgpack.read_request(&header, &content).unwrap();
+        let first = reader
+            .next_arg()
+            .unwrap()
+            .deserialize_serde(|d| erased_serde::deserialize::<Lenient>(d))
+            .unwrap();
+        assert!(first.0.is_none());
+        let second = reader
+            .next_arg()
+            .unwrap()
+            .deserialize_serde(|d| erased_serde::deserialize::<Vec<Vec<Vec<Vec<u32>>>>>(d))
+            .unwrap();
+        assert_eq!(second, nested);
+        assert!(reader.next_arg().is_err(), "only two arguments");
     }
 }

@@ -5,9 +5,11 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::sync::OnceLock;
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use futures::FutureExt;
@@ -55,10 +57,15 @@ pub(crate) struct RpcProcessor {
 impl Processor for RpcProcessor {
     fn process(&self, request: Frame, responder: Responder) {
         let Ok(admission) = self.provided.admitted.clone().try_acquire_owned() else {
-            tracing::warn!(
-                peer = %responder.peer_addr(),
-                "business executor full: answering SERVER_THREADPOOL_BUSY"
-            );
+            // Under overload this happens thousands of times a second: one line a second.
+            if let Some(suppressed) = BUSY_LOG.allow() {
+                tracing::warn!(
+                    peer = %responder.peer_addr(),
+                    suppressed,
+                    "business executor full: answering SERVER_THREADPOOL_BUSY \
+                     (suppressed: how many more since the previous line)"
+                );
+            }
             responder.send_status(ResponseStatus::SERVER_THREADPOOL_BUSY);
             return;
         };
@@ -119,6 +126,41 @@ where
     let mut cx = Context::from_waker(futures::task::noop_waker_ref());
     if work.as_mut().poll(&mut cx).is_pending() {
         tokio::spawn(work);
+    }
+}
+
+static BUSY_LOG: LogEverySecond = LogEverySecond::new();
+
+/// Lets one event a second through to the log and counts the others.
+struct LogEverySecond {
+    /// Seconds since `EPOCH` (plus one) of the last line written; 0 for never.
+    last: AtomicU64,
+    suppressed: AtomicU64,
+}
+
+impl LogEverySecond {
+    const fn new() -> Self {
+        LogEverySecond {
+            last: AtomicU64::new(0),
+            suppressed: AtomicU64::new(0),
+        }
+    }
+
+    /// `Some(events left out since the last line)` if this one is to be logged.
+    fn allow(&self) -> Option<u64> {
+        static EPOCH: OnceLock<Instant> = OnceLock::new();
+        let second = EPOCH.get_or_init(Instant::now).elapsed().as_secs() + 1;
+        let last = self.last.load(Ordering::Relaxed);
+        if last == second
+            || self
+                .last
+                .compare_exchange(last, second, Ordering::Relaxed, Ordering::Relaxed)
+                .is_err()
+        {
+            self.suppressed.fetch_add(1, Ordering::Relaxed);
+            return None;
+        }
+        Some(self.suppressed.swap(0, Ordering::Relaxed))
     }
 }
 
@@ -364,4 +406,20 @@ async fn execute(call: ProviderCall) -> (Reply, RequestContext) {
         ))
     });
     (reply, context)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn busy_answers_are_logged_once_a_second_with_a_count() {
+        let log = LogEverySecond::new();
+        assert_eq!(log.allow(), Some(0));
+        for _ in 0..1000 {
+            assert_eq!(log.allow(), None);
+        }
+        log.last.store(0, Ordering::Relaxed); // as if a second had passed
+        assert_eq!(log.allow(), Some(1000));
+    }
 }

@@ -1,0 +1,54 @@
+//! The deadline for completing a frame once its first byte arrived.
+
+use std::time::Duration;
+
+use tokio::time::{interval, Instant, Interval, MissedTickBehavior};
+
+/// Watches how long the frame at the front of a connection's read buffer has been incomplete.
+///
+/// Checked on a coarse periodic tick, like the idle timer, instead of a timer re-armed for
+/// every frame: a pipelining client starts thousands of frames a second. The connection polls
+/// [`expired`](Self::expired) only while it holds a partial frame and is reading; whenever it
+/// does not, it calls [`restart`](Self::restart), and so does every completed frame. The first
+/// tick after a restart starts the count, which is therefore late by at most one period.
+pub(super) struct FrameClock {
+    timeout: Duration,
+    tick: Option<Interval>,
+    started: Option<Instant>,
+}
+
+impl FrameClock {
+    /// A clock for `timeout`; `Duration::ZERO` never expires.
+    pub(super) fn new(timeout: Duration) -> Self {
+        let tick = (!timeout.is_zero()).then(|| {
+            let mut tick = interval((timeout / 8).max(Duration::from_millis(10)));
+            tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+            tick
+        });
+        FrameClock {
+            timeout,
+            tick,
+            started: None,
+        }
+    }
+
+    /// A new frame began (or the wait was interrupted): count from the next tick.
+    pub(super) fn restart(&mut self) {
+        self.started = None;
+    }
+
+    /// Completes once one frame has been incomplete for the timeout.
+    pub(super) async fn expired(&mut self) {
+        let Some(tick) = self.tick.as_mut() else {
+            return std::future::pending().await;
+        };
+        loop {
+            let now = tick.tick().await;
+            match self.started {
+                None => self.started = Some(now),
+                Some(at) if now.saturating_duration_since(at) >= self.timeout => return,
+                Some(_) => {}
+            }
+        }
+    }
+}

@@ -23,8 +23,10 @@ const DIGESTS: u64 = 32;
 /// one, given the same list in the same order, pick the same provider for the same key.
 /// Weights are not considered ([`WeightConsistentHash`](super::WeightConsistentHash) does).
 ///
-/// Which first arguments hash as in Java: strings, integers, booleans, chars and unit enum
-/// variants (Java's `Enum.name()`) always; floats as JDK 19 and later print them. Any other
+/// Which first arguments hash as in Java: strings, booleans, chars, unit enum variants
+/// (Java's `Enum.name()`) and integers within the range of the Java type they stand for
+/// (Java has no unsigned types: a `u8` of 200 is a Java `byte` printing `-56`, but hashes as
+/// `200` here); floats as JDK 19 and later print them. Any other
 /// value has no JVM-independent string form (Java's `Object.toString()` is usually a class
 /// name and an identity hash), so its JSON form is hashed instead, which still sends equal
 /// arguments to the same provider; a protobuf-only argument hashes its encoding.

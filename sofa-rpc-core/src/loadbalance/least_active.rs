@@ -49,15 +49,13 @@ impl LoadBalancer for LeastActive {
                     &mut on_heap[..]
                 }
             };
-            // The minimum is taken in a block of its own so that it stays in a register (the
-            // closures below borrow the final value, not the running one).
+            // Copying and taking the minimum in separate loops lets the minimum run over plain
+            // memory in vector registers, and keeps it out of the closures' borrow below.
             let least = {
-                let mut least = u32::MAX;
                 for (count, load) in active.iter_mut().zip(&list.loads) {
                     *count = load.in_flight();
-                    least = least.min(*count);
                 }
-                least
+                active.iter().copied().min().unwrap_or(0)
             };
             // Usually many providers share the fewest (all of them, when load is light): a
             // draw by weight that lands on one of them is a draw by weight among them, and

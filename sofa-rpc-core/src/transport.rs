@@ -49,6 +49,16 @@ impl Transport {
         }
     }
 
+    /// Whether any provider address has no live connection (one atomic load).
+    pub(crate) fn any_down(&self) -> bool {
+        self.pool.any_down()
+    }
+
+    /// Whether `addr` has no live connection and the last try to get one failed.
+    pub(crate) fn is_down(&self, addr: &str) -> bool {
+        self.pool.is_down(addr)
+    }
+
     /// Stops using the connections to `addr`, closing them once their calls are answered.
     pub(crate) fn retire(&self, addr: &str) {
         self.pool.retire(addr, RETIRE_GRACE);

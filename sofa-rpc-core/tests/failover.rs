@@ -43,8 +43,9 @@ async fn failfast_reports_the_dead_provider() {
             failures += 1;
         }
     }
-    // Round robin alternates: half the calls went to the dead provider.
-    assert_eq!(failures, 2);
+    // The first call that meets the dead provider fails; from then on it is down (no live
+    // connection) and calls go to the live one while it reconnects in the background.
+    assert_eq!(failures, 1);
     server.shutdown().await;
 }
 
@@ -118,4 +119,29 @@ async fn retries_share_the_call_timeout() {
     );
     first.shutdown().await;
     second.shutdown().await;
+}
+
+#[tokio::test]
+async fn with_every_provider_down_calls_fail_fast_naming_the_service() {
+    let server = serve(Echo::default()).await;
+    let echo = client_to(&server);
+    assert_eq!(echo.sleep(0).await.unwrap(), 0);
+    server.shutdown().await;
+    let started = std::time::Instant::now();
+    let err = loop {
+        match echo.sleep(0).await {
+            Err(e) if e.kind() == ErrorKind::ClientRouter => break e,
+            outcome => {
+                assert!(started.elapsed().as_secs() < 5, "still {outcome:?}");
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+        }
+    };
+    println!("{err}");
+    assert!(err.message().contains("com.example.EchoService:1.0"), "{err}");
+    assert!(err.message().contains("live connection"), "{err}");
+    // Fast: no connect timeout, no call timeout.
+    let again = std::time::Instant::now();
+    assert_eq!(echo.sleep(0).await.unwrap_err().kind(), ErrorKind::ClientRouter);
+    assert!(again.elapsed().as_millis() < 500, "{:?}", again.elapsed());
 }

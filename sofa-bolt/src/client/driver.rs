@@ -146,6 +146,9 @@ pub(super) async fn run(
         }
     };
     tracing::debug!(%peer, reason = %why, "client connection closed");
+    // Before any caller hears of the close: a caller that tries again at once must already
+    // find the address down.
+    shared.run_close_hooks();
     let reason = Error::new(
         ErrorKind::ConnectionClosed,
         format!("connection to {peer} closed: {why}"),

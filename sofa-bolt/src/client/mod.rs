@@ -3,6 +3,7 @@
 mod config;
 mod driver;
 mod future;
+mod health;
 mod outgoing;
 mod pending;
 mod pool;
@@ -64,7 +65,12 @@ struct Shared {
     close: CloseSignal,
     /// Cancelled by the task when it has ended.
     done: CancellationToken,
+    /// Run by the task as it ends, before any waiting call is failed; `None` once run.
+    on_close: std::sync::Mutex<Option<Vec<CloseHook>>>,
 }
+
+/// Told that a connection is closing (the pool marks its address down with it).
+type CloseHook = Box<dyn FnOnce() + Send>;
 
 /// A close request for the connection task: a flag and the task's waker, checked with two
 /// atomic operations on each turn of its loop.
@@ -99,6 +105,18 @@ impl CloseSignal {
 impl Shared {
     fn next_id(&self) -> i32 {
         self.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Runs the close hooks, once.
+    fn run_close_hooks(&self) {
+        let hooks = self
+            .on_close
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        for hook in hooks.into_iter().flatten() {
+            hook();
+        }
     }
 }
 
@@ -145,6 +163,7 @@ impl Connection {
             switch: if config.crc { Switch::CRC } else { 0 },
             close: CloseSignal::default(),
             done: CancellationToken::new(),
+            on_close: std::sync::Mutex::new(Some(Vec::new())),
         });
         let observer = config.observer.clone();
         // A root span: the connection outlives the call that happened to open it.
@@ -300,6 +319,23 @@ impl Connection {
             }
             conn.close();
         });
+    }
+
+    /// Runs `hook` when the connection closes, before the calls still waiting on it are failed
+    /// (at once if it has closed already).
+    pub(crate) fn on_close(&self, hook: impl FnOnce() + Send + 'static) {
+        let mut hooks = self
+            .shared
+            .on_close
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        match hooks.as_mut() {
+            Some(list) => list.push(Box::new(hook)),
+            None => {
+                drop(hooks);
+                hook();
+            }
+        }
     }
 
     /// Completes once the connection has closed.

@@ -1,10 +1,11 @@
 //! Connections per address: a fixed number each, opened lazily, re-opened with back-off.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
+use super::health::Health;
 use super::{Connection, ConnectionConfig};
 use crate::error::{Error, ErrorKind, Result};
 
@@ -42,6 +43,12 @@ impl Default for PoolConfig {
 /// the next attempt is due, so a dead provider costs a connect timeout once per back-off period,
 /// not once per call.
 ///
+/// An address whose last connection closed, or whose last connect failed, is
+/// [down](Self::is_down) until a connection to it succeeds again; the pool keeps trying in
+/// the background, with the same back-off, for as long as the address is in the pool (until
+/// [`retire`](Self::retire) or [`remove`](Self::remove)). Callers that can choose among
+/// addresses (a load balancer) use this to send calls only where a connection is alive.
+///
 /// ```
 /// use sofa_bolt::{ConnectionPool, PoolConfig, ErrorKind};
 ///
@@ -61,6 +68,7 @@ pub struct ConnectionPool {
 struct Inner {
     config: PoolConfig,
     entries: Mutex<HashMap<String, Arc<Entry>>>,
+    health: Health,
 }
 
 /// The connections to one address.
@@ -69,6 +77,8 @@ struct Entry {
     next: AtomicUsize,
     /// Serializes connects to the address and holds its back-off state.
     connecting: tokio::sync::Mutex<Backoff>,
+    /// A task is reconnecting in the background.
+    reconnecting: AtomicBool,
 }
 
 #[derive(Default)]
@@ -106,6 +116,7 @@ impl ConnectionPool {
             inner: Arc::new(Inner {
                 config,
                 entries: Mutex::new(HashMap::new()),
+                health: Health::default(),
             }),
         }
     }
@@ -123,6 +134,7 @@ impl ConnectionPool {
                     conns: Mutex::new(Vec::new()),
                     next: AtomicUsize::new(0),
                     connecting: tokio::sync::Mutex::new(Backoff::default()),
+                    reconnecting: AtomicBool::new(false),
                 })
             })
             .clone()
@@ -171,6 +183,10 @@ impl ConnectionPool {
             Ok(conn) => {
                 *backoff = Backoff::default();
                 lock(&entry.conns).push(conn.clone());
+                if self.inner.health.mark_up(addr) {
+                    tracing::info!(%addr, "connected again: the address is up");
+                }
+                self.watch(addr, &entry, &conn);
                 Ok(conn)
             }
             Err(e) => {
@@ -185,6 +201,9 @@ impl ConnectionPool {
                 backoff.retry_at = Some(Instant::now() + delay);
                 backoff.last_error = Some(e.clone());
                 tracing::debug!(%addr, error = %e, retry_in = ?delay, "connect failed");
+                if entry.any().is_none() {
+                    self.went_down(addr, &entry);
+                }
                 match entry.any() {
                     Some(conn) => Ok(conn),
                     None => Err(Error::with_source(
@@ -195,6 +214,58 @@ impl ConnectionPool {
                 }
             }
         }
+    }
+
+    /// Whether any address of the pool is down (one atomic load).
+    pub fn any_down(&self) -> bool {
+        self.inner.health.any_down()
+    }
+
+    /// Whether `addr` is down: its last connection closed or its last connect failed, and no
+    /// connection to it has succeeded since.
+    pub fn is_down(&self, addr: &str) -> bool {
+        self.inner.health.is_down(addr)
+    }
+
+    /// Marks `addr` down when its connection closes and nothing else is alive: from the
+    /// connection's task, before the calls waiting on it fail, so that a caller retrying at
+    /// once already finds the address down. The hook holds the pool weakly, and knows the
+    /// connection by its local address (a handle would keep the connection open).
+    fn watch(&self, addr: &str, entry: &Arc<Entry>, conn: &Connection) {
+        let pool = Arc::downgrade(&self.inner);
+        let (addr, entry) = (addr.to_owned(), entry.clone());
+        let local = conn.local_addr();
+        conn.on_close(move || {
+            let Some(inner) = pool.upgrade() else { return };
+            let pool = ConnectionPool { inner };
+            lock(&entry.conns).retain(|c| c.local_addr() != local);
+            if pool.holds(&addr, &entry) && entry.any().is_none() {
+                pool.went_down(&addr, &entry);
+            }
+        });
+    }
+
+    /// Whether `entry` is still the pool's entry for `addr` (not retired or replaced).
+    fn holds(&self, addr: &str, entry: &Arc<Entry>) -> bool {
+        lock(&self.inner.entries)
+            .get(addr)
+            .is_some_and(|e| Arc::ptr_eq(e, entry))
+    }
+
+    /// `addr` has no live connection: mark it down and keep trying in the background.
+    fn went_down(&self, addr: &str, entry: &Arc<Entry>) {
+        if self.inner.health.mark_down(addr) {
+            tracing::warn!(%addr, "no live connection: the address is down, reconnecting in the background");
+        }
+        if entry.reconnecting.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let pool = Arc::downgrade(&self.inner);
+        let (addr, entry) = (addr.to_owned(), entry.clone());
+        tokio::spawn(async move {
+            reconnect(pool, &addr, &entry).await;
+            entry.reconnecting.store(false, Ordering::Release);
+        });
     }
 
     /// Live connections to `addr` right now.
@@ -212,6 +283,7 @@ impl ConnectionPool {
     /// it. The next [`get`](Self::get) for `addr` opens a new connection.
     pub fn retire(&self, addr: &str, grace: Duration) {
         let entry = lock(&self.inner.entries).remove(addr);
+        self.inner.health.mark_up(addr);
         if let Some(entry) = entry {
             for conn in lock(&entry.conns).drain(..) {
                 conn.close_when_idle(grace);
@@ -222,6 +294,7 @@ impl ConnectionPool {
     /// Closes and forgets the connections to `addr` at once; calls waiting on them fail.
     pub fn remove(&self, addr: &str) {
         let entry = lock(&self.inner.entries).remove(addr);
+        self.inner.health.mark_up(addr);
         if let Some(entry) = entry {
             for conn in lock(&entry.conns).drain(..) {
                 conn.close();
@@ -236,6 +309,28 @@ impl ConnectionPool {
             for conn in lock(&entry.conns).drain(..) {
                 conn.close();
             }
+        }
+    }
+}
+
+/// Tries to connect to `addr` when each back-off period ends, until a connection is alive or
+/// the pool no longer holds `entry` (retired, removed, or the pool dropped).
+async fn reconnect(pool: Weak<Inner>, addr: &str, entry: &Arc<Entry>) {
+    loop {
+        let wait = {
+            let backoff = entry.connecting.lock().await;
+            backoff.retry_at.map_or(Duration::ZERO, |at| {
+                at.saturating_duration_since(Instant::now())
+            })
+        };
+        tokio::time::sleep(wait.max(Duration::from_millis(10))).await;
+        let Some(inner) = pool.upgrade() else { return };
+        let pool = ConnectionPool { inner };
+        if !pool.holds(addr, entry) || entry.any().is_some() {
+            return;
+        }
+        if pool.get(addr).await.is_ok() {
+            return;
         }
     }
 }

@@ -51,6 +51,11 @@ impl AttemptPath {
         }
     }
 
+    /// The transport attempts end in (for the health of its connections).
+    pub(crate) fn transport(&self) -> &Transport {
+        &self.transport
+    }
+
     /// Makes `attempt`.
     pub(crate) async fn run(&self, attempt: Attempt) -> Result<Response> {
         let events = &self.events;

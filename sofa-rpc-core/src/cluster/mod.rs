@@ -82,8 +82,13 @@ impl ClusterContext {
             })
     }
 
-    /// Routes, then lets the load balancer choose, avoiding the providers in `exclude` while
-    /// any other candidate remains.
+    /// Routes, leaves out the providers in `exclude` (those a call already tried) and those
+    /// without a live connection, then lets the load balancer choose.
+    ///
+    /// Fails with a [`ClientRouter`](crate::ErrorKind::ClientRouter) error naming the service
+    /// when no provider is listed, when every one was already tried, or when none has a live
+    /// connection (the pool keeps reconnecting to those in the background, and they come back
+    /// as soon as a connection succeeds).
     pub fn select(
         &self,
         invocation: &Invocation,
@@ -92,18 +97,30 @@ impl ClusterContext {
         let mut candidates = self.candidates(invocation);
         if candidates.is_empty() {
             return Err(RpcError::no_provider(format!(
-                "no provider of {} is available",
+                "no provider of {} is available: none is listed",
                 invocation.service()
             )));
         }
-        if !exclude.is_empty() && candidates.len() > exclude.len() {
-            let remaining: Vec<_> = candidates
-                .iter()
-                .filter(|p| !exclude.contains(p))
-                .cloned()
-                .collect();
-            if !remaining.is_empty() {
-                candidates = remaining;
+        if !exclude.is_empty() {
+            candidates.retain(|p| !exclude.contains(p));
+            if candidates.is_empty() {
+                return Err(RpcError::no_provider(format!(
+                    "no provider of {} is left to try: all {} were tried",
+                    invocation.service(),
+                    exclude.len()
+                )));
+            }
+        }
+        let transport = self.inner.attempts.transport();
+        if transport.any_down() {
+            let listed = candidates.len();
+            candidates.retain(|p| !transport.is_down(p.address()));
+            if candidates.is_empty() {
+                return Err(RpcError::no_provider(format!(
+                    "no provider of {} is available: none of the {listed} has a live connection \
+                     (reconnecting in the background)",
+                    invocation.service()
+                )));
             }
         }
         self.inner

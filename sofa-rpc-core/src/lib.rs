@@ -39,7 +39,7 @@
 //! |---|---|---|
 //! | model | `error`, `headers`, `service_id`, `value`, `trace`, `java_type`, `context`, `invocation` | what a call is: its service, arguments, context and errors |
 //! | wire and extension traits | `serialize`, `response`, `dispatch`, `directory`, `transport`, [`event`] | serializers, what a provider exports, provider lists, sending one request, the event bus |
-//! | governance | [`filter`], [`router`], [`loadbalance`], [`cluster`] | how a call is wrapped, routed, balanced and retried |
+//! | governance | [`filter`], [`router`], [`loadbalance`], [`fault`], [`cluster`] | how a call is wrapped, routed, balanced, isolated from sick providers and retried |
 //! | assembly | `extension` | the [`ExtensionLoader`]: every extension by name |
 //! | front | `client`, `server` | [`Client`] and [`Server`], built from configs |
 //!
@@ -101,6 +101,7 @@ mod dispatch;
 mod error;
 pub mod event;
 mod extension;
+pub mod fault;
 pub mod filter;
 pub mod headers;
 mod invocation;

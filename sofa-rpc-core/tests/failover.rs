@@ -138,10 +138,16 @@ async fn with_every_provider_down_calls_fail_fast_naming_the_service() {
         }
     };
     println!("{err}");
-    assert!(err.message().contains("com.example.EchoService:1.0"), "{err}");
+    assert!(
+        err.message().contains("com.example.EchoService:1.0"),
+        "{err}"
+    );
     assert!(err.message().contains("live connection"), "{err}");
     // Fast: no connect timeout, no call timeout.
     let again = std::time::Instant::now();
-    assert_eq!(echo.sleep(0).await.unwrap_err().kind(), ErrorKind::ClientRouter);
+    assert_eq!(
+        echo.sleep(0).await.unwrap_err().kind(),
+        ErrorKind::ClientRouter
+    );
     assert!(again.elapsed().as_millis() < 500, "{:?}", again.elapsed());
 }

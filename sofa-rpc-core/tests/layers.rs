@@ -28,7 +28,7 @@ const LAYERS: &[&[&str]] = &[
         "transport",
         "event",
     ],
-    &["filter", "router", "loadbalance", "cluster"],
+    &["filter", "router", "loadbalance", "fault", "cluster"],
     &["extension"],
     &["client", "server"],
     &["__private"],

@@ -6,6 +6,7 @@ use std::time::Duration;
 use sofa_bolt::{PoolConfig, Protocol};
 
 use crate::event::EventBus;
+use crate::fault::FaultToleranceConfig;
 
 /// How a [`Client`](super::Client) reaches providers: where they are, the timeout, the
 /// serializer, the cluster, load balancer, routers and filters (all by their registered names,
@@ -58,6 +59,8 @@ pub struct ConsumerConfig {
     pub pool: PoolConfig,
     /// The event bus to publish on; `None` gives the client a bus of its own.
     pub events: Option<EventBus>,
+    /// Automatic fault isolation (off by default).
+    pub fault_tolerance: FaultToleranceConfig,
 }
 
 impl Default for ConsumerConfig {
@@ -78,6 +81,7 @@ impl Default for ConsumerConfig {
             unique_id: None,
             pool: PoolConfig::default(),
             events: None,
+            fault_tolerance: FaultToleranceConfig::default(),
         }
     }
 }
@@ -208,6 +212,13 @@ impl ConsumerConfig {
     /// Connection pool and connection settings, all at once.
     pub fn pool(mut self, pool: PoolConfig) -> Self {
         self.pool = pool;
+        self
+    }
+
+    /// Automatic fault isolation: providers whose timeouts and busy answers stand out get a
+    /// lower weight until they recover. Off by default, as in SOFARPC.
+    pub fn fault_tolerance(mut self, config: FaultToleranceConfig) -> Self {
+        self.fault_tolerance = config;
         self
     }
 

@@ -28,6 +28,7 @@ use crate::directory::Directory;
 use crate::error::{Result, RpcError};
 use crate::event::{CallEnd, CallStart, EventBus, Outcome};
 use crate::extension::ExtensionLoader;
+use crate::fault::FaultIsolation;
 use crate::filter::{Filter, Invoker};
 use crate::invocation::Invocation;
 use crate::response::Response;
@@ -59,6 +60,7 @@ struct Inner {
     /// allocation per layer, the lock is held only while the call is set off.
     invoker: Mutex<Invoker>,
     events: EventBus,
+    fault: Option<Arc<FaultIsolation>>,
 }
 
 impl Client {
@@ -160,9 +162,23 @@ impl Client {
             .map(|name| loader.filter(name))
             .collect::<Result<Vec<Arc<dyn Filter>>>>()?;
         let load_balancer = loader.load_balancer(&config.load_balancer)?;
+        let fault = config.fault_tolerance.enabled.then(|| {
+            Arc::new(FaultIsolation::new(
+                config.fault_tolerance.clone(),
+                events.clone(),
+            ))
+        });
+        let attempts = AttemptPath::new(
+            transport,
+            &filters,
+            events.clone(),
+            &load_balancer,
+            fault.clone(),
+        );
         let ctx = ClusterContext::new(ClusterParts {
             routers,
-            attempts: AttemptPath::new(transport, &filters, events.clone(), &load_balancer),
+            attempts,
+            fault: fault.clone(),
             load_balancer,
             direct,
             directory,
@@ -182,6 +198,7 @@ impl Client {
                 config,
                 invoker: Mutex::new(invoker),
                 events,
+                fault,
             }),
         })
     }
@@ -190,6 +207,12 @@ impl Client {
     /// registry subscriptions. Subscribe to it at any time.
     pub fn events(&self) -> &EventBus {
         &self.inner.events
+    }
+
+    /// This client's fault isolation, when [enabled](ConsumerConfig::fault_tolerance): to read
+    /// degraded weights or close a window at will.
+    pub fn fault_isolation(&self) -> Option<&Arc<FaultIsolation>> {
+        self.inner.fault.as_ref()
     }
 
     /// The configuration this client was built from.

@@ -12,6 +12,7 @@ use tower::{Service, ServiceExt};
 
 use crate::error::{Result, RpcError};
 use crate::event::{AttemptEnd, AttemptStart, EventBus, Outcome};
+use crate::fault::FaultIsolation;
 use crate::filter::{Attempt, AttemptInvoker, Filter};
 use crate::loadbalance::LoadBalancer;
 use crate::response::Response;
@@ -25,6 +26,8 @@ pub(crate) struct AttemptPath {
     events: EventBus,
     /// The consumer's balancer, when it learns from attempts.
     learner: Option<Arc<dyn LoadBalancer>>,
+    /// Fault isolation, when enabled: counts every attempt's outcome.
+    fault: Option<Arc<FaultIsolation>>,
 }
 
 impl AttemptPath {
@@ -34,6 +37,7 @@ impl AttemptPath {
         filters: &[Arc<dyn Filter>],
         events: EventBus,
         load_balancer: &Arc<dyn LoadBalancer>,
+        fault: Option<Arc<FaultIsolation>>,
     ) -> Self {
         let mut stack = AttemptInvoker::innermost(Send {
             transport: transport.clone(),
@@ -48,6 +52,7 @@ impl AttemptPath {
             learner: load_balancer
                 .observes_attempts()
                 .then(|| load_balancer.clone()),
+            fault,
         }
     }
 
@@ -60,9 +65,13 @@ impl AttemptPath {
     pub(crate) async fn run(&self, attempt: Attempt) -> Result<Response> {
         let events = &self.events;
         let observed = events.is_enabled::<AttemptStart>() || events.is_enabled::<AttemptEnd>();
-        if !observed && self.learner.is_none() {
+        if !observed && self.learner.is_none() && self.fault.is_none() {
             return self.send(attempt).await;
         }
+        let service = self
+            .fault
+            .as_ref()
+            .map(|_| attempt.invocation.service().clone());
         let provider = attempt.provider.clone();
         let number = attempt.number;
         let names = observed.then(|| {
@@ -91,6 +100,10 @@ impl AttemptPath {
         let outcome = self.send(attempt).await;
         if let Some(mut learning) = learning {
             learning.ok = outcome.is_ok();
+        }
+        if let (Some(fault), Some(service)) = (&self.fault, &service) {
+            let error = outcome.as_ref().err().map(|e| e.kind());
+            fault.record(service, &provider, error);
         }
         if let Some((service, method)) = names {
             events.publish_with(|| AttemptEnd {

@@ -15,6 +15,7 @@ pub use failover::FailOver;
 
 use crate::directory::Directory;
 use crate::error::{Result, RpcError};
+use crate::fault::FaultIsolation;
 use crate::filter::Attempt;
 use crate::invocation::Invocation;
 use crate::loadbalance::LoadBalancer;
@@ -48,6 +49,8 @@ pub(crate) struct ClusterParts {
     pub(crate) directory: Option<Arc<Directory>>,
     /// Attempt filters, then the transport.
     pub(crate) attempts: AttemptPath,
+    /// Fault isolation, when enabled.
+    pub(crate) fault: Option<Arc<FaultIsolation>>,
     pub(crate) retries: u32,
 }
 
@@ -122,6 +125,9 @@ impl ClusterContext {
                     invocation.service()
                 )));
             }
+        }
+        if let Some(fault) = &self.inner.fault {
+            fault.apply(invocation.service(), &mut candidates);
         }
         self.inner
             .load_balancer

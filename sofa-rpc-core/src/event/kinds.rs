@@ -216,4 +216,27 @@ events! {
         /// What went wrong.
         error: String,
     }
+    /// Fault isolation found a provider abnormal and lowered its weight.
+    ProviderDegraded = 15 {
+        /// The service.
+        service: ServiceId,
+        /// The provider (as registered, or as last degraded).
+        provider: Arc<ProviderInfo>,
+        /// Its weight from now on.
+        weight: u32,
+        /// Its registered weight.
+        original: u32,
+    }
+    /// A degraded provider was healthy for a window: its weight goes back up (fully once
+    /// `weight == original`).
+    ProviderRecovered = 16 {
+        /// The service.
+        service: ServiceId,
+        /// The provider as it was degraded.
+        provider: Arc<ProviderInfo>,
+        /// Its weight from now on.
+        weight: u32,
+        /// Its registered weight.
+        original: u32,
+    }
 }

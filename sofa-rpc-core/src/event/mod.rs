@@ -3,7 +3,7 @@
 //! Events are published where SOFARPC publishes its own: a call starting and ending, each attempt
 //! at a provider, a request received and answered, providers added, updated and removed,
 //! connections opened and closed, a server started and stopped, a registry subscription made or
-//! lost. Fault isolation, metrics and logs subscribe; none of them is woven into the call path.
+//! lost, a provider degraded or recovering. Fault isolation, metrics and logs subscribe; none of them is woven into the call path.
 //!
 //! Subscribers register by event type and are called synchronously, on the task that publishes:
 //! keep them quick, and hand slow work to a channel. With no subscriber for a type, publishing
@@ -41,8 +41,8 @@ use std::sync::{Arc, RwLock};
 pub(crate) use connections::connection_observer;
 pub use kinds::{
     AttemptEnd, AttemptStart, CallEnd, CallStart, ConnectionClosed, ConnectionOpened, Outcome,
-    ProviderAdded, ProviderRemoved, ProviderUpdated, RegistryOutage, RegistrySubscribed,
-    ServerReceive, ServerSend, ServerStarted, ServerStopped,
+    ProviderAdded, ProviderDegraded, ProviderRecovered, ProviderRemoved, ProviderUpdated,
+    RegistryOutage, RegistrySubscribed, ServerReceive, ServerSend, ServerStarted, ServerStopped,
 };
 
 /// Something that happened, publishable on an [`EventBus`]. Implemented by the event types of
@@ -58,7 +58,7 @@ mod sealed {
 }
 
 /// How many event types there are (slots of the bus).
-const SLOTS: usize = 15;
+const SLOTS: usize = 17;
 
 type Handler = Arc<dyn Fn(&dyn Any) + Send + Sync>;
 

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use sofa_bolt::HeaderMap;
+use sofa_rpc_registry::ProviderInfo;
 
 use crate::service_id::ServiceId;
 use crate::trace::{ChildSpans, TraceContext};
@@ -29,6 +30,7 @@ struct Extras {
     baggage: BTreeMap<String, String>,
     attachments: BTreeMap<String, String>,
     trace: Option<TraceContext>,
+    target: Option<Arc<ProviderInfo>>,
 }
 
 static NONE: BTreeMap<String, String> = BTreeMap::new();
@@ -92,6 +94,17 @@ impl InvokeContext {
     /// Adds a baggage entry.
     pub fn insert_baggage(&mut self, key: impl Into<String>, value: impl Into<String>) {
         self.extras().baggage.insert(key.into(), value.into());
+    }
+
+    /// The provider this call must go to, if one was named for it (SOFARPC's per-call target
+    /// URL): routers and the load balancer are skipped.
+    pub fn target(&self) -> Option<&Arc<ProviderInfo>> {
+        self.extras.as_ref().and_then(|e| e.target.as_ref())
+    }
+
+    /// Sends this call to `provider`, whether or not the registry lists it.
+    pub fn set_target(&mut self, provider: ProviderInfo) {
+        self.extras().target = Some(Arc::new(provider));
     }
 
     /// Attachments: extra request header entries.
@@ -230,6 +243,11 @@ impl RequestContext {
                 })
                 .collect()
         })
+    }
+
+    /// When the caller gives up, if it said (its timeout, or the time left it sent).
+    pub fn deadline(&self) -> Option<Instant> {
+        self.deadline
     }
 
     /// Time left before the caller gives up, if it said.

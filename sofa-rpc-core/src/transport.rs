@@ -100,6 +100,11 @@ impl Transport {
         if let Some(app) = &self.app_name {
             header.insert(headers::CALLER_APP, app.clone());
         }
+        if invocation.context().deadline().is_some() {
+            // The time left travels, so the provider (and the calls it makes) can give up when
+            // the caller does.
+            header.insert(headers::DEADLINE_REMAIN, timeout.as_millis().to_string());
+        }
         let content = serializer.encode_request(&invocation, &mut header)?;
         let timeout_ms = i32::try_from(timeout.as_millis()).unwrap_or(i32::MAX);
         let frame = Frame::request(

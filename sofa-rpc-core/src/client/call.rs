@@ -12,6 +12,7 @@ use super::Client;
 use crate::error::{Result, RpcError};
 use crate::invocation::{Invocation, InvokeType};
 use crate::response::{Response, RpcResponse};
+use sofa_rpc_registry::ProviderInfo;
 
 /// Turns a provider's response into the caller's type.
 pub type Decode<R> = fn(Response) -> Result<R>;
@@ -42,6 +43,23 @@ impl<R: Send + 'static> Call<R> {
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.invocation.context_mut().set_timeout(timeout);
         self
+    }
+
+    /// Sends this call to the provider at `url` (`bolt://host:port` or `host:port`), whether or
+    /// not the registry lists it; routers and the load balancer are skipped. Fails for a URL
+    /// that is not one provider address.
+    pub fn target_url(mut self, url: &str) -> Result<Self> {
+        let mut providers = ProviderInfo::parse_list(url)
+            .map_err(|e| RpcError::config(format!("target URL {url:?}: {e}")))?;
+        match (providers.pop(), providers.is_empty()) {
+            (Some(provider), true) => {
+                self.invocation.context_mut().set_target(provider);
+                Ok(self)
+            }
+            _ => Err(RpcError::config(format!(
+                "target URL {url:?} must name exactly one provider"
+            ))),
+        }
     }
 
     /// Adds a baggage entry: it reaches the provider and the calls it makes in turn.

@@ -86,7 +86,8 @@ impl ClusterContext {
     }
 
     /// Routes, leaves out the providers in `exclude` (those a call already tried) and those
-    /// without a live connection, then lets the load balancer choose.
+    /// without a live connection, then lets the load balancer choose. A call with a
+    /// [target](crate::InvokeContext::target) goes there, nowhere else.
     ///
     /// Fails with a [`ClientRouter`](crate::ErrorKind::ClientRouter) error naming the service
     /// when no provider is listed, when every one was already tried, or when none has a live
@@ -97,6 +98,16 @@ impl ClusterContext {
         invocation: &Invocation,
         exclude: &[Arc<ProviderInfo>],
     ) -> Result<Arc<ProviderInfo>> {
+        if let Some(target) = invocation.context().target() {
+            return if exclude.contains(target) {
+                Err(RpcError::no_provider(format!(
+                    "the call's target {} was tried already",
+                    target.address()
+                )))
+            } else {
+                Ok(target.clone())
+            };
+        }
         let mut candidates = self.candidates(invocation);
         if candidates.is_empty() {
             return Err(RpcError::no_provider(format!(

@@ -56,10 +56,19 @@ where
     }
 
     fn call(&mut self, mut invocation: Invocation) -> Self::Future {
-        let inherited =
-            RequestContext::with_current(|ctx| (ctx.baggage().clone(), ctx.child_trace()));
+        let inherited = RequestContext::with_current(|ctx| {
+            (ctx.baggage().clone(), ctx.child_trace(), ctx.deadline())
+        });
         let nested = inherited.is_some();
-        if let Some((baggage, trace)) = inherited {
+        if let Some((baggage, trace, deadline)) = inherited {
+            // No call made for a request outlives its caller's patience.
+            if let Some(deadline) = deadline {
+                let context = invocation.context_mut();
+                context.fix_deadline();
+                if context.deadline().map_or(true, |own| deadline < own) {
+                    context.set_deadline(deadline);
+                }
+            }
             for (k, v) in baggage {
                 if !invocation.context().baggage().contains_key(&k) {
                     invocation.context_mut().insert_baggage(k, v);

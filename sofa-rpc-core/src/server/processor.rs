@@ -164,6 +164,24 @@ impl LogEverySecond {
     }
 }
 
+/// When the caller gives up: the frame's timeout, or the time left it sent
+/// (`sofa_head_deadline_remain_time`) if that is sooner, from when the request was read.
+fn deadline(
+    request: &Frame,
+    header: &HeaderMap,
+    responder: &Responder,
+) -> Option<std::time::Instant> {
+    let timeout = u64::try_from(request.timeout()).ok().filter(|t| *t > 0);
+    let remain = header
+        .get(headers::DEADLINE_REMAIN)
+        .and_then(|v| v.parse::<u64>().ok());
+    let ms = match (timeout, remain) {
+        (Some(t), Some(r)) => t.min(r),
+        (t, r) => t.or(r)?,
+    };
+    Some(responder.received_at() + Duration::from_millis(ms))
+}
+
 /// Whether the caller has already given up: SOFARPC drops such requests without a response.
 fn is_stale(request: &Frame, responder: &Responder) -> bool {
     let timeout = request.timeout();
@@ -212,12 +230,11 @@ async fn handle(shared: &Provided, request: Frame, responder: Responder, span: &
             );
         }
     };
-    let deadline = match request.timeout() {
-        t if t > 0 => {
-            Some(responder.received_at() + Duration::from_millis(t.unsigned_abs().into()))
-        }
-        _ => None,
-    };
+    let deadline = deadline(&request, &header, &responder);
+    if deadline.is_some_and(|d| d <= std::time::Instant::now()) {
+        tracing::debug!(%peer, service = %service, method, "dropping a request whose caller's deadline has passed");
+        return;
+    }
     span.record("service", tracing::field::display(&service));
     span.record("method", method.as_str());
     let events = &shared.events;

@@ -115,9 +115,11 @@ async fn a_provider_answering_busy_is_degraded_then_recovers() {
         weights.push(weight());
     }
     println!("events: {:?}", changes.lock().unwrap());
-    // Degraded after the first window: 100 * 0.05 = 5, then 5 * 0.05 -> 1 (the floor).
+    // Degraded after the first window: 100 * 0.05 = 5.
     assert_eq!(weights[0], 5, "{weights:?}");
-    assert!(weights[1] < 5, "{weights:?}");
+    // While sick it stays far below its weight: a window in which it takes too few calls to
+    // be judged lets it up one step (to probe), the next degrades it again.
+    assert!(weights[..3].iter().all(|w| *w <= 10), "{weights:?}");
     // Healed: doubles each window back to 100.
     assert!(weights[3] > weights[2], "{weights:?}");
     assert_eq!(*weights.last().unwrap(), 100, "{weights:?}");

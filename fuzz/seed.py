@@ -5,11 +5,11 @@
 
 Bolt targets get whole frames (and a few frames back to back); the Hessian and serializer
 targets get the content section of each frame, behind the selector bytes each target reads
-first. The corpora are regenerated on every run: nothing here is committed.
+first. Seeds are (re)written beside whatever the fuzzer has added to the corpora; nothing here
+is committed.
 """
 
 import pathlib
-import shutil
 
 ROOT = pathlib.Path(__file__).resolve().parent
 VECTORS = ROOT.parent / "tests" / "fixtures" / "vectors"
@@ -52,8 +52,6 @@ def write(target: str, name: str, data: bytes) -> None:
 
 
 def main() -> None:
-    if CORPUS.exists():
-        shutil.rmtree(CORPUS)
     frames = []
     for path in sorted(VECTORS.rglob("*.hex")):
         frame = bytes.fromhex(path.read_text().strip())

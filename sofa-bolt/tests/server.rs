@@ -282,3 +282,21 @@ async fn requests_arriving_during_shutdown_are_answered_busy_then_the_connection
         .await
         .unwrap();
 }
+
+#[tokio::test]
+async fn a_request_half_read_when_shutdown_begins_is_still_answered() {
+    let server = echo_server(ServerConfig::default()).await;
+    let mut s = raw_connect(server.local_addr()).await;
+    let wire = encode(&Frame::request(ECHO, HeaderMap::new(), "x".repeat(200)));
+    send_raw(&mut s, &wire[..100]).await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let shutdown = tokio::spawn(server.shutdown());
+    // Longer than the quiet time after which an idle draining connection is closed.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    send_raw(&mut s, &wire[100..]).await;
+    let mut buf = BytesMut::new();
+    let reply = read_frame(&mut s, &mut buf).await.expect("an answer");
+    assert_eq!(reply.status(), ResponseStatus::SERVER_THREADPOOL_BUSY);
+    expect_closed(&mut s).await;
+    shutdown.await.unwrap();
+}

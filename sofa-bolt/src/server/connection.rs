@@ -81,14 +81,7 @@ pub(super) async fn serve_with_permit(
         if backlog && intake.has_room() {
             // Answers made room: take the requests already read before reading more.
             let got = dispatch(&shared, &mut codec, &mut rbuf, &mut wbuf, &mut intake);
-            match after_dispatch(
-                got,
-                &mut backlog,
-                &mut heard,
-                &mut clock,
-                &mut rbuf,
-                &mut charge,
-            ) {
+            match after_dispatch(got, &mut backlog, &mut clock, &mut rbuf, &mut charge) {
                 Ok(()) => {}
                 Err(stop) => {
                     stop_reading(stop, peer, config, &mut rbuf, &mut charge);
@@ -103,6 +96,8 @@ pub(super) async fn serve_with_permit(
             clock.restart();
         }
         let settled = intake.in_flight() == 0 && wbuf.is_empty();
+        // Half-closing with part of a request read would lose it: wait for the rest.
+        let can_half_close = settled && rbuf.is_empty();
         tokio::select! {
             biased;
             _ = &mut stopping, if !intake.is_draining() => {
@@ -147,8 +142,10 @@ pub(super) async fn serve_with_permit(
                 }
                 Ok(_) => {
                     idle.touch();
+                    // Bytes arrived: not quiet, even if they do not make a whole frame yet.
+                    heard = true;
                     let got = dispatch(&shared, &mut codec, &mut rbuf, &mut wbuf, &mut intake);
-                    if let Err(stop) = after_dispatch(got, &mut backlog, &mut heard, &mut clock, &mut rbuf, &mut charge) {
+                    if let Err(stop) = after_dispatch(got, &mut backlog, &mut clock, &mut rbuf, &mut charge) {
                         stop_reading(stop, peer, config, &mut rbuf, &mut charge);
                         reading = false;
                         deadline.get_or_insert_with(|| Instant::now() + config.shutdown_timeout);
@@ -170,7 +167,7 @@ pub(super) async fn serve_with_permit(
                 reading = false;
                 deadline.get_or_insert_with(|| Instant::now() + config.shutdown_timeout);
             }
-            _ = tick_opt(&mut quiet), if settled => {
+            _ = tick_opt(&mut quiet), if can_half_close => {
                 if !std::mem::take(&mut heard) {
                     break Close::Drained;
                 }

@@ -52,3 +52,38 @@ impl FrameClock {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn expires_one_timeout_after_a_frame_started_and_not_while_frames_complete() {
+        let mut clock = FrameClock::new(Duration::from_millis(800));
+        // Frames completing every 100 ms for 2 s: never expires.
+        for _ in 0..20 {
+            tokio::select! {
+                _ = clock.expired() => panic!("expired while frames complete"),
+                _ = tokio::time::sleep(Duration::from_millis(100)) => clock.restart(),
+            }
+        }
+        // One frame that does not complete: expires after the timeout, late by at most two
+        // periods (the count starts on the first tick after the restart).
+        let started = Instant::now();
+        clock.expired().await;
+        let waited = started.elapsed();
+        assert!(
+            waited >= Duration::from_millis(800) && waited <= Duration::from_millis(1000),
+            "{waited:?}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn zero_never_expires() {
+        let mut clock = FrameClock::new(Duration::ZERO);
+        tokio::select! {
+            _ = clock.expired() => panic!("expired"),
+            _ = tokio::time::sleep(Duration::from_secs(3600)) => {}
+        }
+    }
+}

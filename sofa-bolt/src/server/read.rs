@@ -32,14 +32,12 @@ static SLOW_LOG: LogLimit = LogLimit::new();
 pub(super) fn after_dispatch(
     got: crate::Result<Dispatched>,
     backlog: &mut bool,
-    heard: &mut bool,
     clock: &mut FrameClock,
     rbuf: &mut BytesMut,
     charge: &mut Charge,
 ) -> Result<(), Stop> {
     let got = got.map_err(Stop::Malformed)?;
     *backlog = got.backlog;
-    *heard |= got.requests > 0;
     if got.frames > 0 {
         // What is left, if anything, is a frame that started in this read.
         clock.restart();

@@ -130,6 +130,7 @@ where
 }
 
 static BUSY_LOG: LogEverySecond = LogEverySecond::new();
+static REJECT_LOG: LogEverySecond = LogEverySecond::new();
 
 /// Lets one event a second through to the log and counts the others.
 struct LogEverySecond {
@@ -365,13 +366,17 @@ fn reject(
     status: ResponseStatus,
     reason: &dyn std::fmt::Display,
 ) {
-    tracing::warn!(
-        peer = %responder.peer_addr(),
-        id = request.request_id(),
-        %status,
-        %reason,
-        "rejecting request"
-    );
+    // A peer can send unreadable requests as fast as it likes: one line a second.
+    if let Some(suppressed) = REJECT_LOG.allow() {
+        tracing::warn!(
+            peer = %responder.peer_addr(),
+            id = request.request_id(),
+            %status,
+            %reason,
+            suppressed,
+            "rejecting request"
+        );
+    }
     let mut frame = Frame::response_to(request, status)
         .with_codec(sofa_bolt::CODEC_HESSIAN2)
         .with_switch(0)

@@ -110,7 +110,7 @@ pub use error::{Error, ErrorKind, Result};
 pub use factory::{open, RegistryFactories, RegistryFuture};
 pub use local::LocalRegistry;
 pub use provider::{ProviderInfo, ProviderParseError, DEFAULT_WEIGHT, RPC_VERSION};
-pub use registry::{ProviderStream, Registration, Registry, Subscription};
+pub use registry::{Listing, ProviderStream, Registration, Registry, Subscription};
 pub use url::{decode_component, encode_component};
 
 #[cfg(feature = "etcd")]

@@ -1,7 +1,7 @@
 //! Asking a provider's built-in metadata service (`sofa.rpc.rs.MetadataService`) what it
 //! exports.
 
-use sofa_rpc_core::metadata::{ServiceDescription, UNIQUE_NAME};
+use sofa_rpc_core::metadata::{ServiceDescription, INTERFACE, UNIQUE_NAME};
 use sofa_rpc_core::{DynArgs, ErrorKind};
 
 use crate::connect::{client, provider_address, ClientSettings};
@@ -36,10 +36,16 @@ pub(crate) async fn describe(
         )
         .await
         .map_err(|e| match e.kind() {
-            ErrorKind::ServerNotFoundInvoker => Failure::Runtime(format!(
-                "the provider at {addr} has no metadata service (not a sofa-rpc-rs provider, \
+            // Java reports an unknown service as "not found invoker"; sofa-rpc-node as a
+            // server exception naming the service.
+            kind if kind == ErrorKind::ServerNotFoundInvoker
+                || (kind.is_server_side() && e.message().contains(INTERFACE)) =>
+            {
+                Failure::Runtime(format!(
+                    "the provider at {addr} has no metadata service (not a sofa-rpc-rs provider, \
                  or its metadata is off): use --types"
-            )),
+                ))
+            }
             _ => Failure::from_rpc(e, &direct.to_string()),
         })
 }

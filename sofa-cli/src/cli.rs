@@ -41,7 +41,8 @@ pub(crate) enum Serialization {
     Json,
     /// MessagePack.
     Msgpack,
-    /// Protobuf (needs message types: generic calls cannot send it).
+    /// Protobuf: refused with a reason, as its messages need generated types a generic call
+    /// does not have.
     Protobuf,
 }
 

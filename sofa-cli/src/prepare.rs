@@ -6,7 +6,7 @@ use std::time::Duration;
 use sofa_rpc_core::{DynArgs, GenericService, Value};
 
 use crate::args::{parse_args, parse_types, resolve_types};
-use crate::cli::CallOptions;
+use crate::cli::{CallOptions, Serialization};
 use crate::connect::{client, ClientSettings};
 use crate::error::{Failure, Result};
 use crate::metadata::declared_types;
@@ -41,6 +41,12 @@ impl Prepared {
         args_json: Option<&str>,
         options: &CallOptions,
     ) -> Result<Prepared> {
+        if options.serialization == Serialization::Protobuf {
+            return Err(Failure::usage(
+                "--serialization protobuf: protobuf messages need their generated types, which \
+                 a generic call does not have; use hessian2, hessian4, json or msgpack",
+            ));
+        }
         let target = Target::parse(target)?;
         let service = ServiceSpec::parse(service)?;
         let values = parse_args(args_json)?;

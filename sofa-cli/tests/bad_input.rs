@@ -78,6 +78,23 @@ fn unknown_schemes_and_unreachable_targets() {
 }
 
 #[test]
+fn protobuf_cannot_carry_generic_calls() {
+    let run = sofa(&[
+        "call",
+        &target(),
+        SERVICE,
+        "echo",
+        r#"["x"]"#,
+        "--serialization",
+        "protobuf",
+    ]);
+    assert_usage_error(
+        &run,
+        "--serialization protobuf: protobuf messages need their generated types",
+    );
+}
+
+#[test]
 fn bad_flags_are_clap_usage_errors() {
     let run = sofa(&["call", &target(), SERVICE, "echo", "--serialization", "xml"]);
     assert_eq!(run.code, 2);

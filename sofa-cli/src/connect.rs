@@ -42,7 +42,7 @@ pub(crate) async fn provider_address(target: &Target, service: &ServiceSpec) -> 
         Target::Direct(addr) => return Ok(addr.clone()),
         Target::Registry(url) => url,
     };
-    let listing = crate::commands::list::read(url, Some(&service.interface)).await?;
+    let listing = crate::listing::read(url, Some(&service.interface)).await?;
     listing
         .get(&service.interface)
         .and_then(|providers| providers.iter().find(|p| serves(p, service)))

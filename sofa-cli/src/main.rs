@@ -9,6 +9,7 @@ mod cli;
 mod commands;
 mod connect;
 mod error;
+mod listing;
 mod metadata;
 mod output;
 mod prepare;

@@ -1,17 +1,13 @@
 //! `sofa list`: the services a registry holds and their providers.
 
-use std::time::Duration;
-
 use serde_json::{json, Value as Json};
-use sofa_rpc_core::registry::{ErrorKind, Listing, ProviderInfo};
+use sofa_rpc_core::registry::{Listing, ProviderInfo};
 
 use crate::cli::ListArgs;
-use crate::error::{Failure, Result};
+use crate::error::Result;
+use crate::listing::read;
 use crate::output::print_json;
 use crate::target::Target;
-
-/// How long opening and reading a registry may take before it counts as unreachable.
-const REGISTRY_WAIT: Duration = Duration::from_secs(15);
 
 /// Prints the services (all, or one interface) with a line per provider.
 pub(crate) async fn run(args: ListArgs, json: bool) -> Result<()> {
@@ -25,27 +21,6 @@ pub(crate) async fn run(args: ListArgs, json: bool) -> Result<()> {
         print!("{}", render(&listing));
     }
     Ok(())
-}
-
-/// Reads what registry `url` publishes, closing it afterwards.
-pub(crate) async fn read(url: &str, interface: Option<&str>) -> Result<Listing> {
-    let unreachable = |why: String| Failure::usage(format!("cannot read registry {url}: {why}"));
-    let work = async {
-        let registry = sofa_rpc_core::registry::open(url)
-            .await
-            .map_err(|e| unreachable(e.to_string()))?;
-        let listed = registry.list(interface).await;
-        // Closing only ends this process's session; nothing was registered.
-        let _ = registry.close().await;
-        listed.map_err(|e| match e.kind() {
-            ErrorKind::Unsupported | ErrorKind::InvalidArgument => Failure::usage(e.to_string()),
-            _ => unreachable(e.to_string()),
-        })
-    };
-    match tokio::time::timeout(REGISTRY_WAIT, work).await {
-        Ok(outcome) => outcome,
-        Err(_) => Err(unreachable(format!("no answer in {REGISTRY_WAIT:?}"))),
-    }
 }
 
 /// The providers of one interface as a table.

@@ -106,6 +106,23 @@ fn calls_with_strings_longs_maps_and_lists() {
     ]);
     assert_eq!((run.code, run.stdout.trim()), (0, "6"), "{}", run.stderr);
 
+    for serialization in ["msgpack", "hessian4"] {
+        let run = sofa(&[
+            "call",
+            &t,
+            SERVICE,
+            "keys",
+            r#"[{"k": 1}]"#,
+            "--serialization",
+            serialization,
+        ]);
+        assert_eq!(run.code, 0, "{serialization}: {}", run.stderr);
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&run.stdout).unwrap(),
+            json!(["k"])
+        );
+    }
+
     // A struct comes back as an object that keeps its class.
     let run = sofa(&[
         "call",

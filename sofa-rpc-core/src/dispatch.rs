@@ -1,5 +1,6 @@
 //! [`Dispatch`]: what a provider exports, implemented by the generated `FooServer<T>`.
 
+use std::borrow::Cow;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -26,4 +27,50 @@ pub trait Dispatch: Send + Sync + 'static {
     /// Reads the arguments of `method` from `args` and returns the call, ready to run. Fails
     /// for an unknown method or undecodable arguments.
     fn prepare(&self, method: &str, args: &mut dyn RequestReader<'_>) -> Result<Prepared>;
+
+    /// The methods with their Java signatures, for the built-in metadata service (so callers
+    /// without the interface's jar or trait know what to send). `#[service]` generates it; the
+    /// default knows only the names.
+    fn method_descriptors(&self) -> Vec<MethodDescriptor> {
+        self.methods()
+            .iter()
+            .map(|name| MethodDescriptor::untyped(*name))
+            .collect()
+    }
+}
+
+/// A method as a Java caller sees it: its name and the Java types (`Class.getName()` form) of
+/// its parameters and result, the types a generic caller puts in `methodArgSigs`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MethodDescriptor {
+    /// The method name on the wire.
+    pub name: Cow<'static, str>,
+    /// The parameter types in order; `None` when the dispatcher does not know them.
+    pub parameter_types: Option<Vec<Cow<'static, str>>>,
+    /// The return type (`void` for none); `None` when the dispatcher does not know it.
+    pub return_type: Option<Cow<'static, str>>,
+}
+
+impl MethodDescriptor {
+    /// A method with known parameter and return types.
+    pub fn new(
+        name: impl Into<Cow<'static, str>>,
+        parameter_types: Vec<Cow<'static, str>>,
+        return_type: impl Into<Cow<'static, str>>,
+    ) -> Self {
+        MethodDescriptor {
+            name: name.into(),
+            parameter_types: Some(parameter_types),
+            return_type: Some(return_type.into()),
+        }
+    }
+
+    /// A method known only by name.
+    pub fn untyped(name: impl Into<Cow<'static, str>>) -> Self {
+        MethodDescriptor {
+            name: name.into(),
+            parameter_types: None,
+            return_type: None,
+        }
+    }
 }

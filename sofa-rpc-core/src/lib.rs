@@ -38,7 +38,7 @@
 //! | layer | modules | what |
 //! |---|---|---|
 //! | model | `error`, `headers`, `service_id`, `value`, `trace`, `java_type`, `context`, `invocation` | what a call is: its service, arguments, context and errors |
-//! | wire and extension traits | `serialize`, `response`, `dispatch`, `directory`, `transport`, [`event`] | serializers, what a provider exports, provider lists, sending one request, the event bus |
+//! | wire and extension traits | `serialize`, `response`, `dispatch`, [`metadata`], `directory`, `transport`, [`event`] | serializers, what a provider exports and how it describes it, provider lists, sending one request, the event bus |
 //! | governance | [`filter`], [`router`], [`loadbalance`], [`fault`], [`cluster`] | how a call is wrapped, routed, balanced, isolated from sick providers and retried |
 //! | assembly | `extension` | the [`ExtensionLoader`]: every extension by name |
 //! | front | `client`, `server` | [`Client`] and [`Server`], built from configs |
@@ -107,6 +107,7 @@ pub mod headers;
 mod invocation;
 mod java_type;
 pub mod loadbalance;
+pub mod metadata;
 mod response;
 pub mod router;
 pub mod serialize;
@@ -125,7 +126,7 @@ pub use client::{
 };
 pub use cluster::{Cluster, ClusterContext};
 pub use context::{InvokeContext, RequestContext};
-pub use dispatch::{Dispatch, Prepared};
+pub use dispatch::{Dispatch, MethodDescriptor, Prepared};
 pub use error::{ErrorKind, Result, RpcError};
 pub use extension::ExtensionLoader;
 pub use filter::Filter;

@@ -11,7 +11,7 @@ use std::marker::PhantomData;
 
 pub use crate::client::{Call, Client};
 pub use crate::context::RequestContext;
-pub use crate::dispatch::{Dispatch, Prepared};
+pub use crate::dispatch::{Dispatch, MethodDescriptor, Prepared};
 pub use crate::error::{ErrorKind, Result, RpcError};
 pub use crate::invocation::{Args, Invocation};
 pub use crate::java_type::JavaType;

@@ -24,6 +24,7 @@ const LAYERS: &[&[&str]] = &[
         "serialize",
         "response",
         "dispatch",
+        "metadata",
         "directory",
         "transport",
         "event",

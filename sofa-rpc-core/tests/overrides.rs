@@ -88,8 +88,8 @@ async fn the_time_left_travels_down_a_chain_of_calls() {
         .start()
         .await
         .unwrap();
-    let client = Client::new(ConsumerConfig::new().direct_url(outer.local_addr().to_string()))
-        .unwrap();
+    let client =
+        Client::new(ConsumerConfig::new().direct_url(outer.local_addr().to_string())).unwrap();
     // ... but the caller at the top gives the whole chain 400 ms.
     let left = OuterClient::new(client)
         .ask()
@@ -114,6 +114,10 @@ async fn a_provider_drops_a_request_whose_deadline_has_passed() {
         .await
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::ClientTimeout, "{err}");
-    assert_eq!(echo_impl.hits.load(Ordering::SeqCst), 0, "the method never ran");
+    assert_eq!(
+        echo_impl.hits.load(Ordering::SeqCst),
+        0,
+        "the method never ran"
+    );
     server.shutdown().await;
 }

@@ -9,6 +9,8 @@
 //! * [`Registry`] publishes [`Registration`]s and answers [`Subscription`]s with a
 //!   [`ProviderStream`] of [`ProviderChange`]s: first the complete list, then additions,
 //!   removals and updates; outages arrive as `Err` items and the stream goes on.
+//! * [`Registry::list`] reads once what is published ([`Listing`]: providers by interface),
+//!   for tools such as `sofa list`; it watches nothing and writes no consumer entry.
 //! * [`open`] picks a backend by URL; [`RegistryFactories`] is the same table by name for an
 //!   extension loader.
 //!
@@ -110,7 +112,7 @@ pub use error::{Error, ErrorKind, Result};
 pub use factory::{open, RegistryFactories, RegistryFuture};
 pub use local::LocalRegistry;
 pub use provider::{ProviderInfo, ProviderParseError, DEFAULT_WEIGHT, RPC_VERSION};
-pub use registry::{ProviderStream, Registration, Registry, Subscription};
+pub use registry::{Listing, ProviderStream, Registration, Registry, Subscription};
 pub use url::{decode_component, encode_component};
 
 #[cfg(feature = "etcd")]

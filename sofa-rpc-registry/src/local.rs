@@ -33,7 +33,7 @@ use crate::address::RegistryUrl;
 use crate::error::{Error, ErrorKind, Result};
 use crate::fanout::Fanout;
 use crate::provider::ProviderInfo;
-use crate::registry::{ProviderStream, Registration, Registry, Subscription};
+use crate::registry::{Listing, ProviderStream, Registration, Registry, Subscription};
 
 /// How often subscribers re-read the file unless the URL says otherwise.
 pub const DEFAULT_SCAN_PERIOD: Duration = Duration::from_secs(1);
@@ -548,11 +548,49 @@ impl Registry for LocalRegistry {
         }
         .boxed()
     }
+
+    fn list<'a>(&'a self, interface: Option<&'a str>) -> BoxFuture<'a, Result<Listing>> {
+        async move {
+            self.inner.check_open()?;
+            let me = self.inner.clone();
+            let entries = blocking(move || me.read_cached()).await?;
+            let mut listing = Listing::new();
+            for e in entries {
+                if interface.is_some_and(|i| i != e.interface) {
+                    continue;
+                }
+                listing.entry(e.interface).or_default().push(e.provider);
+            }
+            Ok(listing)
+        }
+        .boxed()
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn lists_live_providers_by_interface() {
+        let path = std::env::temp_dir().join(format!("sofa-list-{}.reg", std::process::id()));
+        let _ = fs::remove_file(&path);
+        let reg = LocalRegistry::new(&path);
+        reg.register(&Registration::sofa("a.A", "127.0.0.1", 1))
+            .await
+            .unwrap();
+        reg.register(&Registration::sofa("b.B", "127.0.0.1", 2).with_unique_id("x"))
+            .await
+            .unwrap();
+        let all = reg.list(None).await.unwrap();
+        assert_eq!(all.keys().collect::<Vec<_>>(), ["a.A", "b.B"]);
+        assert_eq!(all["b.B"][0].unique_id(), Some("x"));
+        let one = reg.list(Some("a.A")).await.unwrap();
+        assert_eq!(one.len(), 1);
+        assert_eq!(one["a.A"][0].port(), 1);
+        reg.close().await.unwrap();
+        let _ = fs::remove_file(&path);
+    }
 
     #[test]
     fn lines_round_trip_and_bad_lines_are_skipped() {

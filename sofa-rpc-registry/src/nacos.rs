@@ -41,7 +41,7 @@ use crate::address::RegistryUrl;
 use crate::error::{Error, ErrorKind, Result};
 use crate::fanout::Fanout;
 use crate::provider::{ProviderInfo, DEFAULT_WEIGHT};
-use crate::registry::{ProviderStream, Registration, Registry, Subscription};
+use crate::registry::{Listing, ProviderStream, Registration, Registry, Subscription};
 
 /// Namespace used when the URL has no path (SOFARPC's default).
 pub const DEFAULT_NAMESPACE: &str = "sofa-rpc";
@@ -457,6 +457,36 @@ impl Registry for NacosRegistry {
 
     fn close(&self) -> BoxFuture<'_, Result<()>> {
         async move { self.inner.shut_down().await }.boxed()
+    }
+
+    /// Nacos names services by interface *and* uniqueId, so only a named interface's
+    /// providers without a uniqueId (`{interface}:DEFAULT`) can be listed.
+    fn list<'a>(&'a self, interface: Option<&'a str>) -> BoxFuture<'a, Result<Listing>> {
+        async move {
+            let Some(interface) = interface else {
+                return Err(Error::new(
+                    ErrorKind::Unsupported,
+                    "the nacos registry lists one named interface at a time",
+                ));
+            };
+            let instances = bounded(
+                "list instances",
+                self.inner.naming.get_all_instances(
+                    service_name(interface, "", "bolt"),
+                    None,
+                    vec![CLUSTER.to_string()],
+                    false,
+                ),
+            )
+            .await?;
+            let mut listing = Listing::new();
+            let providers = to_providers(&instances);
+            if !providers.is_empty() {
+                listing.insert(interface.to_string(), providers);
+            }
+            Ok(listing)
+        }
+        .boxed()
     }
 }
 

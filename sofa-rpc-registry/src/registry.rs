@@ -63,7 +63,24 @@ pub trait Registry: Send + Sync {
     /// Withdraws every registration, ends every subscription stream and disconnects.
     /// Later calls fail with [`Closed`](crate::ErrorKind::Closed).
     fn close(&self) -> BoxFuture<'_, Result<()>>;
+
+    /// Reads once what is published, for tools that show it (`sofa list`): every interface
+    /// with its providers, or only `interface`'s. Unlike [`subscribe`](Registry::subscribe) it
+    /// watches nothing, writes no consumer entry and does not filter by uniqueId or protocol.
+    ///
+    /// The default answers [`Unsupported`](crate::ErrorKind::Unsupported); `local`,
+    /// `zookeeper` and `etcd` list everything, `nacos` one named interface.
+    fn list<'a>(&'a self, interface: Option<&'a str>) -> BoxFuture<'a, Result<Listing>> {
+        let _ = interface;
+        Box::pin(futures::future::ready(Err(crate::Error::new(
+            crate::ErrorKind::Unsupported,
+            format!("the {} registry cannot list its providers", self.name()),
+        ))))
+    }
 }
+
+/// What [`Registry::list`] finds: providers by interface, interfaces sorted.
+pub type Listing = std::collections::BTreeMap<String, Vec<ProviderInfo>>;
 
 /// A provider to publish: the interface and the provider URL with SOFARPC's parameters.
 ///

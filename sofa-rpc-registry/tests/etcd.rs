@@ -223,3 +223,9 @@ async fn outage_then_restart_reregisters_and_resumes() {
     eprintln!("[items] etcd outage/restart: {:#?}", w.log);
     consumer.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn list_reads_what_is_published() {
+    let server = Server::start("etcd");
+    common::list_reads_what_is_published(&url(&server), "com.example.Etcd").await;
+}

@@ -185,3 +185,29 @@ async fn outage_keeps_the_list_and_restart_reregisters() {
     eprintln!("[items] nacos outage/restart: {:#?}", w.log);
     consumer.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn list_reads_one_named_interface() {
+    const IFACE: &str = "com.example.NacosList";
+    let server = Server::start("nacos");
+    let registry = open(&url(&server)).await.unwrap();
+    let reg = Registration::sofa(IFACE, "127.0.0.1", 12210).with_weight(7);
+    registry.register(&reg).await.unwrap();
+    // Nacos may answer before the instance is visible: retry for a while.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let listed = loop {
+        let listed = registry.list(Some(IFACE)).await.unwrap();
+        if !listed.is_empty() || Instant::now() > deadline {
+            break listed;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let providers = &listed[IFACE];
+    assert_eq!(providers.len(), 1, "{listed:?}");
+    assert_eq!(providers[0].port(), 12210);
+    assert_eq!(providers[0].weight(), 7);
+    // Service names carry the uniqueId: there is no listing by interface alone.
+    let all = registry.list(None).await.unwrap_err();
+    assert_eq!(all.kind(), sofa_rpc_registry::ErrorKind::Unsupported);
+    registry.close().await.unwrap();
+}

@@ -335,3 +335,9 @@ async fn outage_then_restart_reregisters_and_resumes() {
     eprintln!("[items] zookeeper outage/restart: {:#?}", w.log);
     consumer.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn list_reads_what_is_published() {
+    let server = Server::start("zk");
+    common::list_reads_what_is_published(&url(&server), "com.example.Zk").await;
+}

@@ -1,6 +1,7 @@
 //! Serves `HelloService` until Ctrl-C.
 //!
-//! `cargo run -p sofa-rpc-examples --bin hello-server [ADDR]` (default `127.0.0.1:12200`)
+//! `cargo run -p sofa-rpc-examples --bin hello-server [ADDR] [REGISTRY_URL]` (default
+//! `127.0.0.1:12200`, no registry; e.g. `local:///tmp/demo.reg` to publish the service there)
 
 use sofa_rpc_core::Server;
 use sofa_rpc_examples::{Greeter, HelloServiceServer};
@@ -13,11 +14,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let addr = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "127.0.0.1:12200".into());
-    let server = Server::builder()
+    let mut builder = Server::builder()
         .bind(addr)
-        .service(HelloServiceServer::new(Greeter))
-        .start()
-        .await?;
+        .app_name("hello-server")
+        .service(HelloServiceServer::new(Greeter));
+    if let Some(registry) = std::env::args().nth(2) {
+        builder = builder.registry(registry);
+    }
+    let server = builder.start().await?;
     println!("serving {:?} on {}", server.services(), server.local_addr());
     tokio::signal::ctrl_c().await?;
     println!("shutting down");

@@ -1,6 +1,7 @@
 //! The provider side: [`Server`], exporting services over SOFABolt.
 
 mod config;
+mod describe;
 mod processor;
 mod publish;
 
@@ -31,6 +32,7 @@ pub struct ServerBuilder {
     publish_host: Option<String>,
     app_name: Option<String>,
     events: EventBus,
+    metadata: bool,
 }
 
 impl ServerBuilder {
@@ -107,6 +109,14 @@ impl ServerBuilder {
         self
     }
 
+    /// Whether to answer the built-in [metadata service](crate::metadata) (method names and
+    /// Java signatures of the exported services, for generic callers and `sofa describe`).
+    /// On by default; it is never published in registries.
+    pub fn metadata(mut self, on: bool) -> Self {
+        self.metadata = on;
+        self
+    }
+
     /// Exports `service` under its definition's id.
     pub fn service(self, service: impl Dispatch) -> Self {
         self.provider(ProviderConfig::new(service))
@@ -136,6 +146,17 @@ impl ServerBuilder {
                     dispatch: provider.dispatch.clone(),
                 },
             );
+        }
+        if self.metadata {
+            let metadata = describe::metadata_service(&self.providers, &self.loader);
+            let id = metadata.service_id();
+            // A user service of the same name wins: the built-in one only fills a gap.
+            services
+                .entry(id.unique_name().to_string())
+                .or_insert_with(|| Exported {
+                    id,
+                    dispatch: Arc::new(metadata),
+                });
         }
         let mut invoker = None;
         if !self.config.filters.is_empty() {
@@ -225,6 +246,7 @@ impl Server {
             publish_host: None,
             app_name: None,
             events: EventBus::new(),
+            metadata: true,
         }
     }
 

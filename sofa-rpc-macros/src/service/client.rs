@@ -3,7 +3,7 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::{Method, Output, Service};
+use super::{Arg, Method, Output, Service};
 
 pub(super) fn generate(service: &Service) -> TokenStream {
     let Service {
@@ -95,6 +95,17 @@ pub(super) fn generate(service: &Service) -> TokenStream {
     }
 }
 
+/// The Java type of an argument: its `java_type` attribute, else what its Rust type maps to.
+pub(super) fn java_type_of(arg: &Arg) -> TokenStream {
+    match &arg.java_type {
+        Some(lit) => quote!(::std::borrow::Cow::Borrowed(#lit)),
+        None => {
+            let ty = &arg.ty;
+            quote!(::sofa_rpc_core::__private::java_type!(#ty))
+        }
+    }
+}
+
 fn args_struct(service: &Service, method: &Method) -> TokenStream {
     let name = service.args_struct(method);
     let vis = &service.vis;
@@ -103,13 +114,7 @@ fn args_struct(service: &Service, method: &Method) -> TokenStream {
         quote!(#ident: #ty)
     });
     let count = method.args.len();
-    let java_types = method.args.iter().map(|a| match &a.java_type {
-        Some(lit) => quote!(::std::borrow::Cow::Borrowed(#lit)),
-        None => {
-            let ty = &a.ty;
-            quote!(::sofa_rpc_core::__private::java_type!(#ty))
-        }
-    });
+    let java_types = method.args.iter().map(java_type_of);
     let arms = method.args.iter().enumerate().map(|(i, a)| {
         let ident = &a.ident;
         quote! {

@@ -19,6 +19,7 @@ pub(super) fn generate(service: &Service) -> TokenStream {
     );
     let names = service.methods.iter().map(|m| &m.wire_name);
     let arms = service.methods.iter().map(arm);
+    let descriptors = service.methods.iter().map(descriptor);
     quote! {
         #[doc = #doc]
         #vis struct #server<T> {
@@ -56,6 +57,12 @@ pub(super) fn generate(service: &Service) -> TokenStream {
                 &[#(#names),*]
             }
 
+            fn method_descriptors(
+                &self,
+            ) -> ::std::vec::Vec<::sofa_rpc_core::__private::MethodDescriptor> {
+                ::std::vec![#(#descriptors),*]
+            }
+
             #[allow(unused_variables)]
             fn prepare(
                 &self,
@@ -71,6 +78,25 @@ pub(super) fn generate(service: &Service) -> TokenStream {
                 }
             }
         }
+    }
+}
+
+/// The method's Java signature: the same parameter types the generated client sends in
+/// `methodArgSigs`, so a generic caller that copies them reaches the same method.
+fn descriptor(method: &Method) -> TokenStream {
+    let wire_name = &method.wire_name;
+    let params = method.args.iter().map(super::client::java_type_of);
+    let ret = match &method.output {
+        Output::Plain(ty) | Output::Result { ok: ty, .. } => {
+            quote!(::sofa_rpc_core::__private::java_type!(#ty))
+        }
+    };
+    quote! {
+        ::sofa_rpc_core::__private::MethodDescriptor::new(
+            #wire_name,
+            ::std::vec![#(#params),*],
+            #ret,
+        )
     }
 }
 

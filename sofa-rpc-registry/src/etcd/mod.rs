@@ -16,6 +16,7 @@
 //! list; once it answers again they get a fresh snapshot.
 
 mod lease;
+mod list;
 mod watch;
 
 use std::collections::BTreeMap;
@@ -32,7 +33,7 @@ use crate::address::RegistryUrl;
 use crate::error::{Error, ErrorKind, Result};
 use crate::fanout::Fanout;
 use crate::layout::{base_path, check_interface, consumers_dir, node_path, providers_dir};
-use crate::registry::{ProviderStream, Registration, Registry, Subscription};
+use crate::registry::{Listing, ProviderStream, Registration, Registry, Subscription};
 
 /// Lease TTL unless the URL says otherwise (`ttl`, seconds).
 pub const DEFAULT_TTL: Duration = Duration::from_secs(10);
@@ -349,6 +350,14 @@ impl Registry for EtcdRegistry {
             inner.fanout.remove(subscription);
             let key = format!("consumer\n{}", subscription.key());
             inner.drop_entry(&key, true).await
+        }
+        .boxed()
+    }
+
+    fn list<'a>(&'a self, interface: Option<&'a str>) -> BoxFuture<'a, Result<Listing>> {
+        async move {
+            self.inner.check_open()?;
+            list::list(&self.inner, interface).await
         }
         .boxed()
     }

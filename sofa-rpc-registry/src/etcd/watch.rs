@@ -35,7 +35,7 @@ pub(super) async fn watch_interface(inner: Arc<Inner>, interface: String) {
     }
 }
 
-fn provider_of(key: &[u8], value: &[u8]) -> Option<ProviderInfo> {
+pub(super) fn provider_of(key: &[u8], value: &[u8]) -> Option<ProviderInfo> {
     std::str::from_utf8(value)
         .ok()
         .and_then(|v| v.parse().ok())

@@ -17,6 +17,7 @@
 //! re-lists every watched interface, sending subscribers a fresh snapshot. While the
 //! connection is down subscribers get one `Unavailable` error and keep their last list.
 
+mod list;
 mod session;
 mod watch;
 
@@ -34,7 +35,7 @@ use crate::address::RegistryUrl;
 use crate::error::{Error, ErrorKind, Result};
 use crate::fanout::Fanout;
 use crate::layout::{base_path, check_interface, consumers_dir, node_path, providers_dir};
-use crate::registry::{ProviderStream, Registration, Registry, Subscription};
+use crate::registry::{Listing, ProviderStream, Registration, Registry, Subscription};
 
 /// Session timeout asked for unless the URL says otherwise (`sessionTimeout`, ms).
 pub const DEFAULT_SESSION_TIMEOUT: Duration = Duration::from_secs(30);
@@ -392,6 +393,14 @@ impl Registry for ZookeeperRegistry {
                 n.refs = 1;
             }
             inner.drop_node(&key).await
+        }
+        .boxed()
+    }
+
+    fn list<'a>(&'a self, interface: Option<&'a str>) -> BoxFuture<'a, Result<Listing>> {
+        async move {
+            self.inner.check_open()?;
+            list::list(&self.inner, interface).await
         }
         .boxed()
     }

@@ -492,3 +492,32 @@ pub async fn register_discover_update_unregister(url: &str, iface: &str, quirks:
     all.drain_for(Duration::from_millis(200)).await;
     assert!(all.ended, "close ends the streams");
 }
+
+/// `Registry::list`: every interface with its providers (uniqueIds included), or only the one
+/// named; an interface with only a consumer is not listed.
+pub async fn list_reads_what_is_published(url: &str, prefix: &str) {
+    use sofa_rpc_registry::Subscription;
+
+    let reg = sofa_rpc_registry::open(url).await.unwrap();
+    let a = Registration::sofa(format!("{prefix}.ListA"), "127.0.0.1", 12301);
+    let b =
+        Registration::sofa(format!("{prefix}.ListB"), "127.0.0.1", 12302).with_unique_id("blue");
+    reg.register(&a).await.unwrap();
+    reg.register(&b).await.unwrap();
+    let consumer_only = format!("{prefix}.ListC");
+    let _stream = reg
+        .subscribe(&Subscription::new(consumer_only.clone()))
+        .await
+        .unwrap();
+
+    let all = reg.list(None).await.unwrap();
+    assert_eq!(all[a.interface()].len(), 1, "{all:?}");
+    assert_eq!(all[a.interface()][0].port(), 12301);
+    assert_eq!(all[b.interface()][0].unique_id(), Some("blue"));
+    assert!(!all.contains_key(&consumer_only), "{all:?}");
+
+    let one = reg.list(Some(a.interface())).await.unwrap();
+    assert_eq!(one.keys().collect::<Vec<_>>(), [a.interface()]);
+    assert!(reg.list(Some("bad/name")).await.is_err());
+    reg.close().await.unwrap();
+}

@@ -230,6 +230,20 @@ const SCENARIOS = {
     return expectError(() => s.hessian('failReturn', J.string('y')), /app error: y/);
   },
 
+  // Not in the default list: sofa-rpc-rs's built-in metadata service, called like any service.
+  async metadata(s) {
+    const META = 'sofa.rpc.rs.MetadataService';
+    const plain = v => (v instanceof Map ? Object.fromEntries(v) : v);
+    const names = await s.call(META, 'list', []);
+    check(Array.isArray(names) && names.includes('com.example.EchoService:1.0'), 'metadata list', names);
+    const desc = plain(await s.call(META, 'describe', [ J.string('com.example.EchoService:1.0') ]));
+    const methods = (desc.methods || []).map(plain);
+    const add = methods.find(m => m.name === 'add');
+    check(add && deepEqual(add.parameterTypes, [ 'int', 'int' ]) && add.returnType === 'int', 'metadata describe add', methods);
+    check(desc.interface === 'com.example.EchoService' && desc.version === '1.0', 'metadata describe id', desc);
+    return { names, interface: desc.interface, add };
+  },
+
   async notfound(s) {
     return expectError(() => s.call('com.example.Nope', 'echo', [ J.string('z') ]));
   },

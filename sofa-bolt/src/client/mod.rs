@@ -167,7 +167,13 @@ impl Connection {
         });
         let observer = config.observer.clone();
         // A root span: the connection outlives the call that happened to open it.
-        let span = tracing::debug_span!(parent: None, "bolt.client.conn", %peer);
+        // Made only if a subscriber wants it: with tracing's `log` feature on, even a disabled
+        // span costs work on every poll of the task.
+        let span = if tracing::enabled!(tracing::Level::DEBUG) {
+            tracing::debug_span!(parent: None, "bolt.client.conn", %peer)
+        } else {
+            tracing::Span::none()
+        };
         let driver = driver::run(stream, shared.clone(), rx, config);
         if observer.is_set() {
             let side = Side::Client;

@@ -246,7 +246,12 @@ async fn accept_loop(
             shutdown.child_token(),
             permit,
         );
-        let span = tracing::info_span!(parent: None, "bolt.server.conn", %peer);
+        // Made only if a subscriber wants it (see the client's connection span).
+        let span = if tracing::enabled!(tracing::Level::INFO) {
+            tracing::info_span!(parent: None, "bolt.server.conn", %peer)
+        } else {
+            tracing::Span::none()
+        };
         match local {
             Some(local) => {
                 let side = Side::Server;

@@ -248,21 +248,24 @@ impl Client {
                 .context_mut()
                 .set_timeout(self.inner.config.timeout);
         }
-        let span = tracing::debug_span!(
-            "rpc.call",
-            service = %invocation.service(),
-            method = invocation.method(),
-        );
+        // Checked before the span is made: with the `log` feature of tracing on (any
+        // dependency can turn it on), even a disabled span records its fields for `log`.
+        let span = tracing::enabled!(tracing::Level::DEBUG).then(|| {
+            tracing::debug_span!(
+                "rpc.call",
+                service = %invocation.service(),
+                method = invocation.method(),
+            )
+        });
         let events = &self.inner.events;
         let call = if events.is_enabled::<CallStart>() || events.is_enabled::<CallEnd>() {
             self.start_observed(invocation)
         } else {
             self.set_off(invocation)
         };
-        if span.is_disabled() {
-            call
-        } else {
-            Box::pin(call.instrument(span))
+        match span {
+            Some(span) if !span.is_disabled() => Box::pin(call.instrument(span)),
+            _ => call,
         }
     }
 

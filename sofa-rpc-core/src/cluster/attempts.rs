@@ -2,11 +2,12 @@
 //! transport; with events around it when anyone listens, and the load balancer told of it when
 //! it learns from attempts.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
-use futures::future::BoxFuture;
+use futures::future::{BoxFuture, Either};
 use sofa_rpc_registry::ProviderInfo;
 use tower::{Service, ServiceExt};
 
@@ -39,7 +40,7 @@ impl AttemptPath {
         load_balancer: &Arc<dyn LoadBalancer>,
         fault: Option<Arc<FaultIsolation>>,
     ) -> Self {
-        let mut stack = AttemptInvoker::innermost(Send {
+        let mut stack = AttemptInvoker::innermost(Transmit {
             transport: transport.clone(),
         });
         for filter in filters.iter().rev() {
@@ -61,13 +62,24 @@ impl AttemptPath {
         &self.transport
     }
 
-    /// Makes `attempt`.
-    pub(crate) async fn run(&self, attempt: Attempt) -> Result<Response> {
+    /// Makes `attempt`. With nobody watching attempts, the future is the transport's own:
+    /// no layer of state around it to move the attempt through.
+    pub(crate) fn run(
+        &self,
+        attempt: Attempt,
+    ) -> impl Future<Output = Result<Response>> + Send + '_ {
         let events = &self.events;
         let observed = events.is_enabled::<AttemptStart>() || events.is_enabled::<AttemptEnd>();
         if !observed && self.learner.is_none() && self.fault.is_none() {
-            return self.send(attempt).await;
+            Either::Left(self.send(attempt))
+        } else {
+            Either::Right(self.run_watched(attempt, observed))
         }
+    }
+
+    /// [`run`](Self::run) with events, balancer feedback and fault accounting around it.
+    async fn run_watched(&self, attempt: Attempt, observed: bool) -> Result<Response> {
+        let events = &self.events;
         let service = self
             .fault
             .as_ref()
@@ -118,14 +130,10 @@ impl AttemptPath {
         outcome
     }
 
-    async fn send(&self, attempt: Attempt) -> Result<Response> {
+    fn send(&self, attempt: Attempt) -> impl Future<Output = Result<Response>> + Send + '_ {
         match &self.filters {
-            None => {
-                self.transport
-                    .call(attempt.provider, attempt.invocation)
-                    .await
-            }
-            Some(stack) => stack.clone().oneshot(attempt).await,
+            None => Either::Left(self.transport.call(attempt.provider, attempt.invocation)),
+            Some(stack) => Either::Right(stack.clone().oneshot(attempt)),
         }
     }
 }
@@ -148,11 +156,11 @@ impl Drop for Learning<'_> {
 
 /// The innermost attempt step as a service: serialize and send.
 #[derive(Clone)]
-struct Send {
+struct Transmit {
     transport: Arc<Transport>,
 }
 
-impl Service<Attempt> for Send {
+impl Service<Attempt> for Transmit {
     type Response = Response;
     type Error = RpcError;
     type Future = BoxFuture<'static, Result<Response>>;

@@ -4,6 +4,7 @@ mod attempts;
 mod failfast;
 mod failover;
 
+use std::future::Future;
 use std::sync::Arc;
 
 use futures::future::BoxFuture;
@@ -153,7 +154,7 @@ impl ClusterContext {
     }
 
     /// Makes `attempt`: through the consumer's attempt filters, to its provider.
-    pub async fn invoke(&self, attempt: Attempt) -> Result<Response> {
-        self.inner.attempts.run(attempt).await
+    pub fn invoke(&self, attempt: Attempt) -> impl Future<Output = Result<Response>> + Send + '_ {
+        self.inner.attempts.run(attempt)
     }
 }

@@ -71,14 +71,19 @@ impl Processor for RpcProcessor {
         };
         let shared = self.provided.clone();
         let inline_first = shared.inline_first;
-        // Filled in once the request is read; costs nothing unless a subscriber wants it.
-        let span = tracing::debug_span!(
-            "rpc.request",
-            id = request.request_id(),
-            peer = %responder.peer_addr(),
-            service = tracing::field::Empty,
-            method = tracing::field::Empty,
-        );
+        // Filled in once the request is read; made only if a subscriber wants it (a disabled
+        // span still records its fields when tracing's `log` feature is on).
+        let span = if tracing::enabled!(tracing::Level::DEBUG) {
+            tracing::debug_span!(
+                "rpc.request",
+                id = request.request_id(),
+                peer = %responder.peer_addr(),
+                service = tracing::field::Empty,
+                method = tracing::field::Empty,
+            )
+        } else {
+            tracing::Span::none()
+        };
         let request_span = span.clone();
         let work = async move {
             let _admission = admission;

@@ -117,9 +117,9 @@ async fn a_provider_answering_busy_is_degraded_then_recovers() {
     println!("events: {:?}", changes.lock().unwrap());
     // Degraded after the first window: 100 * 0.05 = 5.
     assert_eq!(weights[0], 5, "{weights:?}");
-    // While sick it stays far below its weight: a window in which it takes too few calls to
-    // be judged lets it up one step (to probe), the next degrades it again.
-    assert!(weights[..3].iter().all(|w| *w <= 10), "{weights:?}");
+    // While sick it stays degraded: a window with too few calls to judge, some of which
+    // failed, leaves the weight as it is.
+    assert!(weights[1] <= 5 && weights[2] <= 5, "{weights:?}");
     // Healed: doubles each window back to 100.
     assert!(weights[3] > weights[2], "{weights:?}");
     assert_eq!(*weights.last().unwrap(), 100, "{weights:?}");

@@ -11,7 +11,9 @@ use std::time::Duration;
 /// is abnormal and its weight drops to `weight * weight_degrade_rate` (at least
 /// `degrade_least_weight`), at most `degrade_max_ip_count` providers of a service at a time.
 /// A degraded provider that is not abnormal in a window gets its weight back
-/// `weight_recover_rate` times at a time, up to its registered weight. Only timeouts and
+/// `weight_recover_rate` times at a time, up to its registered weight; one that took too few
+/// calls to be judged recovers only if none of them failed (a low weight brings few calls,
+/// and it must not stay degraded for want of them). Only timeouts and
 /// server-busy answers count as exceptions; providers still warming up are left alone.
 ///
 /// As in SOFARPC, a provider's rate can be at most N times the service's when N providers

@@ -25,7 +25,12 @@ pub(super) fn judge(
     degraded: &HashMap<Key, Degraded>,
 ) -> Vec<Change> {
     let mut by_service: HashMap<String, Vec<(Key, Counts)>> = HashMap::new();
+    // Too few calls to judge, but some failed: no evidence of health either.
+    let mut doubtful: Vec<Key> = Vec::new();
     for (key, counts) in window {
+        if counts.calls < config.least_window_count && counts.exceptions > 0 {
+            doubtful.push(key.clone());
+        }
         by_service
             .entry(key.0.clone())
             .or_default()
@@ -72,10 +77,11 @@ pub(super) fn judge(
             abnormal_keys.push(key.clone());
         }
     }
-    // Degraded providers not found abnormal this window (judged healthy, or too few calls to
-    // judge, which a low weight makes likely) take a step back up.
+    // Degraded providers not found abnormal this window take a step back up: judged healthy,
+    // or too few calls to judge (which a low weight makes likely) none of which failed. One
+    // whose few calls did fail keeps its weight.
     for (key, current) in degraded {
-        if abnormal_keys.contains(key) {
+        if abnormal_keys.contains(key) || doubtful.contains(key) {
             continue;
         }
         let raised = (f64::from(current.weight()) * config.weight_recover_rate).ceil() as u32;

@@ -57,7 +57,8 @@ mod sealed {
     pub trait Sealed {}
 }
 
-/// How many event types there are (slots of the bus).
+/// How many event types there are (slots of the bus; each type's `SLOT` is below this, and
+/// below 32 for the `enabled` bits).
 const SLOTS: usize = 17;
 
 type Handler = Arc<dyn Fn(&dyn Any) + Send + Sync>;
@@ -107,10 +108,12 @@ impl EventBus {
             }
         });
         let mut slots = self.inner.slots.write().unwrap_or_else(|e| e.into_inner());
-        let mut list = slots[E::SLOT].to_vec();
-        list.push((id, handler));
-        slots[E::SLOT] = list.into();
-        self.inner.enabled.fetch_or(1 << E::SLOT, Ordering::Release);
+        if let Some(slot) = slots.get_mut(E::SLOT) {
+            let mut list = slot.to_vec();
+            list.push((id, handler));
+            *slot = list.into();
+            self.inner.enabled.fetch_or(1 << E::SLOT, Ordering::Release);
+        }
         Subscription { slot: E::SLOT, id }
     }
 

@@ -66,5 +66,6 @@ pub use frame::{
     CommandCode, CommandType, Frame, HeaderMap, HeaderStr, Protocol, ResponseStatus, Switch,
     CODEC_HESSIAN2, CODEC_PROTOBUF, SERVER_CLOSING_HEADER,
 };
+pub use log_limit::LogLimit;
 pub use observe::{ConnectionEvent, ConnectionObserver, Side};
 pub use server::{processor_fn, Processor, Responder, Server, ServerBuilder, ServerConfig};

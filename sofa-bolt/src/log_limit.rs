@@ -5,22 +5,28 @@ use std::sync::OnceLock;
 use std::time::Instant;
 
 /// Lets one event a second through and counts the rest, so that a flood of bad connections
-/// costs one log line a second instead of one each.
+/// (or of requests a server must refuse) costs one log line a second instead of one each.
 ///
-/// ```ignore
+/// ```
+/// use sofa_bolt::LogLimit;
+///
 /// static LIMIT: LogLimit = LogLimit::new();
 /// if let Some(suppressed) = LIMIT.allow() {
-///     tracing::warn!(suppressed, "closing connection: ...");
+///     // `suppressed`: how many were left out since the previous line.
+///     println!("closing connection: ... ({suppressed} more)");
 /// }
+/// assert_eq!(LIMIT.allow(), None, "the rest of this second is only counted");
 /// ```
-pub(crate) struct LogLimit {
+#[derive(Debug, Default)]
+pub struct LogLimit {
     /// The second (since the first event) of the last line written, plus one; 0 for never.
     last: AtomicU64,
     suppressed: AtomicU64,
 }
 
 impl LogLimit {
-    pub(crate) const fn new() -> Self {
+    /// A limit that has let nothing through yet.
+    pub const fn new() -> Self {
         LogLimit {
             last: AtomicU64::new(0),
             suppressed: AtomicU64::new(0),
@@ -29,7 +35,7 @@ impl LogLimit {
 
     /// `Some(n)` if this event should be logged, `n` being how many were left unlogged since
     /// the previous line; `None` if it should only be counted.
-    pub(crate) fn allow(&self) -> Option<u64> {
+    pub fn allow(&self) -> Option<u64> {
         static EPOCH: OnceLock<Instant> = OnceLock::new();
         let second = EPOCH.get_or_init(Instant::now).elapsed().as_secs() + 1;
         let last = self.last.load(Ordering::Relaxed);

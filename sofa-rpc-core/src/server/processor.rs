@@ -5,15 +5,13 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::sync::OnceLock;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use futures::FutureExt;
-use sofa_bolt::{Frame, HeaderMap, Processor, Responder, ResponseStatus};
+use sofa_bolt::{Frame, HeaderMap, LogLimit, Processor, Responder, ResponseStatus};
 use tokio::sync::Semaphore;
 use tower::{Service, ServiceExt};
 use tracing::Instrument;
@@ -134,49 +132,12 @@ where
     }
 }
 
-static BUSY_LOG: LogEverySecond = LogEverySecond::new();
-static REJECT_LOG: LogEverySecond = LogEverySecond::new();
-
-/// Lets one event a second through to the log and counts the others.
-struct LogEverySecond {
-    /// Seconds since `EPOCH` (plus one) of the last line written; 0 for never.
-    last: AtomicU64,
-    suppressed: AtomicU64,
-}
-
-impl LogEverySecond {
-    const fn new() -> Self {
-        LogEverySecond {
-            last: AtomicU64::new(0),
-            suppressed: AtomicU64::new(0),
-        }
-    }
-
-    /// `Some(events left out since the last line)` if this one is to be logged.
-    fn allow(&self) -> Option<u64> {
-        static EPOCH: OnceLock<Instant> = OnceLock::new();
-        let second = EPOCH.get_or_init(Instant::now).elapsed().as_secs() + 1;
-        let last = self.last.load(Ordering::Relaxed);
-        if last == second
-            || self
-                .last
-                .compare_exchange(last, second, Ordering::Relaxed, Ordering::Relaxed)
-                .is_err()
-        {
-            self.suppressed.fetch_add(1, Ordering::Relaxed);
-            return None;
-        }
-        Some(self.suppressed.swap(0, Ordering::Relaxed))
-    }
-}
+static BUSY_LOG: LogLimit = LogLimit::new();
+static REJECT_LOG: LogLimit = LogLimit::new();
 
 /// When the caller gives up: the frame's timeout, or the time left it sent
 /// (`sofa_head_deadline_remain_time`) if that is sooner, from when the request was read.
-fn deadline(
-    request: &Frame,
-    header: &HeaderMap,
-    responder: &Responder,
-) -> Option<std::time::Instant> {
+fn deadline(request: &Frame, header: &HeaderMap, responder: &Responder) -> Option<Instant> {
     let timeout = u64::try_from(request.timeout()).ok().filter(|t| *t > 0);
     let remain = header
         .get(headers::DEADLINE_REMAIN)
@@ -237,7 +198,7 @@ async fn handle(shared: &Provided, request: Frame, responder: Responder, span: &
         }
     };
     let deadline = deadline(&request, &header, &responder);
-    if deadline.is_some_and(|d| d <= std::time::Instant::now()) {
+    if deadline.is_some_and(|d| d <= Instant::now()) {
         tracing::debug!(%peer, service = %service, method, "dropping a request whose caller's deadline has passed");
         return;
     }
@@ -433,20 +394,4 @@ async fn execute(call: ProviderCall) -> (Reply, RequestContext) {
         ))
     });
     (reply, context)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn busy_answers_are_logged_once_a_second_with_a_count() {
-        let log = LogEverySecond::new();
-        assert_eq!(log.allow(), Some(0));
-        for _ in 0..1000 {
-            assert_eq!(log.allow(), None);
-        }
-        log.last.store(0, Ordering::Relaxed); // as if a second had passed
-        assert_eq!(log.allow(), Some(1000));
-    }
 }

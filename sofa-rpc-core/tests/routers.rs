@@ -15,12 +15,14 @@ use sofa_rpc_core::{
     Client, ConsumerConfig, ErrorKind, ExtensionLoader, ProviderConfig, RequestContext, Server,
 };
 
+/// Who answered.
 #[sofa_rpc_core::service(interface = "com.example.routers.Who")]
 pub trait Who {
     /// The name of the provider that handled the call.
     async fn who(&self, user: String) -> String;
 }
 
+/// A provider that calls on.
 #[sofa_rpc_core::service(interface = "com.example.routers.Front")]
 pub trait Front {
     /// Asks `Who` on the caller's behalf.
@@ -219,7 +221,10 @@ async fn mesh_sends_every_call_to_the_sidecar_naming_the_service() {
     assert_eq!(seen.len(), 10);
     for headers in seen {
         assert_eq!(headers["service"], "com.example.routers.Who:1.0");
-        assert_eq!(headers["sofa_head_target_service"], "com.example.routers.Who:1.0");
+        assert_eq!(
+            headers["sofa_head_target_service"],
+            "com.example.routers.Who:1.0"
+        );
         assert_eq!(headers["sofa_head_target_app"], "who-app");
     }
     sidecar.shutdown().await;
@@ -262,13 +267,20 @@ async fn calls_owned_by_another_zone_go_to_the_gateway_with_the_target_zone() {
     }
     for user in 0..20u32 {
         let got = who.who(user.to_string()).await.unwrap();
-        assert_eq!(got, if user % 2 == 0 { "RZ00" } else { "gateway" }, "user {user}");
+        assert_eq!(
+            got,
+            if user % 2 == 0 { "RZ00" } else { "gateway" },
+            "user {user}"
+        );
     }
     let seen = gateway_named.seen.lock().unwrap().clone();
     assert_eq!(seen.len(), 10);
     for headers in seen {
         assert_eq!(headers["sofa_head_target_zone"], "RZ01");
-        assert_eq!(headers["sofa_head_target_service"], "com.example.routers.Who:1.0");
+        assert_eq!(
+            headers["sofa_head_target_service"],
+            "com.example.routers.Who:1.0"
+        );
     }
     local.shutdown().await;
     gateway.shutdown().await;

@@ -18,12 +18,14 @@ use sofa_rpc_core::router::zone::{Fallback, ZoneRouter, ZoneRules, ZoneRulesHand
 use sofa_rpc_core::{Client, ConsumerConfig, ErrorKind, ExtensionLoader, ProviderConfig, Server};
 use sofa_rpc_tests::PeerServer;
 
+/// Accounts, placed by user.
 #[sofa_rpc_core::service(interface = "com.example.zones.Account")]
 pub trait Account {
     /// The zone of the provider that handled the call.
     async fn zone_of(&self, user: Option<String>) -> String;
 }
 
+/// Rates, global data.
 #[sofa_rpc_core::service(interface = "com.example.zones.Rates")]
 pub trait Rates {
     /// The zone of the provider that handled the call.
@@ -145,7 +147,10 @@ async fn wait_for_all(account: &AccountClient, rates: &RatesClient) {
         if ok == users.len() && rates.zone().await.is_ok() {
             return;
         }
-        assert!(Instant::now() < deadline, "the providers never all showed up");
+        assert!(
+            Instant::now() < deadline,
+            "the providers never all showed up"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
@@ -214,8 +219,12 @@ async fn disaster_switch_under_load(account: &AccountClient, handle: &ZoneRulesH
     let seed = Arc::new(AtomicU64::new(99));
     let mut workers = Vec::new();
     for _ in 0..16 {
-        let (account, stop, outcomes, seed) =
-            (account.clone(), stop.clone(), outcomes.clone(), seed.clone());
+        let (account, stop, outcomes, seed) = (
+            account.clone(),
+            stop.clone(),
+            outcomes.clone(),
+            seed.clone(),
+        );
         workers.push(tokio::spawn(async move {
             // Bounded: the load stops when told, or after 20,000 calls per worker.
             for _ in 0..20_000 {
@@ -255,7 +264,12 @@ async fn disaster_switch_under_load(account: &AccountClient, handle: &ZoneRulesH
     }
     let outcomes = std::mem::take(&mut *outcomes.lock().unwrap());
     let failed: Vec<_> = outcomes.iter().filter(|o| o.zone.is_err()).collect();
-    assert!(failed.is_empty(), "{} calls failed: {:?}", failed.len(), failed[0].zone);
+    assert!(
+        failed.is_empty(),
+        "{} calls failed: {:?}",
+        failed.len(),
+        failed[0].zone
+    );
     let (mut before, mut after, mut moved, mut in_flight) = (0, 0, 0, 0);
     let mut first_in_backup: Option<Duration> = None;
     let mut last_on_old_rules: Option<Duration> = None;

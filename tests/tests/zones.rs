@@ -308,7 +308,10 @@ async fn disaster_switch_under_load(account: &AccountClient, handle: &ZoneRulesH
         last_on_old_rules.unwrap_or_default(),
     );
     assert!(after > 0 && before > 0);
-    assert!(latency < Duration::from_secs(1), "{latency:?}");
+    // The switch itself is exact (every call started after `replace` returned follows it, as
+    // checked above); the first moved call's completion is a few ms in practice, bounded here
+    // with room for a loaded 2-core machine.
+    assert!(latency < Duration::from_secs(3), "{latency:?}");
 }
 
 async fn zones_in(registry: PeerServer, scheme: &str) {

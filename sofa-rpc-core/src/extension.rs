@@ -28,7 +28,7 @@ type Factory<T> = Arc<dyn Fn() -> Arc<T> + Send + Sync>;
 /// | serializer | `msgpack` (13), `hessian2` alias `hessian` (1), `hessian4` (1), `protobuf` (11), `json` (12) |
 /// | cluster | `failover`, `failfast` |
 /// | load balancer | `random`, `roundRobin`, `weightRoundRobin`, `consistentHash`, `weightConsistentHash`, `localPref`, `auto`, `leastActive`, `adaptive` |
-/// | router | `directUrl`, `registry` |
+/// | router | `directUrl`, `registry`, `zone`, `tag`, `mesh` |
 /// | filter | `context`, `timeout` |
 /// | registry | `local`; `zookeeper`, `etcd`, `nacos` with the cargo features of those names |
 ///
@@ -86,6 +86,9 @@ impl Default for ExtensionLoader {
         loader.register_load_balancer("adaptive", Adaptive::default);
         loader.register_router("directUrl", || router::DirectUrl);
         loader.register_router("registry", || router::FromRegistry);
+        loader.register_router("zone", router::ZoneRouter::default);
+        loader.register_router("tag", router::TagRouter::default);
+        loader.register_router("mesh", router::MeshRouter::default);
         loader.register_filter("context", ContextFilter);
         loader.register_filter("timeout", TimeoutFilter);
         // Every registry backend compiled in: `local` always, the others by cargo feature.
@@ -276,7 +279,7 @@ mod tests {
         ] {
             loader.load_balancer(name).unwrap();
         }
-        for name in ["directUrl", "registry"] {
+        for name in ["directUrl", "registry", "zone", "tag", "mesh"] {
             loader.router(name).unwrap();
         }
         for name in ["context", "timeout"] {

@@ -35,3 +35,9 @@ pub const TRACE_CONTEXT_PREFIX: &str = "rpc_trace_context.";
 pub const NEW_TRACE_CONTEXT: &str = "new_rpc_trace_context";
 /// Remaining time of the caller's deadline, in milliseconds.
 pub const DEADLINE_REMAIN: &str = "sofa_head_deadline_remain_time";
+/// The zone a call is meant for, told to the zone gateway that forwards it there.
+pub const TARGET_ZONE: &str = "sofa_head_target_zone";
+/// Provider URL parameters whose names start with this travel as request header entries (the
+/// rest of the name as key) on every call sent to that provider: how a router sending calls to
+/// a gateway or sidecar tells it where they are meant to go.
+pub const ROUTE_HEADER_PARAM_PREFIX: &str = "routeHeader.";

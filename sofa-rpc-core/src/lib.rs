@@ -18,7 +18,7 @@
 //! |---|---|---|
 //! | serializer | [`Serializer`] | `hessian2` (alias `hessian`), `hessian4`, `protobuf`, `json`, `msgpack` |
 //! | filter | [`Filter`] (any `tower::Layer`, on calls, attempts or requests) | `context`, `timeout` |
-//! | router | [`Router`] | `directUrl`, `registry` |
+//! | router | [`Router`] | `directUrl`, `registry`, `zone`, `tag`, `mesh` |
 //! | cluster | [`Cluster`] | `failover`, `failfast` |
 //! | load balancer | [`LoadBalancer`] | `random`, `roundRobin` |
 //! | registry | [`registry::Registry`] | `local`; `zookeeper`, `etcd`, `nacos` (cargo features) |

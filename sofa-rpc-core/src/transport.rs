@@ -100,6 +100,12 @@ impl Transport {
         if let Some(app) = &self.app_name {
             header.insert(headers::CALLER_APP, app.clone());
         }
+        // A gateway or sidecar a router chose is told where the call is meant to go.
+        for (key, value) in provider.params() {
+            if let Some(name) = key.strip_prefix(headers::ROUTE_HEADER_PARAM_PREFIX) {
+                header.insert(name.to_string(), value.to_string());
+            }
+        }
         if invocation.context().deadline().is_some() {
             // The time left travels, so the provider (and the calls it makes) can give up when
             // the caller does.

@@ -67,8 +67,15 @@ impl ClusterContext {
         self.inner.retries
     }
 
-    /// The candidates for `invocation` after the router chain.
+    /// The candidates for `invocation` after the router chain (none when a router refuses
+    /// the call).
     pub fn candidates(&self, invocation: &Invocation) -> Vec<Arc<ProviderInfo>> {
+        self.try_candidates(invocation).unwrap_or_default()
+    }
+
+    /// The candidates for `invocation` after the router chain, or the error of a router that
+    /// refuses the call.
+    pub fn try_candidates(&self, invocation: &Invocation) -> Result<Vec<Arc<ProviderInfo>>> {
         let registry = self
             .inner
             .directory
@@ -81,8 +88,8 @@ impl ClusterContext {
         self.inner
             .routers
             .iter()
-            .fold(Vec::new(), |candidates, router| {
-                router.route(invocation, &ctx, candidates)
+            .try_fold(Vec::new(), |candidates, router| {
+                router.try_route(invocation, &ctx, candidates)
             })
     }
 
@@ -109,7 +116,7 @@ impl ClusterContext {
                 Ok(target.clone())
             };
         }
-        let mut candidates = self.candidates(invocation);
+        let mut candidates = self.try_candidates(invocation)?;
         if candidates.is_empty() {
             return Err(RpcError::no_provider(format!(
                 "no provider of {} is available: none is listed",

@@ -1,10 +1,23 @@
 //! The Router extension point: which providers are candidates for a call.
+//!
+//! Built-ins: `directUrl` and `registry` fill the list; [`zone`] places calls in the unit
+//! (LDC zone) owning them, [`TagRouter`] (`tag`) sends tagged calls to tagged providers (gray
+//! release), and [`MeshRouter`] (`mesh`) sends every call to the local sidecar.
+
+mod mesh;
+mod tag;
+pub mod zone;
 
 use std::sync::Arc;
 
 use sofa_rpc_registry::ProviderInfo;
 
+use crate::error::Result;
 use crate::invocation::Invocation;
+
+pub use mesh::MeshRouter;
+pub use tag::{TagRouter, TagRules, TagSplit};
+pub use zone::ZoneRouter;
 
 /// Where routers find providers: the consumer's direct URLs and what its registry currently
 /// lists for the service.
@@ -27,6 +40,18 @@ pub trait Router: Send + Sync + 'static {
         ctx: &RouteContext<'_>,
         candidates: Vec<Arc<ProviderInfo>>,
     ) -> Vec<Arc<ProviderInfo>>;
+
+    /// [`route`](Self::route), for routers that may refuse a call instead of narrowing the
+    /// list to nothing: a strict router's error (a `ClientRouter` one naming what could not
+    /// be placed) fails the call as it is. The cluster routes through this.
+    fn try_route(
+        &self,
+        invocation: &Invocation,
+        ctx: &RouteContext<'_>,
+        candidates: Vec<Arc<ProviderInfo>>,
+    ) -> Result<Vec<Arc<ProviderInfo>>> {
+        Ok(self.route(invocation, ctx, candidates))
+    }
 }
 
 /// `directUrl`: when the consumer names providers directly, they are the candidates.

@@ -72,6 +72,8 @@ pub struct ProviderConfig {
     pub serialization: String,
     /// The warm-up registries advertise: (time, weight during it).
     pub warmup: Option<(std::time::Duration, u32)>,
+    /// Extra URL parameters registries advertise (`zone`, `tag`, ...), in order.
+    pub params: Vec<(String, String)>,
 }
 
 impl ProviderConfig {
@@ -84,6 +86,7 @@ impl ProviderConfig {
             weight: 100,
             serialization: "hessian2".into(),
             warmup: None,
+            params: Vec::new(),
         }
     }
 
@@ -118,6 +121,25 @@ impl ProviderConfig {
     pub fn warmup(mut self, time: std::time::Duration, weight: u32) -> Self {
         self.warmup = Some((time, weight));
         self
+    }
+
+    /// Advertises the URL parameter `key` (replacing an earlier value of the same key).
+    pub fn param(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        let key = key.into();
+        self.params.retain(|(k, _)| *k != key);
+        self.params.push((key, value.into()));
+        self
+    }
+
+    /// Advertises the zone the provider runs in (the `zone` URL parameter the `zone` router
+    /// places calls by).
+    pub fn zone(self, zone: impl Into<String>) -> Self {
+        self.param("zone", zone)
+    }
+
+    /// Advertises a gray-release tag (the `tag` URL parameter the `tag` router selects by).
+    pub fn tag(self, tag: impl Into<String>) -> Self {
+        self.param("tag", tag)
     }
 
     /// The id the service is served under.

@@ -55,6 +55,9 @@ fn registration(
     if let Some(app) = app {
         r = r.with_app_name(app);
     }
+    for (key, value) in &provider.params {
+        r = r.with_param(key, value);
+    }
     r
 }
 

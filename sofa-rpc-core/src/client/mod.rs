@@ -183,6 +183,7 @@ impl Client {
             direct,
             directory,
             retries: config.retries,
+            in_process: config.in_process,
         });
         let mut invoker = Invoker::new(ClusterService {
             cluster: loader.cluster(&config.cluster)?,

@@ -306,6 +306,7 @@ async fn generic_calls_take_the_network() {
 }
 
 /// The same service name, defined again with other Rust types (as another crate might).
+#[allow(dead_code, unreachable_pub)]
 mod other {
     #[sofa_rpc_core::service(interface = "com.example.EchoService")]
     pub trait EchoService {

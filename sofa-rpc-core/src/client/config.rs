@@ -235,7 +235,10 @@ impl ConsumerConfig {
     /// providers. The consumer filters, attempt filters and events still see the call; its
     /// attempt names the provider `injvm://<server address>`. Timeouts, application errors and
     /// framework errors come out as they would from the network. When the server stops, calls
-    /// go to the remote providers again, and to the local one once a server exports it anew.
+    /// go to the remote providers again, and to the local one once a server exports it anew
+    /// (a call that chose it in the very instant it was withdrawn fails as unsent, which
+    /// `failover` retries when [`retries`](Self::retries) allow, as for a remote provider that
+    /// closes).
     /// Calls with a [target URL](crate::Call::target_url), generic calls, stubs of another
     /// definition of the same service and methods whose argument types cannot be cloned always
     /// take the network.

@@ -4,7 +4,8 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::task::Poll;
+use std::future::Future;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use futures::future::BoxFuture;
@@ -138,30 +139,33 @@ impl LocalService {
             };
             Response::local(reply, provider, context.response_baggage())
         };
-        let runtime = tokio::runtime::Handle::try_current().ok();
         if invocation.invoke_type() == InvokeType::Oneway {
-            let runtime = runtime.ok_or_else(|| {
+            let runtime = tokio::runtime::Handle::try_current().map_err(|_| {
                 RpcError::config("in-process oneway calls must be made from within a tokio runtime")
             })?;
             runtime.spawn(work);
             return Ok(Box::pin(std::future::ready(Ok(Response::none()))));
         }
+        // Run here until the method first waits, as the server runs a request on its
+        // connection's task: a method that answers at once costs no task. The attempt is being
+        // polled already (this is its first step), so running the method now changes no order;
+        // the no-op waker is fine because a method that waits is polled again at once, below.
+        let mut work = Box::pin(work);
+        let mut cx = Context::from_waker(futures::task::noop_waker_ref());
+        if let Poll::Ready(response) = work.as_mut().poll(&mut cx) {
+            return Ok(Box::pin(std::future::ready(Ok(response))));
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            // No runtime to time it with: the call takes as long as the method.
+            return Ok(Box::pin(async move { Ok(work.await) }));
+        };
+        // One that waits gets a task of its own, so that like a remote provider it finishes
+        // its work even when the caller stops waiting.
+        let running = runtime.spawn(work);
         let what = what();
         let addr = self.addr;
         Ok(Box::pin(async move {
-            // Run here until the method first waits, as the server runs a request on its
-            // connection's task: a method that answers at once costs no task. One that waits
-            // gets a task of its own, so that like a remote provider it finishes its work even
-            // when the caller stops waiting.
-            let mut work = Box::pin(work);
-            if let Poll::Ready(response) = futures::poll!(work.as_mut()) {
-                return Ok(response);
-            }
-            let Some(runtime) = runtime else {
-                // No runtime to time it with: the call takes as long as the method.
-                return Ok(work.await);
-            };
-            match tokio::time::timeout(timeout, runtime.spawn(work)).await {
+            match tokio::time::timeout(timeout, running).await {
                 Ok(Ok(response)) => Ok(response),
                 Ok(Err(e)) => Err(RpcError::new(
                     ErrorKind::ServerUndeclared,

@@ -123,7 +123,10 @@ impl ServerBuilder {
     /// Whether consumers in this process call the services directly, without serializing and
     /// without a socket (see [`ConsumerConfig::in_process`](crate::ConsumerConfig::in_process)).
     /// On by default; off, this server is called over the network like any other, even from
-    /// this process.
+    /// this process. In-process calls run through the provider filters with their request
+    /// context (the server's own address as the caller's), but neither wait for the bounded
+    /// executor ([`ServerConfig::max_concurrency`]) nor publish request events: they run on
+    /// the caller's task until the method first waits, then on a task of their own.
     pub fn in_process(mut self, on: bool) -> Self {
         self.in_process = on;
         self

@@ -2,9 +2,9 @@
 //! the stub's typed arguments, behind the server's provider filters, with no serializer and
 //! no socket in between.
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::future::Future;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 

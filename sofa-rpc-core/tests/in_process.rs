@@ -183,9 +183,13 @@ async fn calls_turn_remote_when_the_local_server_stops_and_local_when_one_return
         }
         by
     });
-    while made.load(Ordering::SeqCst) < 50 {
+    for _ in 0..10_000 {
+        if made.load(Ordering::SeqCst) >= 50 || running.is_finished() {
+            break;
+        }
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
+    assert!(made.load(Ordering::SeqCst) >= 50, "the calls stalled");
     local.shutdown().await;
     stopped.store(1, Ordering::SeqCst);
     let by = tokio::time::timeout(Duration::from_secs(20), running)
@@ -372,4 +376,26 @@ async fn a_result_of_another_type_is_a_clear_error() {
     assert!(error.message().contains("in-process"), "{error}");
     assert_eq!(server.connections(), 0);
     server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_stopped_server_leaves_nothing_behind_in_the_process() {
+    let implementation = Arc::new(Echo::default());
+    let server = Server::builder()
+        .bind("127.0.0.1:0")
+        .provider(
+            ProviderConfig::new(EchoServiceServer::from_arc(implementation.clone()))
+                .unique_id("freed"),
+        )
+        .start()
+        .await
+        .unwrap();
+    let echo = client_with(consumer(&server, "freed"));
+    assert_eq!(answered_by(&echo).await, "injvm");
+    server.shutdown().await;
+    // Only weak references stayed in the table and in this thread's cache: the implementation
+    // is freed with its server, and the next call looks for a provider over the network.
+    assert_eq!(Arc::strong_count(&implementation), 1);
+    let error = echo.echo("gone".into()).await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::ClientNetwork, "{error}");
 }

@@ -118,13 +118,14 @@ impl LocalService {
         if let Some(app) = caller_app {
             header.insert(headers::CALLER_APP, app);
         }
-        let deadline = Instant::now() + timeout;
+        // A timeout too long to add to the clock means no deadline, not a panic.
+        let deadline = Instant::now().checked_add(timeout);
         let context = RequestContext::new(
             self.addr,
             self.id.clone(),
             invocation.method().to_string(),
             header,
-            Some(deadline),
+            deadline,
         );
         let call = ProviderCall { context, prepared };
         let invoker = self.invoker.clone();

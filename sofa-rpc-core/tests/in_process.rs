@@ -399,3 +399,48 @@ async fn a_stopped_server_leaves_nothing_behind_in_the_process() {
     let error = echo.echo("gone".into()).await.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::ClientNetwork, "{error}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_registry_consumer_calls_in_process_and_finds_the_network_provider_when_it_stops() {
+    let file = std::env::temp_dir().join(format!(
+        "sofa-rpc-in-process-{}-{:?}",
+        std::process::id(),
+        Instant::now()
+    ));
+    let url = format!("local://{}?scanPeriod=50", file.display());
+    // Published in the registry, called over the network only.
+    let remote = Server::builder()
+        .bind("127.0.0.1:0")
+        .in_process(false)
+        .registry(url.clone())
+        .provider(ProviderConfig::new(EchoServiceServer::new(Echo::default())).unique_id("reg"))
+        .start()
+        .await
+        .unwrap();
+    // In this process, published nowhere.
+    let local = export("reg", true, Echo::default()).await;
+    let echo = client_with(
+        ConsumerConfig::new()
+            .registry(url)
+            .registry_cache(None)
+            .unique_id("reg"),
+    );
+    assert_eq!(answered_by(&echo).await, "injvm");
+    assert_eq!(answered_by(&echo).await, "injvm");
+    local.shutdown().await;
+    // The subscription started with the first call: the registry's provider takes over.
+    let mut by = String::new();
+    for _ in 0..200 {
+        match echo.echo("who".into()).detailed().await {
+            Ok(reply) => {
+                by = reply.provider.unwrap().to_string();
+                break;
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(25)).await,
+        }
+    }
+    assert!(by.starts_with("bolt://"), "answered by {by:?}");
+    assert_eq!(remote.connections(), 1);
+    remote.shutdown().await;
+    let _ = std::fs::remove_file(&file);
+}

@@ -166,6 +166,14 @@ impl ClusterContext {
             })
     }
 
+    /// Whether a provider exported in this process would take `invocation` (and in-process
+    /// calls are on): then no provider list is needed to make it.
+    pub(crate) fn takes_in_process(&self, invocation: &Invocation) -> bool {
+        self.inner.in_process
+            && invocation.context().target().is_none()
+            && inproc::find(invocation.service()).is_some_and(|local| local.accepts(invocation))
+    }
+
     /// Makes `attempt`: through the consumer's attempt filters, to its provider.
     pub fn invoke(&self, attempt: Attempt) -> impl Future<Output = Result<Response>> + Send + '_ {
         self.inner.attempts.run(attempt)

@@ -189,11 +189,10 @@ impl Service<Attempt> for Transmit {
 /// `failover` may retry elsewhere.
 fn call_local(transport: &Transport, attempt: Attempt) -> BoxFuture<'static, Result<Response>> {
     let invocation = attempt.invocation;
+    // The cluster checked that it accepts the arguments; the call checks again as it takes them.
     match inproc::find(invocation.service()) {
-        Some(local) if local.accepts(&invocation) => {
-            local.call(invocation, transport.app_name().cloned())
-        }
-        _ => Box::pin(std::future::ready(Err(RpcError::unavailable(format!(
+        Some(local) => local.call(invocation, transport.app_name().cloned()),
+        None => Box::pin(std::future::ready(Err(RpcError::unavailable(format!(
             "{}#{}: the in-process provider {} was withdrawn before the call was made",
             invocation.service(),
             invocation.method(),

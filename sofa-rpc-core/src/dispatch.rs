@@ -5,6 +5,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use crate::error::Result;
+use crate::invocation::Args;
 use crate::serialize::{Reply, RequestReader};
 use crate::service_id::ServiceId;
 
@@ -27,6 +28,23 @@ pub trait Dispatch: Send + Sync + 'static {
     /// Reads the arguments of `method` from `args` and returns the call, ready to run. Fails
     /// for an unknown method or undecodable arguments.
     fn prepare(&self, method: &str, args: &mut dyn RequestReader<'_>) -> Result<Prepared>;
+
+    /// Whether [`prepare_local`](Self::prepare_local) can take `args` for `method`: they are the
+    /// typed arguments a stub of this very service definition made, and can be owned. Decides
+    /// whether a consumer in the same process calls this service in-process. `#[service]`
+    /// generates it; the default, `false`, keeps every call on the network.
+    fn accepts_local(&self, method: &str, args: &dyn Args) -> bool {
+        let _ = (method, args);
+        false
+    }
+
+    /// The call of `method` with `args` as they are, without serializing them: for a consumer
+    /// in the same process. `None` when [`accepts_local`](Self::accepts_local) says no. The
+    /// reply's value must be the result as the stub's type (what `#[service]` makes).
+    fn prepare_local(&self, method: &str, args: &dyn Args) -> Option<Prepared> {
+        let _ = (method, args);
+        None
+    }
 
     /// The methods with their Java signatures, for the built-in metadata service (so callers
     /// without the interface's jar or trait know what to send). `#[service]` generates it; the

@@ -1,5 +1,6 @@
 //! [`Invocation`]: one call on its way from a stub to a provider.
 
+use std::any::Any;
 use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
@@ -49,6 +50,13 @@ pub trait Args: Send + Sync + 'static {
 
     /// Argument `index`, or `None` past the end.
     fn arg(&self, index: usize) -> Option<ValueRef<'_>>;
+
+    /// The arguments as their own type, for an in-process provider of the same service
+    /// definition to take without serializing them. Generated stubs return themselves; the
+    /// default, `None`, keeps a call on the remote path.
+    fn as_any(&self) -> Option<&dyn Any> {
+        None
+    }
 }
 
 impl Args for () {

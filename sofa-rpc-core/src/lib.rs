@@ -38,7 +38,7 @@
 //! | layer | modules | what |
 //! |---|---|---|
 //! | model | `error`, `headers`, `service_id`, `value`, `trace`, `java_type`, `context`, `invocation` | what a call is: its service, arguments, context and errors |
-//! | wire and extension traits | `serialize`, `response`, `dispatch`, [`metadata`], `directory`, `transport`, [`event`] | serializers, what a provider exports and how it describes it, provider lists, sending one request, the event bus |
+//! | wire and extension traits | `serialize`, `response`, `dispatch`, [`metadata`], `directory`, `transport`, `inproc`, [`event`] | serializers, what a provider exports and how it describes it, provider lists, sending one request, the services exported in this process, the event bus |
 //! | governance | [`filter`], [`router`], [`loadbalance`], [`fault`], [`cluster`] | how a call is wrapped, routed, balanced, isolated from sick providers and retried |
 //! | assembly | `extension` | the [`ExtensionLoader`]: every extension by name |
 //! | front | `client`, `server` | [`Client`] and [`Server`], built from configs |
@@ -104,6 +104,7 @@ mod extension;
 pub mod fault;
 pub mod filter;
 pub mod headers;
+mod inproc;
 mod invocation;
 mod java_type;
 pub mod loadbalance;

@@ -136,6 +136,44 @@ pub mod probe {
         }
     }
     impl<T> ProtoDecodeNo<T> for TypeProbe<T> {}
+
+    /// `T: Clone`: an argument an in-process call can own.
+    pub trait CloneYes<T> {
+        /// A copy.
+        fn clone_cap(&self) -> Option<T>;
+    }
+    impl<T: Clone> CloneYes<T> for &Probe<'_, T> {
+        fn clone_cap(&self) -> Option<T> {
+            Some(self.0.clone())
+        }
+    }
+    /// Fallback.
+    pub trait CloneNo<T> {
+        /// No copy.
+        fn clone_cap(&self) -> Option<T> {
+            None
+        }
+    }
+    impl<T> CloneNo<T> for Probe<'_, T> {}
+
+    /// `T: Clone`, asked of the type.
+    pub trait CloneTypeYes {
+        /// Yes.
+        fn is_clone(&self) -> bool;
+    }
+    impl<T: Clone> CloneTypeYes for &TypeProbe<T> {
+        fn is_clone(&self) -> bool {
+            true
+        }
+    }
+    /// Fallback.
+    pub trait CloneTypeNo {
+        /// No.
+        fn is_clone(&self) -> bool {
+            false
+        }
+    }
+    impl<T> CloneTypeNo for TypeProbe<T> {}
 }
 
 /// Decodes a value through serde.
@@ -200,6 +238,27 @@ impl<T: Send + 'static> ReplyValue for Owned<T> {
             &self.java_type,
         )
     }
+
+    fn into_any(self: Box<Self>) -> Option<Box<dyn std::any::Any + Send>> {
+        Some(self)
+    }
+}
+
+/// The result of an in-process call as the stub's type `T`: `None` when the response is not
+/// an in-process value (the stub then reads its body), an error when the provider's result is
+/// of another type (a service of the same name defined twice).
+pub fn local_value<T: 'static>(response: &Response) -> Option<Result<T, String>> {
+    let value = response.take_local_value()?;
+    let owned = value
+        .into_any()
+        .and_then(|any| any.downcast::<Owned<T>>().ok());
+    Some(match owned {
+        Some(owned) => Ok(owned.value),
+        None => Err(format!(
+            "the in-process provider's result is not a {}",
+            std::any::type_name::<T>()
+        )),
+    })
 }
 
 /// The error for an argument the provider could not decode.
@@ -261,6 +320,28 @@ macro_rules! __decode {
     }};
 }
 
+/// Whether every one of the types can be cloned (`true` for none).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __all_clone {
+    ($($ty:ty),* $(,)?) => {{
+        #[allow(unused_imports)]
+        use $crate::__private::probe::{CloneTypeNo as _, CloneTypeYes as _};
+        true $(&& (&&$crate::__private::TypeProbe::<$ty>::new()).is_clone())*
+    }};
+}
+
+/// A copy of `$value` (a reference) when its type can be cloned, else `None`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __clone_of {
+    ($value:expr) => {{
+        #[allow(unused_imports)]
+        use $crate::__private::probe::{CloneNo as _, CloneYes as _};
+        (&&$crate::__private::Probe($value)).clone_cap()
+    }};
+}
+
 /// Wraps an owned value of `$ty` as a reply value.
 #[doc(hidden)]
 #[macro_export]
@@ -280,5 +361,6 @@ macro_rules! __owned {
 }
 
 pub use crate::{
-    __decode as decode, __java_type as java_type, __owned as owned, __value_ref as value_ref,
+    __all_clone as all_clone, __clone_of as clone_of, __decode as decode, __java_type as java_type,
+    __owned as owned, __value_ref as value_ref,
 };

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use sofa_bolt::HeaderMap;
@@ -10,7 +10,7 @@ use sofa_rpc_registry::ProviderInfo;
 
 use crate::error::{ErrorKind, Result, RpcError};
 use crate::headers;
-use crate::serialize::{ResponseBody, Serializer};
+use crate::serialize::{Reply, ReplyValue, ResponseBody, Serializer};
 use crate::value::RemoteException;
 
 /// A successful exchange with a provider: the response header and content, the serializer
@@ -21,6 +21,16 @@ pub struct Response {
     content: Bytes,
     serializer: Option<Arc<dyn Serializer>>,
     provider: Option<Arc<ProviderInfo>>,
+    /// The answer of an in-process provider, kept as the method left it (no content then).
+    local: Option<Arc<Local>>,
+}
+
+/// What an in-process provider answered.
+enum Local {
+    /// The result, as its own type, until the stub takes it.
+    Value(Mutex<Option<Box<dyn ReplyValue>>>),
+    AppException(RemoteException),
+    Error(ErrorKind, String),
 }
 
 impl Response {
@@ -39,6 +49,50 @@ impl Response {
             content,
             serializer: Some(serializer),
             provider: Some(provider),
+            local: None,
+        }
+    }
+
+    /// The answer of an in-process `provider`: `reply` kept as it is, and the response
+    /// baggage in the header where a remote answer carries it.
+    pub(crate) fn local(
+        reply: Reply,
+        provider: Arc<ProviderInfo>,
+        baggage: &BTreeMap<String, String>,
+    ) -> Self {
+        let mut header = HeaderMap::new();
+        for (k, v) in baggage {
+            header.insert(
+                format!("{}{k}", headers::RESPONSE_BAGGAGE_PREFIX),
+                v.clone(),
+            );
+        }
+        let local = match reply {
+            Reply::Value(value) => Local::Value(Mutex::new(Some(value))),
+            Reply::AppError(e) => Local::AppException(e),
+            Reply::Error(e) => Local::Error(e.kind(), e.message().to_string()),
+        };
+        Response {
+            header,
+            content: Bytes::new(),
+            serializer: None,
+            provider: Some(provider),
+            local: Some(Arc::new(local)),
+        }
+    }
+
+    /// Whether an in-process provider answered: the result was never serialized, and only
+    /// the stub that made the call reads it.
+    pub fn is_local(&self) -> bool {
+        self.local.is_some()
+    }
+
+    /// The in-process result value, taken (the first reader gets it); `None` for a remote
+    /// answer, an exception or an error.
+    pub(crate) fn take_local_value(&self) -> Option<Box<dyn ReplyValue>> {
+        match self.local.as_deref() {
+            Some(Local::Value(slot)) => slot.lock().unwrap_or_else(|e| e.into_inner()).take(),
+            _ => None,
         }
     }
 
@@ -49,6 +103,7 @@ impl Response {
             content: Bytes::new(),
             serializer: None,
             provider: None,
+            local: None,
         }
     }
 
@@ -80,6 +135,19 @@ impl Response {
 
     /// What the content holds: the return value, an application exception or an error.
     pub fn body(&self) -> Result<ResponseBody<'_>> {
+        match self.local.as_deref() {
+            Some(Local::AppException(e)) => return Ok(ResponseBody::AppException(e.clone())),
+            Some(Local::Error(kind, message)) => {
+                return Ok(ResponseBody::Error(RpcError::new(*kind, message.clone())))
+            }
+            // Never serialized: there is nothing to read it from.
+            Some(Local::Value(_)) => {
+                return Err(crate::serialize::response_error(
+                    "an in-process result is read only by the stub that made the call",
+                ))
+            }
+            None => {}
+        }
         match &self.serializer {
             Some(serializer) => serializer.read_response(&self.header, &self.content),
             None => Err(crate::serialize::response_error(
@@ -99,6 +167,7 @@ impl fmt::Debug for Response {
                 &self.serializer.as_ref().map(|s| s.name().to_string()),
             )
             .field("provider", &self.provider.as_ref().map(|p| p.address()))
+            .field("local", &self.local.is_some())
             .finish()
     }
 }

@@ -49,6 +49,11 @@ impl Transport {
         }
     }
 
+    /// The consumer's application name, sent to providers.
+    pub(crate) fn app_name(&self) -> Option<&HeaderStr> {
+        self.app_name.as_ref()
+    }
+
     /// Whether any provider address has no live connection (one atomic load).
     pub(crate) fn any_down(&self) -> bool {
         self.pool.any_down()

@@ -27,6 +27,8 @@ async fn provider_process() {
     let bind = std::env::var("SOFA_CHAOS_BIND").unwrap_or_else(|_| "127.0.0.1:0".into());
     let server = sofa_rpc_core::Server::builder()
         .bind(bind)
+        // Over the network, even from this process.
+        .in_process(false)
         .service(EchoServiceServer::new(Echo::default()))
         .start()
         .await

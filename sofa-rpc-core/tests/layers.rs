@@ -27,6 +27,7 @@ const LAYERS: &[&[&str]] = &[
         "metadata",
         "directory",
         "transport",
+        "inproc",
         "event",
     ],
     &["filter", "router", "loadbalance", "fault", "cluster"],

@@ -103,6 +103,8 @@ impl ProtoEcho for ProtoImpl {
 async fn protobuf_messages_and_errors() {
     let server = Server::builder()
         .bind("127.0.0.1:0")
+        // Over the network, even from this process.
+        .in_process(false)
         .service(ProtoEchoServer::new(ProtoImpl))
         .start()
         .await

@@ -18,7 +18,9 @@ use proc_macro::TokenStream;
 /// Turns a trait of async methods into a SOFARPC service: the trait itself (its methods return
 /// `Send` futures, so implementations can be served on any runtime thread), a client stub
 /// `<Trait>Client` whose methods return `sofa_rpc_core::Call`s, and a dispatcher
-/// `<Trait>Server<T>` that serves any `T: Trait`.
+/// `<Trait>Server<T>` that serves any `T: Trait`. A server of the same process also takes the
+/// stub's calls in-process: the stub's typed arguments are handed to the dispatcher as they are
+/// (copied, so argument types must be `Clone` for that) and the result comes back unserialized.
 ///
 /// Attribute keys, all optional:
 ///

@@ -28,6 +28,8 @@ async fn sofa(args: Vec<String>) -> SofaRun {
 async fn provider(url: &str) -> Server {
     Server::builder()
         .bind("127.0.0.1:0")
+        // Over the network, even from this process.
+        .in_process(false)
         .publish_host("127.0.0.1")
         .registry(url)
         .app_name("cli-list")

@@ -43,6 +43,8 @@ fn decode_string(source: ValueSource<'_>) -> String {
 async fn our_server_answers_captured_requests_with_the_captured_bytes() {
     let server = Server::builder()
         .bind("127.0.0.1:0")
+        // Over the network, even from this process.
+        .in_process(false)
         .service(EchoServiceServer::new(Echo))
         .start()
         .await

@@ -14,6 +14,8 @@ use sofa_rpc_tests::{run_client, PeerServer};
 async fn anthunder_client_calls_our_server() {
     let server = Server::builder()
         .bind("127.0.0.1:0")
+        // Over the network, even from this process.
+        .in_process(false)
         .service(ProtoEchoServiceServer::new(ProtoEcho))
         .start()
         .await

@@ -36,6 +36,8 @@ const ALL: &[&str] = &[
 async fn our_server() -> Server {
     Server::builder()
         .bind("127.0.0.1:0")
+        // Over the network, even from this process.
+        .in_process(false)
         .service(EchoServiceServer::new(Echo))
         .service(ProtoEchoServiceServer::new(ProtoEcho))
         .start()

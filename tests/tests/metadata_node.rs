@@ -10,6 +10,8 @@ use sofa_rpc_tests::run_client;
 async fn node_reads_metadata(envs: &'static [(&'static str, &'static str)]) {
     let server = Server::builder()
         .bind("127.0.0.1:0")
+        // Over the network, even from this process.
+        .in_process(false)
         .service(EchoServiceServer::new(Echo))
         .start()
         .await

@@ -20,6 +20,8 @@ async fn node_consumer_discovers_our_provider_through_zookeeper() {
     let zk = zookeeper().await;
     let server = Server::builder()
         .bind("127.0.0.1:0")
+        // Over the network, even from this process.
+        .in_process(false)
         .registry(format!("zookeeper://{}", zk.addr()))
         .app_name("rust-provider")
         .service(EchoServiceServer::new(Echo))

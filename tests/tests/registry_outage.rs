@@ -17,6 +17,8 @@ async fn calls_go_on_while_zookeeper_is_down() {
     let url = format!("zookeeper://{}?sessionTimeout=4000", zk.addr());
     let server = Server::builder()
         .bind("127.0.0.1:0")
+        // Over the network, even from this process.
+        .in_process(false)
         .registry(url.clone())
         .service(EchoServiceServer::new(Echo))
         .start()

@@ -46,6 +46,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let server = Server::builder()
         .bind("127.0.0.1:0")
+        // Over the network, even from this process.
+        .in_process(false)
         .events(bus.clone())
         .service(HelloServiceServer::new(Greeter))
         .start()

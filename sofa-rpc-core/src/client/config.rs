@@ -61,6 +61,9 @@ pub struct ConsumerConfig {
     pub events: Option<EventBus>,
     /// Automatic fault isolation (off by default).
     pub fault_tolerance: FaultToleranceConfig,
+    /// Calls a provider exported in this process directly (on by default); see
+    /// [`in_process`](Self::in_process).
+    pub in_process: bool,
 }
 
 impl Default for ConsumerConfig {
@@ -82,6 +85,7 @@ impl Default for ConsumerConfig {
             pool: PoolConfig::default(),
             events: None,
             fault_tolerance: FaultToleranceConfig::default(),
+            in_process: true,
         }
     }
 }
@@ -219,6 +223,29 @@ impl ConsumerConfig {
     /// lower weight until they recover. Off by default, as in SOFARPC.
     pub fn fault_tolerance(mut self, config: FaultToleranceConfig) -> Self {
         self.fault_tolerance = config;
+        self
+    }
+
+    /// Whether to call a provider that a [`Server`](crate::Server) of this process exports
+    /// directly, the way SOFABoot's `jvmFirst` does. On by default.
+    ///
+    /// When a server in this process exports the service (same interface, version and
+    /// uniqueId) from the same `#[service]` definition, a call goes to it without serializing
+    /// and without a socket: it takes precedence over the direct URLs and the registry's
+    /// providers. The consumer filters, attempt filters and events still see the call; its
+    /// attempt names the provider `injvm://<server address>`. Timeouts, application errors and
+    /// framework errors come out as they would from the network. When the server stops, calls
+    /// go to the remote providers again, and to the local one once a server exports it anew
+    /// (a call that chose it in the very instant it was withdrawn fails as unsent, which
+    /// `failover` retries when [`retries`](Self::retries) allow, as for a remote provider that
+    /// closes).
+    /// Calls with a [target URL](crate::Call::target_url), generic calls, stubs of another
+    /// definition of the same service and methods whose argument types cannot be cloned always
+    /// take the network.
+    ///
+    /// `false` sends every call over the network, as to any other provider.
+    pub fn in_process(mut self, on: bool) -> Self {
+        self.in_process = on;
         self
     }
 

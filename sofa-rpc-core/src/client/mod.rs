@@ -183,6 +183,7 @@ impl Client {
             direct,
             directory,
             retries: config.retries,
+            in_process: config.in_process,
         });
         let mut invoker = Invoker::new(ClusterService {
             cluster: loader.cluster(&config.cluster)?,
@@ -346,9 +347,14 @@ impl Service<Invocation> for ClusterService {
             Some(d) if !d.is_ready(invocation.service()) => d.clone(),
             _ => return self.cluster.invoke(invocation, self.ctx.clone()),
         };
-        // The first call of a service waits for its provider list, out of the call's time.
-        invocation.context_mut().fix_deadline();
-        let wait = invocation.context().remaining().unwrap_or(self.wait);
+        let wait = if self.ctx.takes_in_process(&invocation) {
+            // A provider in this process takes it: subscribe, but wait for no registry.
+            std::time::Duration::ZERO
+        } else {
+            // The first call of a service waits for its provider list, out of the call's time.
+            invocation.context_mut().fix_deadline();
+            invocation.context().remaining().unwrap_or(self.wait)
+        };
         let cluster = self.cluster.clone();
         let ctx = self.ctx.clone();
         Box::pin(async move {

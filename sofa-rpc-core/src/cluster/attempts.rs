@@ -1,6 +1,6 @@
 //! How the cluster sends one attempt: through the attempt filters when there are any, then the
-//! transport; with events around it when anyone listens, and the load balancer told of it when
-//! it learns from attempts.
+//! transport (or, for an in-process provider, the implementation itself); with events around
+//! it when anyone listens, and the load balancer told of it when it learns from attempts.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -15,6 +15,7 @@ use crate::error::{Result, RpcError};
 use crate::event::{AttemptEnd, AttemptStart, EventBus, Outcome};
 use crate::fault::FaultIsolation;
 use crate::filter::{Attempt, AttemptInvoker, Filter};
+use crate::inproc;
 use crate::loadbalance::LoadBalancer;
 use crate::response::Response;
 use crate::transport::Transport;
@@ -132,7 +133,12 @@ impl AttemptPath {
 
     fn send(&self, attempt: Attempt) -> impl Future<Output = Result<Response>> + Send + '_ {
         match &self.filters {
-            None => Either::Left(self.transport.call(attempt.provider, attempt.invocation)),
+            None if inproc::is_local(&attempt.provider) => {
+                Either::Left(Either::Left(call_local(&self.transport, attempt)))
+            }
+            None => Either::Left(Either::Right(
+                self.transport.call(attempt.provider, attempt.invocation),
+            )),
             Some(stack) => Either::Right(stack.clone().oneshot(attempt)),
         }
     }
@@ -170,7 +176,27 @@ impl Service<Attempt> for Transmit {
     }
 
     fn call(&mut self, attempt: Attempt) -> Self::Future {
+        if inproc::is_local(&attempt.provider) {
+            return call_local(&self.transport, attempt);
+        }
         let transport = self.transport.clone();
         Box::pin(async move { transport.call(attempt.provider, attempt.invocation).await })
+    }
+}
+
+/// Makes an attempt at the in-process provider the cluster chose. Should the service have been
+/// withdrawn since (its server stopping at that instant), the attempt fails as unsent, which
+/// `failover` may retry elsewhere.
+fn call_local(transport: &Transport, attempt: Attempt) -> BoxFuture<'static, Result<Response>> {
+    let invocation = attempt.invocation;
+    // The cluster checked that it accepts the arguments; the call checks again as it takes them.
+    match inproc::find(invocation.service()) {
+        Some(local) => local.call(invocation, transport.app_name().cloned()),
+        None => Box::pin(std::future::ready(Err(RpcError::unavailable(format!(
+            "{}#{}: the in-process provider {} was withdrawn before the call was made",
+            invocation.service(),
+            invocation.method(),
+            attempt.provider.address()
+        ))))),
     }
 }

@@ -18,6 +18,7 @@ use crate::directory::Directory;
 use crate::error::{Result, RpcError};
 use crate::fault::FaultIsolation;
 use crate::filter::Attempt;
+use crate::inproc;
 use crate::invocation::Invocation;
 use crate::loadbalance::LoadBalancer;
 use crate::response::Response;
@@ -53,6 +54,8 @@ pub(crate) struct ClusterParts {
     /// Fault isolation, when enabled.
     pub(crate) fault: Option<Arc<FaultIsolation>>,
     pub(crate) retries: u32,
+    /// Whether a provider exported in this process takes the calls it can.
+    pub(crate) in_process: bool,
 }
 
 impl ClusterContext {
@@ -95,7 +98,10 @@ impl ClusterContext {
 
     /// Routes, leaves out the providers in `exclude` (those a call already tried) and those
     /// without a live connection, then lets the load balancer choose. A call with a
-    /// [target](crate::InvokeContext::target) goes there, nowhere else.
+    /// [target](crate::InvokeContext::target) goes there, nowhere else. Otherwise a provider
+    /// exported in this process that can take the call is chosen before any other, unless the
+    /// consumer turned [in-process calls](crate::ConsumerConfig::in_process) off or the call
+    /// tried it already.
     ///
     /// Fails with a [`ClientRouter`](crate::ErrorKind::ClientRouter) error naming the service
     /// when no provider is listed, when every one was already tried, or when none has a live
@@ -115,6 +121,13 @@ impl ClusterContext {
             } else {
                 Ok(target.clone())
             };
+        }
+        if self.inner.in_process {
+            if let Some(local) = inproc::find(invocation.service()) {
+                if !exclude.contains(local.provider()) && local.accepts(invocation) {
+                    return Ok(local.provider().clone());
+                }
+            }
         }
         let mut candidates = self.try_candidates(invocation)?;
         if candidates.is_empty() {
@@ -158,6 +171,14 @@ impl ClusterContext {
                     invocation.service()
                 ))
             })
+    }
+
+    /// Whether a provider exported in this process would take `invocation` (and in-process
+    /// calls are on): then no provider list is needed to make it.
+    pub(crate) fn takes_in_process(&self, invocation: &Invocation) -> bool {
+        self.inner.in_process
+            && invocation.context().target().is_none()
+            && inproc::find(invocation.service()).is_some_and(|local| local.accepts(invocation))
     }
 
     /// Makes `attempt`: through the consumer's attempt filters, to its provider.

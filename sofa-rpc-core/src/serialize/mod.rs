@@ -132,6 +132,12 @@ impl fmt::Debug for Reply {
 pub trait ReplyValue: Send + 'static {
     /// The value.
     fn value(&self) -> ValueRef<'_>;
+
+    /// The value as its own type, for an in-process consumer to take without serializing it.
+    /// The default, `None`, suits values that only ever travel.
+    fn into_any(self: Box<Self>) -> Option<Box<dyn std::any::Any + Send>> {
+        None
+    }
 }
 
 /// What a response's content holds.

@@ -2,6 +2,7 @@
 
 mod config;
 mod describe;
+mod local;
 mod processor;
 mod publish;
 
@@ -19,6 +20,7 @@ use crate::event::{EventBus, ServerStarted, ServerStopped};
 use crate::extension::ExtensionLoader;
 use crate::filter::ProviderInvoker;
 use crate::headers;
+use crate::inproc;
 use crate::service_id::ServiceId;
 use processor::{Execute, Exported, Provided, RpcProcessor};
 
@@ -33,6 +35,7 @@ pub struct ServerBuilder {
     app_name: Option<String>,
     events: EventBus,
     metadata: bool,
+    in_process: bool,
 }
 
 impl ServerBuilder {
@@ -117,6 +120,18 @@ impl ServerBuilder {
         self
     }
 
+    /// Whether consumers in this process call the services directly, without serializing and
+    /// without a socket (see [`ConsumerConfig::in_process`](crate::ConsumerConfig::in_process)).
+    /// On by default; off, this server is called over the network like any other, even from
+    /// this process. In-process calls run through the provider filters with their request
+    /// context (the server's own address as the caller's), but neither wait for the bounded
+    /// executor ([`ServerConfig::max_concurrency`]) nor publish request events: they run on
+    /// the caller's task until the method first waits, then on a task of their own.
+    pub fn in_process(mut self, on: bool) -> Self {
+        self.in_process = on;
+        self
+    }
+
     /// Exports `service` under its definition's id.
     pub fn service(self, service: impl Dispatch) -> Self {
         self.provider(ProviderConfig::new(service))
@@ -182,7 +197,12 @@ impl ServerBuilder {
         }
         let bolt = sofa_bolt::Server::builder()
             .config(bolt_config)
-            .processor(headers::SOFA_REQUEST_CLASS, RpcProcessor { provided })
+            .processor(
+                headers::SOFA_REQUEST_CLASS,
+                RpcProcessor {
+                    provided: provided.clone(),
+                },
+            )
             .bind(self.addr.as_str())
             .start()
             .await
@@ -205,10 +225,22 @@ impl ServerBuilder {
                 return Err(e);
             }
         };
+        let local = match self.in_process {
+            true => local::export_all(
+                self.providers
+                    .iter()
+                    .map(|p| (p.service_id(), p.dispatch.clone())),
+                &provided.invoker,
+                bolt.local_addr(),
+            )
+            .collect(),
+            false => Vec::new(),
+        };
         let server = Server {
             bolt,
             providers: self.providers,
             publications,
+            local,
             events: self.events,
         };
         server.events.publish_with(|| ServerStarted {
@@ -231,6 +263,8 @@ pub struct Server {
     bolt: sofa_bolt::Server,
     providers: Vec<ProviderConfig>,
     publications: Vec<publish::Publication>,
+    /// The services as this process's consumers call them; withdrawn when dropped.
+    local: Vec<inproc::LocalExport>,
     events: EventBus,
 }
 
@@ -247,6 +281,7 @@ impl Server {
             app_name: None,
             events: EventBus::new(),
             metadata: true,
+            in_process: true,
         }
     }
 
@@ -273,10 +308,12 @@ impl Server {
         &self.providers
     }
 
-    /// Withdraws the services from the registries (so consumers stop choosing this server),
-    /// stops accepting, finishes the requests in flight, and closes every connection.
+    /// Withdraws the services from this process's consumers (they turn to remote providers)
+    /// and from the registries (so consumers stop choosing this server), stops accepting,
+    /// finishes the requests in flight, and closes every connection.
     pub async fn shutdown(self) {
         let addr = self.local_addr();
+        drop(self.local);
         publish::withdraw(self.publications).await;
         self.bolt.shutdown().await;
         self.events.publish_with(|| ServerStopped { addr });

@@ -377,7 +377,7 @@ impl Service<ProviderCall> for Execute {
 
 /// Runs the method with its request context set; a panic becomes a framework error instead of
 /// a lost request.
-async fn execute(call: ProviderCall) -> (Reply, RequestContext) {
+pub(crate) async fn execute(call: ProviderCall) -> (Reply, RequestContext) {
     let run = AssertUnwindSafe(call.prepared).catch_unwind();
     let (outcome, context) = RequestContext::scope(call.context, run).await;
     let reply = outcome.unwrap_or_else(|panic| {

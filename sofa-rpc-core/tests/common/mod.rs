@@ -106,8 +106,10 @@ impl EchoService for Echo {
     }
 }
 
+/// A server on a free loopback port. These tests are about the network path: consumers in the
+/// test process must reach it over a socket, not in-process.
 pub fn builder() -> ServerBuilder {
-    Server::builder().bind("127.0.0.1:0")
+    Server::builder().bind("127.0.0.1:0").in_process(false)
 }
 
 pub async fn serve(echo: Echo) -> Server {

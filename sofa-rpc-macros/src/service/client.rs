@@ -114,6 +114,8 @@ fn args_struct(service: &Service, method: &Method) -> TokenStream {
         quote!(#ident: #ty)
     });
     let count = method.args.len();
+    let tys: Vec<_> = method.args.iter().map(|a| &a.ty).collect();
+    let idents: Vec<_> = method.args.iter().map(|a| &a.ident).collect();
     let java_types = method.args.iter().map(java_type_of);
     let arms = method.args.iter().enumerate().map(|(i, a)| {
         let ident = &a.ident;
@@ -145,6 +147,26 @@ fn args_struct(service: &Service, method: &Method) -> TokenStream {
                     _ => ::core::option::Option::None,
                 }
             }
+
+            fn as_any(&self) -> ::core::option::Option<&dyn ::core::any::Any> {
+                ::core::option::Option::Some(self)
+            }
+        }
+
+        #[allow(dead_code)]
+        impl #name {
+            /// Whether an in-process provider can own copies of these arguments.
+            fn __clonable() -> bool {
+                ::sofa_rpc_core::__private::all_clone!(#(#tys),*)
+            }
+
+            /// Copies of the arguments for an in-process provider, when every type is `Clone`.
+            #[allow(clippy::unused_unit)]
+            fn __take(&self) -> ::core::option::Option<(#(#tys,)*)> {
+                ::core::option::Option::Some((
+                    #(::sofa_rpc_core::__private::clone_of!(&self.#idents)?,)*
+                ))
+            }
         }
     }
 }
@@ -167,6 +189,11 @@ fn method(service: &Service, method: &Method) -> TokenStream {
         Output::Plain(ty) => (
             quote!(#ty),
             quote! {
+                if let ::core::option::Option::Some(value) =
+                    ::sofa_rpc_core::__private::local_value::<#ty>(&response)
+                {
+                    return value.map_err(::sofa_rpc_core::__private::bad_response);
+                }
                 match response.body()? {
                     ::sofa_rpc_core::__private::ResponseBody::Value(source) =>
                         ::sofa_rpc_core::__private::decode!(#ty, source)
@@ -181,6 +208,13 @@ fn method(service: &Service, method: &Method) -> TokenStream {
         Output::Result { ok, err } => (
             quote!(::core::result::Result<#ok, #err>),
             quote! {
+                if let ::core::option::Option::Some(value) =
+                    ::sofa_rpc_core::__private::local_value::<#ok>(&response)
+                {
+                    return value
+                        .map(::core::result::Result::Ok)
+                        .map_err(::sofa_rpc_core::__private::bad_response);
+                }
                 match response.body()? {
                     ::sofa_rpc_core::__private::ResponseBody::Value(source) =>
                         ::sofa_rpc_core::__private::decode!(#ok, source)

@@ -19,6 +19,8 @@ pub(super) fn generate(service: &Service) -> TokenStream {
     );
     let names = service.methods.iter().map(|m| &m.wire_name);
     let arms = service.methods.iter().map(arm);
+    let accept_arms = service.methods.iter().map(|m| accept_arm(service, m));
+    let local_arms = service.methods.iter().map(|m| local_arm(service, m));
     let descriptors = service.methods.iter().map(descriptor);
     quote! {
         #[doc = #doc]
@@ -63,6 +65,32 @@ pub(super) fn generate(service: &Service) -> TokenStream {
                 ::std::vec![#(#descriptors),*]
             }
 
+            fn accepts_local(
+                &self,
+                method: &str,
+                args: &dyn ::sofa_rpc_core::__private::Args,
+            ) -> bool {
+                let ::core::option::Option::Some(args) = ::sofa_rpc_core::__private::Args::as_any(args) else {
+                    return false;
+                };
+                match method {
+                    #(#accept_arms)*
+                    _ => false,
+                }
+            }
+
+            fn prepare_local(
+                &self,
+                method: &str,
+                args: &dyn ::sofa_rpc_core::__private::Args,
+            ) -> ::core::option::Option<::sofa_rpc_core::__private::Prepared> {
+                let args = ::sofa_rpc_core::__private::Args::as_any(args)?;
+                match method {
+                    #(#local_arms)*
+                    _ => ::core::option::Option::None,
+                }
+            }
+
             #[allow(unused_variables)]
             fn prepare(
                 &self,
@@ -100,6 +128,60 @@ fn descriptor(method: &Method) -> TokenStream {
     }
 }
 
+/// In-process: the stub's arguments are this definition's own type (a same-named service
+/// defined elsewhere has another) and can be copied.
+fn accept_arm(service: &Service, method: &Method) -> TokenStream {
+    let wire_name = &method.wire_name;
+    let args_struct = service.args_struct(method);
+    quote! {
+        #wire_name => args.downcast_ref::<#args_struct>().is_some() && #args_struct::__clonable(),
+    }
+}
+
+/// In-process: the method called with copies of the stub's arguments; the reply is the one
+/// the network path makes, its value kept as the method's own type.
+fn local_arm(service: &Service, method: &Method) -> TokenStream {
+    let Method {
+        ident,
+        wire_name,
+        args,
+        output,
+        ..
+    } = method;
+    let args_struct = service.args_struct(method);
+    let vars: Vec<_> = (0..args.len()).map(|i| format_ident!("arg{}", i)).collect();
+    let reply = reply(output);
+    quote! {
+        #wire_name => {
+            let (#(#vars,)*) = args.downcast_ref::<#args_struct>()?.__take()?;
+            let inner = ::core::clone::Clone::clone(&self.inner);
+            ::core::option::Option::Some(::sofa_rpc_core::__private::Box::pin(async move {
+                let out = inner.#ident(#(#vars),*).await;
+                #reply
+            }))
+        }
+    }
+}
+
+/// The reply of a method's output `out`.
+fn reply(output: &Output) -> TokenStream {
+    match output {
+        Output::Plain(ty) => quote! {
+            ::sofa_rpc_core::__private::Reply::Value(::sofa_rpc_core::__private::owned!(#ty, out))
+        },
+        Output::Result { ok, err } => quote! {
+            match out {
+                ::core::result::Result::Ok(value) => ::sofa_rpc_core::__private::Reply::Value(
+                    ::sofa_rpc_core::__private::owned!(#ok, value),
+                ),
+                ::core::result::Result::Err(error) => ::sofa_rpc_core::__private::Reply::AppError(
+                    <#err as ::sofa_rpc_core::__private::AppError>::to_exception(&error),
+                ),
+            }
+        },
+    }
+}
+
 fn arm(method: &Method) -> TokenStream {
     let Method {
         ident,
@@ -117,21 +199,7 @@ fn arm(method: &Method) -> TokenStream {
                 .map_err(|e| ::sofa_rpc_core::__private::bad_arg(#wire_name, #i, e))?;
         }
     });
-    let reply = match output {
-        Output::Plain(ty) => quote! {
-            ::sofa_rpc_core::__private::Reply::Value(::sofa_rpc_core::__private::owned!(#ty, out))
-        },
-        Output::Result { ok, err } => quote! {
-            match out {
-                ::core::result::Result::Ok(value) => ::sofa_rpc_core::__private::Reply::Value(
-                    ::sofa_rpc_core::__private::owned!(#ok, value),
-                ),
-                ::core::result::Result::Err(error) => ::sofa_rpc_core::__private::Reply::AppError(
-                    <#err as ::sofa_rpc_core::__private::AppError>::to_exception(&error),
-                ),
-            }
-        },
-    };
+    let reply = reply(output);
     let count = args.len();
     quote! {
         #wire_name => {

@@ -241,7 +241,8 @@ impl ConsumerConfig {
     /// closes).
     /// Calls with a [target URL](crate::Call::target_url), generic calls, stubs of another
     /// definition of the same service and methods whose argument types cannot be cloned always
-    /// take the network.
+    /// take the network, and so do all calls of a consumer whose routers are other than the
+    /// built-in `directUrl` and `registry`: zone, tag, mesh and custom routers place every call.
     ///
     /// `false` sends every call over the network, as to any other provider.
     pub fn in_process(mut self, on: bool) -> Self {

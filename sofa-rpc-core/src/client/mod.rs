@@ -183,7 +183,13 @@ impl Client {
             direct,
             directory,
             retries: config.retries,
-            in_process: config.in_process,
+            // Placement rules (zone, tag, mesh, custom routers) decide where every call goes,
+            // so a local provider is called directly only under the built-in routers.
+            in_process: config.in_process
+                && config
+                    .routers
+                    .iter()
+                    .all(|name| name == "directUrl" || name == "registry"),
         });
         let mut invoker = Invoker::new(ClusterService {
             cluster: loader.cluster(&config.cluster)?,

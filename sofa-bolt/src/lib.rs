@@ -54,10 +54,14 @@ mod client;
 mod codec;
 mod error;
 mod frame;
+mod identity;
 mod io;
 mod log_limit;
 mod observe;
 mod server;
+mod stream;
+#[cfg(feature = "tls")]
+pub mod tls;
 
 pub use client::{Connection, ConnectionConfig, ConnectionPool, PoolConfig, ResponseFuture};
 pub use codec::{Codec, CodecConfig};
@@ -66,6 +70,8 @@ pub use frame::{
     CommandCode, CommandType, Frame, HeaderMap, HeaderStr, Protocol, ResponseStatus, Switch,
     CODEC_HESSIAN2, CODEC_PROTOBUF, SERVER_CLOSING_HEADER,
 };
+pub use identity::PeerIdentity;
 pub use log_limit::LogLimit;
 pub use observe::{ConnectionEvent, ConnectionObserver, Side};
 pub use server::{processor_fn, Processor, Responder, Server, ServerBuilder, ServerConfig};
+pub use stream::{Acceptor, BoltStream, ConnectFuture, Connector, PlainAcceptor};

@@ -35,3 +35,10 @@ pub const TRACE_CONTEXT_PREFIX: &str = "rpc_trace_context.";
 pub const NEW_TRACE_CONTEXT: &str = "new_rpc_trace_context";
 /// Remaining time of the caller's deadline, in milliseconds.
 pub const DEADLINE_REMAIN: &str = "sofa_head_deadline_remain_time";
+
+/// Provider URL parameter saying the provider serves over TLS (`tls=true`): published by
+/// TLS servers, read by consumers (as is the `bolt+tls://` scheme of a direct URL).
+pub const TLS_PARAM: &str = "tls";
+
+/// The URL scheme of a provider to reach over TLS.
+pub const TLS_SCHEME: &str = "bolt+tls";

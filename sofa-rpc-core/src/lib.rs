@@ -138,6 +138,7 @@ pub use router::Router;
 pub use serialize::{Reply, ReplyValue, RequestReader, ResponseBody, Serializer};
 pub use server::{ProviderConfig, Server, ServerBuilder, ServerConfig};
 pub use service_id::ServiceId;
+pub use sofa_bolt::PeerIdentity;
 pub use sofa_rpc_registry::ProviderInfo;
 pub use trace::TraceContext;
 pub use value::{AppError, ProtoEncode, RemoteException, ValueRef, ValueSource};

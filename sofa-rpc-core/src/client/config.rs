@@ -1,9 +1,10 @@
 //! [`ConsumerConfig`]: how a client finds providers and calls them.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
-use sofa_bolt::{PoolConfig, Protocol};
+use sofa_bolt::{Connector, PoolConfig, Protocol};
 
 use crate::event::EventBus;
 use crate::fault::FaultToleranceConfig;
@@ -61,6 +62,10 @@ pub struct ConsumerConfig {
     pub events: Option<EventBus>,
     /// Automatic fault isolation (off by default).
     pub fault_tolerance: FaultToleranceConfig,
+    /// How to reach providers that serve over TLS (`bolt+tls://` direct URLs, or `tls=true`
+    /// in their registry URL); other providers are reached over plain TCP. Default none: a
+    /// call to a TLS provider then fails with a configuration error.
+    pub tls: Option<Arc<dyn Connector>>,
 }
 
 impl Default for ConsumerConfig {
@@ -82,6 +87,7 @@ impl Default for ConsumerConfig {
             pool: PoolConfig::default(),
             events: None,
             fault_tolerance: FaultToleranceConfig::default(),
+            tls: None,
         }
     }
 }
@@ -212,6 +218,32 @@ impl ConsumerConfig {
     /// Connection pool and connection settings, all at once.
     pub fn pool(mut self, pool: PoolConfig) -> Self {
         self.pool = pool;
+        self
+    }
+
+    /// Reaches TLS providers through `connector`, with the `tls` feature a
+    /// [`TlsConnector`](sofa_bolt::tls::TlsConnector); see [`tls`](Self::tls).
+    ///
+    /// ```no_run
+    /// # #[cfg(feature = "tls")]
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use sofa_rpc_core::bolt::tls::{TlsClientConfig, TlsConnector};
+    /// use sofa_rpc_core::ConsumerConfig;
+    ///
+    /// let tls = TlsConnector::new(
+    ///     TlsClientConfig::new("ca.pem").identity("client.pem", "client-key.pem"),
+    /// )?;
+    /// let config = ConsumerConfig::new()
+    ///     .direct_url("bolt+tls://orders.internal:12200")
+    ///     .tls(tls);
+    /// # let _ = config;
+    /// # Ok(())
+    /// # }
+    /// # #[cfg(not(feature = "tls"))]
+    /// # fn main() {}
+    /// ```
+    pub fn tls(mut self, connector: impl Connector) -> Self {
+        self.tls = Some(Arc::new(connector));
         self
     }
 

@@ -8,6 +8,7 @@ use sofa_rpc_registry::{Registration, Registry, RegistryFactories};
 
 use super::ProviderConfig;
 use crate::error::{Result, RpcError};
+use crate::headers::TLS_PARAM;
 
 /// The registrations made in one registry.
 pub(crate) struct Publication {
@@ -42,6 +43,7 @@ fn registration(
     host: &str,
     port: u16,
     app: Option<&str>,
+    tls: bool,
 ) -> Registration {
     let id = provider.service_id();
     let mut r = Registration::sofa(id.interface(), host, port)
@@ -55,6 +57,10 @@ fn registration(
     if let Some(app) = app {
         r = r.with_app_name(app);
     }
+    if tls {
+        // Consumers read it to know they must connect with TLS.
+        r = r.with_param(TLS_PARAM, "true");
+    }
     r
 }
 
@@ -66,6 +72,7 @@ pub(crate) async fn publish(
     host: &str,
     port: u16,
     app: Option<&str>,
+    tls: bool,
 ) -> Result<Vec<Publication>> {
     let mut publications = Vec::with_capacity(urls.len());
     for url in urls {
@@ -75,7 +82,7 @@ pub(crate) async fn publish(
             .map_err(|e| RpcError::config(format!("cannot open registry {url}: {e}")))?;
         let mut registrations = Vec::with_capacity(providers.len());
         for provider in providers {
-            let r = registration(provider, host, port, app);
+            let r = registration(provider, host, port, app, tls);
             registry.register(&r).await.map_err(|e| {
                 RpcError::config(format!(
                     "cannot register {} in {url}: {e}",

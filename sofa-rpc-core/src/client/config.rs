@@ -221,8 +221,8 @@ impl ConsumerConfig {
         self
     }
 
-    /// Reaches TLS providers through `connector`, with the `tls` feature a
-    /// [`TlsConnector`](sofa_bolt::tls::TlsConnector); see [`tls`](Self::tls).
+    /// Reaches TLS providers through `connector`: with the `tls` feature, a
+    /// `sofa_rpc_core::bolt::tls::TlsConnector`. See [`tls`](Self::tls).
     ///
     /// ```no_run
     /// # #[cfg(feature = "tls")]

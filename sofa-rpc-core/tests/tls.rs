@@ -80,6 +80,19 @@ async fn a_consumer_calls_a_tls_provider_by_bolt_tls_url_or_tls_parameter() {
     let by_param = tls_client(format!("bolt://{addr}?tls=true"), &certs, &certs.billing);
     assert_eq!(by_param.echo("again".into()).await.unwrap(), "again");
 
+    // A consumer that trusts another CA: the call fails as never sent, saying why.
+    let stranger = Pki::new("core-stranger");
+    let distrustful = client_with(
+        ConsumerConfig::new()
+            .direct_url(format!("bolt+tls://{addr}"))
+            .tls(connector(&stranger.ca(), &certs.billing))
+            .timeout(Duration::from_secs(5)),
+    );
+    let err = distrustful.echo("refused".into()).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::ClientNetwork, "{err}");
+    assert!(err.to_string().contains("TLS handshake"), "{err}");
+    assert!(err.to_string().contains("UnknownIssuer"), "{err}");
+
     // A consumer without TLS settings is told so when it is made.
     let Err(err) = Client::new(ConsumerConfig::new().direct_url(format!("bolt+tls://{addr}")))
     else {

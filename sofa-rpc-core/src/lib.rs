@@ -17,7 +17,7 @@
 //! | extension point | trait | built-ins |
 //! |---|---|---|
 //! | serializer | [`Serializer`] | `hessian2` (alias `hessian`), `hessian4`, `protobuf`, `json`, `msgpack` |
-//! | filter | [`Filter`] (any `tower::Layer`, on calls, attempts or requests) | `context`, `timeout` |
+//! | filter | [`Filter`] (any `tower::Layer`, on calls, attempts or requests) | `context`, `timeout`; `authz` ([`filter::AuthzFilter`]) is registered with its rules |
 //! | router | [`Router`] | `directUrl`, `registry` |
 //! | cluster | [`Cluster`] | `failover`, `failfast` |
 //! | load balancer | [`LoadBalancer`] | `random`, `roundRobin` |

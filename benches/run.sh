@@ -11,7 +11,8 @@
 # with ratios against `raw` from the same repetitions.
 #
 # Env: REPS (3), DURATION (5 s), WARMUP (1 s), PAYLOADS ("128 4096"), CELLS ("1:1 1:16 1:128 4:16
-# 4:128", conns:in-flight), FRAMEWORKS ("raw sofa tarpc"), SERVER_CPU (0), CLIENT_CPU (1),
+# 4:128", conns:in-flight), FRAMEWORKS ("raw sofa tarpc"; `sofa-tls` is the sofa binaries with
+# --tls, a self-signed certificate made by the server at start), SERVER_CPU (0), CLIENT_CPU (1),
 # BIN (target/release: where the <framework>-bench-server/-client binaries are),
 # OUT (target/bench-results/<timestamp>.jsonl), SKIP_BUILD=1.
 set -euo pipefail
@@ -35,13 +36,19 @@ fi
 mkdir -p "$(dirname "$OUT")"
 BUDGET=$(awk "BEGIN { print int($DURATION + $WARMUP + 30) }")
 SPID=""
-trap '[ -n "$SPID" ] && kill "$SPID" 2>/dev/null' EXIT
+TLS_DIR=$(mktemp -d)
+trap '[ -n "$SPID" ] && kill "$SPID" 2>/dev/null; rm -rf "$TLS_DIR"' EXIT
 
-# Starts "$1-bench-server" on a free port; sets SPID and PORT.
+# The binaries of a framework name, and the arguments both of them take for it.
+bin_of() { case "$1" in sofa-tls) echo sofa ;; *) echo "$1" ;; esac; }
+args_of() { case "$1" in sofa-tls) echo "--tls $TLS_DIR" ;; esac; }
+
+# Starts the server of framework $1 on a free port; sets SPID and PORT.
 start_server() {
   local log
   log=$(mktemp)
-  taskset -c "$SERVER_CPU" "$BIN/$1-bench-server" --addr 127.0.0.1:0 --threads 1 2>"$log" &
+  # shellcheck disable=SC2046
+  taskset -c "$SERVER_CPU" "$BIN/$(bin_of "$1")-bench-server" --addr 127.0.0.1:0 --threads 1 $(args_of "$1") 2>"$log" &
   SPID=$!
   PORT=""
   for _ in $(seq 1 100); do
@@ -60,7 +67,8 @@ for rep in $(seq 1 "$REPS"); do
       conc=${cell##*:}
       for fw in $FRAMEWORKS; do
         start_server "$fw"
-        line=$(taskset -c "$CLIENT_CPU" timeout "$BUDGET" "$BIN/$fw-bench-client" \
+        # shellcheck disable=SC2046
+        line=$(taskset -c "$CLIENT_CPU" timeout "$BUDGET" "$BIN/$(bin_of "$fw")-bench-client" $(args_of "$fw") \
           --addr "127.0.0.1:$PORT" --conns "$conns" --concurrency "$conc" --payload "$payload" \
           --duration "$DURATION" --warmup "$WARMUP" --threads 1 --server-pid "$SPID" \
           --label "rep$rep" || echo "{\"framework\":\"$fw\",\"failed\":true}")

@@ -37,6 +37,8 @@ pub enum ErrorKind {
     /// The request never left this process: the connection failed or closed before it was
     /// written. Sending it on another connection cannot run it twice.
     NotSent,
+    /// TLS: a certificate, key or trust file is missing or invalid, or a handshake failed.
+    Tls,
 }
 
 impl ErrorKind {
@@ -54,6 +56,7 @@ impl ErrorKind {
             ErrorKind::Io => "i/o error",
             ErrorKind::Shutdown => "shutdown",
             ErrorKind::NotSent => "not sent",
+            ErrorKind::Tls => "tls",
         }
     }
 

@@ -5,6 +5,8 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use bytes::BytesMut;
+use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tokio::time::{interval_at, Instant, Interval, MissedTickBehavior};
 
 /// Initial capacity of a connection's read and write buffers.
@@ -111,5 +113,26 @@ impl Future for StepAside {
         self.stepped = true;
         cx.waker().wake_by_ref();
         Poll::Pending
+    }
+}
+
+/// What [`write_or_flush`] did.
+pub(crate) enum Wrote {
+    /// Wrote this many bytes of the buffer.
+    Bytes(usize),
+    /// The buffer was empty: flushed what the stream held.
+    Flushed,
+}
+
+/// Writes from `wbuf`, or flushes the stream when `wbuf` is empty. One future for both, so
+/// that a connection loop selects on one use of its write half.
+pub(crate) async fn write_or_flush<W: AsyncWrite + Unpin>(
+    wr: &mut W,
+    wbuf: &mut BytesMut,
+) -> std::io::Result<Wrote> {
+    if wbuf.is_empty() {
+        wr.flush().await.map(|()| Wrote::Flushed)
+    } else {
+        wr.write_buf(wbuf).await.map(Wrote::Bytes)
     }
 }

@@ -11,6 +11,8 @@
 //! | [`Server`] | accept loop, one task per connection, a [`Processor`] per class name, heartbeat acks, idle close (90 s), connection limit (10,000), a server-wide budget for partial frames (64 MiB), a deadline to complete a frame (5 s), at most 128 requests in flight per connection, graceful shutdown that answers late requests busy |
 //! | [`Connection`] | one task owns the socket; request-id multiplexing, out-of-order responses, per-call timeout, heartbeats after 15 s idle, close after 3 missed acks; after a failed write it still reads the answers on their way, and requests never written fail as [`ErrorKind::NotSent`] |
 //! | [`ConnectionPool`] | `conn_num` connections per address, connect timeout, reconnect with back-off, dead connections evicted |
+//! | [`Acceptor`], [`Connector`], [`BoltStream`] | the IO seam: a server or client connection runs on any stream an acceptor or connector makes of the TCP stream, compiled for that stream type (plain TCP pays nothing for it) |
+//! | `tls` (cargo feature) | `tls::TlsAcceptor` and `tls::TlsConnector` over rustls: PEM files, mutual TLS, host name checks, certificate reload; the client's verified [`PeerIdentity`] in [`Responder::peer_identity`] |
 //!
 //! Malformed input (unknown protocol byte, bad type or command code, negative or oversized
 //! lengths, CRC mismatch) closes only the connection that carried it, with a log line giving
@@ -54,10 +56,14 @@ mod client;
 mod codec;
 mod error;
 mod frame;
+mod identity;
 mod io;
 mod log_limit;
 mod observe;
 mod server;
+mod stream;
+#[cfg(feature = "tls")]
+pub mod tls;
 
 pub use client::{Connection, ConnectionConfig, ConnectionPool, PoolConfig, ResponseFuture};
 pub use codec::{Codec, CodecConfig};
@@ -66,6 +72,8 @@ pub use frame::{
     CommandCode, CommandType, Frame, HeaderMap, HeaderStr, Protocol, ResponseStatus, Switch,
     CODEC_HESSIAN2, CODEC_PROTOBUF, SERVER_CLOSING_HEADER,
 };
+pub use identity::PeerIdentity;
 pub use log_limit::LogLimit;
 pub use observe::{ConnectionEvent, ConnectionObserver, Side};
 pub use server::{processor_fn, Processor, Responder, Server, ServerBuilder, ServerConfig};
+pub use stream::{Acceptor, BoltStream, ConnectFuture, Connector, PlainAcceptor};

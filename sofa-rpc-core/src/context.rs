@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use sofa_bolt::HeaderMap;
+use sofa_bolt::{HeaderMap, PeerIdentity};
 use sofa_rpc_registry::ProviderInfo;
 
 use crate::service_id::ServiceId;
@@ -137,6 +137,8 @@ tokio::task_local! {
 #[derive(Clone, Debug)]
 pub struct RequestContext {
     peer: SocketAddr,
+    /// Who the caller proved to be over mutual TLS.
+    identity: Option<Arc<PeerIdentity>>,
     service: ServiceId,
     method: String,
     headers: HeaderMap,
@@ -158,6 +160,7 @@ impl RequestContext {
     ) -> Self {
         RequestContext {
             peer,
+            identity: None,
             service,
             method,
             headers,
@@ -198,6 +201,19 @@ impl RequestContext {
     /// The caller's address.
     pub fn peer_addr(&self) -> SocketAddr {
         self.peer
+    }
+
+    /// The caller's verified identity: the subject and alternative names of the certificate
+    /// it presented over mutual TLS. `None` on a plain connection, or over TLS without a
+    /// client certificate. What an authorization filter decides on (see
+    /// [`AuthzFilter`](crate::filter::AuthzFilter)).
+    pub fn peer_identity(&self) -> Option<&PeerIdentity> {
+        self.identity.as_deref()
+    }
+
+    /// Sets the caller's identity (the server does, from the connection).
+    pub(crate) fn set_peer_identity(&mut self, identity: Option<Arc<PeerIdentity>>) {
+        self.identity = identity;
     }
 
     /// The service being called.

@@ -41,3 +41,10 @@ pub const TARGET_ZONE: &str = "sofa_head_target_zone";
 /// rest of the name as key) on every call sent to that provider: how a router sending calls to
 /// a gateway or sidecar tells it where they are meant to go.
 pub const ROUTE_HEADER_PARAM_PREFIX: &str = "routeHeader.";
+
+/// Provider URL parameter saying the provider serves over TLS (`tls=true`): published by
+/// TLS servers, read by consumers (as is the `bolt+tls://` scheme of a direct URL).
+pub const TLS_PARAM: &str = "tls";
+
+/// The URL scheme of a provider to reach over TLS.
+pub const TLS_SCHEME: &str = "bolt+tls";

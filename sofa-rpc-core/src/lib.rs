@@ -17,7 +17,7 @@
 //! | extension point | trait | built-ins |
 //! |---|---|---|
 //! | serializer | [`Serializer`] | `hessian2` (alias `hessian`), `hessian4`, `protobuf`, `json`, `msgpack` |
-//! | filter | [`Filter`] (any `tower::Layer`, on calls, attempts or requests) | `context`, `timeout` |
+//! | filter | [`Filter`] (any `tower::Layer`, on calls, attempts or requests) | `context`, `timeout`; `authz` ([`filter::AuthzFilter`]) is registered with its rules |
 //! | router | [`Router`] | `directUrl`, `registry`, `zone`, `tag`, `mesh` |
 //! | cluster | [`Cluster`] | `failover`, `failfast` |
 //! | load balancer | [`LoadBalancer`] | `random`, `roundRobin` |
@@ -139,6 +139,7 @@ pub use router::Router;
 pub use serialize::{Reply, ReplyValue, RequestReader, ResponseBody, Serializer};
 pub use server::{ProviderConfig, Server, ServerBuilder, ServerConfig};
 pub use service_id::ServiceId;
+pub use sofa_bolt::PeerIdentity;
 pub use sofa_rpc_registry::ProviderInfo;
 pub use trace::TraceContext;
 pub use value::{AppError, ProtoEncode, RemoteException, ValueRef, ValueSource};

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use sofa_bolt::{ConnectionPool, Frame, HeaderMap, HeaderStr, PoolConfig};
+use sofa_bolt::{ConnectionPool, Connector, Frame, HeaderMap, HeaderStr, PoolConfig};
 use sofa_rpc_registry::ProviderInfo;
 
 use crate::error::{ErrorKind, Result, RpcError};
@@ -21,6 +21,8 @@ const RETIRE_GRACE: Duration = Duration::from_secs(30);
 /// Sends invocations to providers.
 pub(crate) struct Transport {
     pool: ConnectionPool,
+    /// Connections to providers that serve over TLS, if the consumer has a TLS connector.
+    tls_pool: Option<ConnectionPool>,
     serializers: Serializers,
     /// The consumer's chosen serializer, if it chose one.
     chosen: Option<Arc<dyn Serializer>>,
@@ -33,14 +35,21 @@ pub(crate) struct Transport {
 impl Transport {
     pub(crate) fn new(
         pool: PoolConfig,
+        tls: Option<Arc<dyn Connector>>,
         serializers: Serializers,
         chosen: Option<Arc<dyn Serializer>>,
         fallback: Arc<dyn Serializer>,
         app_name: Option<String>,
         default_timeout: Duration,
     ) -> Self {
+        let tls_pool = tls.map(|connector| {
+            let mut config = pool.clone();
+            config.connection.connector = Some(connector);
+            ConnectionPool::new(config)
+        });
         Transport {
             pool: ConnectionPool::new(pool),
+            tls_pool,
             serializers,
             chosen,
             fallback,
@@ -56,17 +65,36 @@ impl Transport {
 
     /// Whether any provider address has no live connection (one atomic load).
     pub(crate) fn any_down(&self) -> bool {
-        self.pool.any_down()
+        self.pool.any_down() || self.tls_pool.as_ref().is_some_and(|p| p.any_down())
     }
 
     /// Whether `addr` has no live connection and the last try to get one failed.
     pub(crate) fn is_down(&self, addr: &str) -> bool {
-        self.pool.is_down(addr)
+        self.pool.is_down(addr) || self.tls_pool.as_ref().is_some_and(|p| p.is_down(addr))
     }
 
     /// Stops using the connections to `addr`, closing them once their calls are answered.
     pub(crate) fn retire(&self, addr: &str) {
         self.pool.retire(addr, RETIRE_GRACE);
+        if let Some(tls) = &self.tls_pool {
+            tls.retire(addr, RETIRE_GRACE);
+        }
+    }
+
+    /// The pool for `provider`: the TLS one if it serves over TLS (`bolt+tls://` or
+    /// `tls=true`), which the consumer must then have.
+    fn pool_for(&self, provider: &ProviderInfo) -> Result<&ConnectionPool> {
+        if !needs_tls(provider) {
+            return Ok(&self.pool);
+        }
+        self.tls_pool.as_ref().ok_or_else(|| {
+            RpcError::config(format!(
+                "provider {} serves over TLS ({}=true) but this consumer has no TLS \
+                 configuration: set ConsumerConfig::tls",
+                provider.address(),
+                headers::TLS_PARAM
+            ))
+        })
     }
 
     /// The consumer's choice, else the provider's advertised serialization, else the fallback.
@@ -127,10 +155,11 @@ impl Transport {
         .with_timeout(timeout_ms);
 
         let addr = provider.address();
-        let conn = match self.pool.ready(addr) {
+        let pool = self.pool_for(&provider)?;
+        let conn = match pool.ready(addr) {
             Some(conn) => conn,
             // Connecting is bounded by the time left too.
-            None => match tokio::time::timeout(timeout, self.pool.get(addr)).await {
+            None => match tokio::time::timeout(timeout, pool.get(addr)).await {
                 Ok(conn) => conn.map_err(|e| RpcError::from_bolt(e, addr))?,
                 Err(_) => {
                     return Err(RpcError::timeout(format!(
@@ -182,6 +211,16 @@ impl Transport {
             provider,
         ))
     }
+}
+
+/// Whether `provider` is to be reached over TLS: a `bolt+tls://` URL, or `tls=true`.
+pub(crate) fn needs_tls(provider: &ProviderInfo) -> bool {
+    provider
+        .protocol()
+        .eq_ignore_ascii_case(headers::TLS_SCHEME)
+        || provider
+            .param(headers::TLS_PARAM)
+            .is_some_and(|v| v.eq_ignore_ascii_case("true"))
 }
 
 /// Content that is readable text (some peers put a bare message there), for error messages.

@@ -3,7 +3,7 @@
 use std::fmt;
 
 /// `--addr --conns --concurrency --payload --duration --warmup --threads --label --server-pid
-/// --mode`, each followed by its value.
+/// --mode --tls`, each followed by its value.
 #[derive(Clone, Debug)]
 pub struct Args {
     /// Server address.
@@ -26,6 +26,9 @@ pub struct Args {
     pub server_pid: Option<u32>,
     /// Free-form mode.
     pub mode: String,
+    /// TLS: the directory where the server writes the self-signed certificate it makes at
+    /// start (`cert.pem`, `key.pem`) and where the client finds it to trust.
+    pub tls: Option<std::path::PathBuf>,
 }
 
 /// A bad command line.
@@ -53,6 +56,7 @@ impl Default for Args {
             label: String::new(),
             server_pid: None,
             mode: String::new(),
+            tls: None,
         }
     }
 }
@@ -88,6 +92,7 @@ impl Args {
                 "--label" => a.label = value,
                 "--server-pid" => a.server_pid = Some(num(&key, &value)?),
                 "--mode" => a.mode = value,
+                "--tls" => a.tls = Some(value.into()),
                 other => return Err(ArgsError(format!("unknown argument {other}"))),
             }
         }

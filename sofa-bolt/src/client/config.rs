@@ -1,10 +1,12 @@
 //! Client connection settings.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::codec::CodecConfig;
 use crate::frame::Protocol;
 use crate::observe::ConnectionObserver;
+use crate::stream::Connector;
 
 /// Settings of a client [`Connection`](super::Connection).
 #[derive(Clone, Debug)]
@@ -29,6 +31,9 @@ pub struct ConnectionConfig {
     pub nodelay: bool,
     /// Told when the connection opens and closes. Default: nobody.
     pub observer: ConnectionObserver,
+    /// Wraps the TCP stream before the connection starts (a TLS handshake, with the `tls`
+    /// feature's `TlsConnector`). Default none: plain TCP.
+    pub connector: Option<Arc<dyn Connector>>,
 }
 
 impl Default for ConnectionConfig {
@@ -43,6 +48,7 @@ impl Default for ConnectionConfig {
             codec: CodecConfig::default(),
             nodelay: true,
             observer: ConnectionObserver::default(),
+            connector: None,
         }
     }
 }

@@ -5,7 +5,6 @@ use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio::time::{interval, Interval, MissedTickBehavior};
 
@@ -14,7 +13,10 @@ use super::{ConnectionConfig, Shared};
 use crate::codec::Codec;
 use crate::error::{Error, ErrorKind};
 use crate::frame::{Frame, ResponseStatus, SERVER_CLOSING_HEADER};
-use crate::io::{let_woken_tasks_run, Activity, READ_CAPACITY, WRITE_HIGH_WATER};
+use crate::io::{
+    let_woken_tasks_run, write_or_flush, Activity, Wrote, READ_CAPACITY, WRITE_HIGH_WATER,
+};
+use crate::stream::BoltStream;
 
 /// How many responses are handled before the callers they woke get to run.
 ///
@@ -30,14 +32,14 @@ const SWEEP_PERIOD: Duration = Duration::from_millis(10);
 
 /// Runs until the connection ends, then fails every call still waiting with the reason, and
 /// returns it.
-pub(super) async fn run(
-    mut stream: TcpStream,
+pub(super) async fn run<S: BoltStream>(
+    mut stream: S,
     shared: Arc<Shared>,
     mut rx: mpsc::UnboundedReceiver<Frame>,
     config: ConnectionConfig,
 ) -> String {
     let peer = shared.peer;
-    let (mut rd, mut wr) = stream.split();
+    let (mut rd, mut wr) = stream.halves();
     let mut codec = Codec::new(config.codec);
     let mut rbuf = BytesMut::with_capacity(READ_CAPACITY);
     let mut wbuf = BytesMut::with_capacity(READ_CAPACITY);
@@ -57,6 +59,8 @@ pub(super) async fn run(
     // Set once a write failed: from then on the connection only reads, so that answers the
     // server already sent still reach their calls.
     let mut write_failed: Option<String> = None;
+    // Bytes written into a stream that buffers them (TLS) and not flushed out yet.
+    let mut unflushed = false;
 
     // Created once (see the server's connection loop).
     let closing = shared.close.wait();
@@ -83,11 +87,13 @@ pub(super) async fn run(
         tokio::select! {
             biased;
             _ = &mut closing => break "closed locally".into(),
-            res = wr.write_buf(&mut wbuf), if !wbuf.is_empty() && write_failed.is_none() => match res {
-                Ok(0) => break "peer stopped reading".into(),
-                Ok(n) => {
+            res = write_or_flush(&mut wr, &mut wbuf), if (!wbuf.is_empty() || unflushed) && write_failed.is_none() => match res {
+                Ok(Wrote::Bytes(0)) => break "peer stopped reading".into(),
+                Ok(Wrote::Flushed) => unflushed = false,
+                Ok(Wrote::Bytes(n)) => {
                     activity.touch();
                     outgoing.written(n);
+                    unflushed = S::BUFFERS_WRITES && wbuf.is_empty();
                 }
                 Err(e) => {
                     let why = format!("write failed: {e}");
@@ -162,6 +168,7 @@ pub(super) async fn run(
     }
     shared.pending.close(reason);
     shared.done.cancel();
+    drop((rd, wr));
     let _ = stream.shutdown().await;
     why
 }

@@ -25,8 +25,32 @@ pub use pool::{ConnectionPool, PoolConfig};
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::frame::{Frame, Protocol, Switch};
+use crate::identity::PeerIdentity;
 use crate::observe::{ConnectionEvent, Side};
+use crate::stream::BoltStream;
 use pending::Pending;
+
+/// Runs `open` within the connect timeout.
+async fn within(
+    limit: Duration,
+    open: impl std::future::Future<Output = Result<Connection>>,
+) -> Result<Connection> {
+    match tokio::time::timeout(limit, open).await {
+        Ok(done) => done,
+        Err(_) => Err(Error::new(
+            ErrorKind::Connect,
+            format!("connect timed out after {limit:?}"),
+        )),
+    }
+}
+
+/// The host part of `host:port` (or `[v6]:port`).
+fn host_of(addr: &str) -> &str {
+    if let Some(v6) = addr.strip_prefix('[') {
+        return v6.split(']').next().unwrap_or(v6);
+    }
+    addr.rsplit_once(':').map_or(addr, |(host, _)| host)
+}
 
 /// How often a connection closing when idle checks for calls still waiting.
 const IDLE_POLL: Duration = Duration::from_millis(10);
@@ -59,6 +83,8 @@ struct Shared {
     next_id: AtomicI32,
     peer: SocketAddr,
     local: SocketAddr,
+    /// The server's verified certificate identity (TLS), if any.
+    identity: Option<Arc<PeerIdentity>>,
     protocol: Protocol,
     switch: u8,
     /// Asks the task to close.
@@ -122,20 +148,51 @@ impl Shared {
 
 impl Connection {
     /// Connects to `addr` (within [`connect_timeout`](ConnectionConfig::connect_timeout)) and
-    /// starts the connection task. Must be called within a tokio runtime.
+    /// starts the connection task. Must be called within a tokio runtime. With a
+    /// [`connector`](ConnectionConfig::connector), the server's name is its IP address; use
+    /// [`connect_to`](Self::connect_to) to give a host name (TLS checks the certificate
+    /// against it).
     pub async fn connect(addr: impl ToSocketAddrs, config: ConnectionConfig) -> Result<Self> {
-        let stream =
-            match tokio::time::timeout(config.connect_timeout, TcpStream::connect(addr)).await {
-                Ok(Ok(stream)) => stream,
-                Ok(Err(e)) => return Err(Error::with_source(ErrorKind::Connect, "connecting", e)),
-                Err(_) => {
-                    return Err(Error::new(
-                        ErrorKind::Connect,
-                        format!("connect timed out after {:?}", config.connect_timeout),
-                    ))
+        let limit = config.connect_timeout;
+        let open = async move {
+            let stream = TcpStream::connect(addr)
+                .await
+                .map_err(|e| Error::with_source(ErrorKind::Connect, "connecting", e))?;
+            let name = stream
+                .peer_addr()
+                .map(|a| a.ip().to_string())
+                .unwrap_or_default();
+            Self::start(stream, &name, config).await
+        };
+        within(limit, open).await
+    }
+
+    /// Connects to `addr`, a `host:port` string, as [`connect`](Self::connect) does; a
+    /// [`connector`](ConnectionConfig::connector) is told `host` as the server's name.
+    pub async fn connect_to(addr: &str, config: ConnectionConfig) -> Result<Self> {
+        let limit = config.connect_timeout;
+        let open = async move {
+            let stream = TcpStream::connect(addr)
+                .await
+                .map_err(|e| Error::with_source(ErrorKind::Connect, "connecting", e))?;
+            Self::start(stream, host_of(addr), config).await
+        };
+        within(limit, open).await
+    }
+
+    /// Starts the connection over `stream`, through the connector if there is one.
+    async fn start(stream: TcpStream, name: &str, config: ConnectionConfig) -> Result<Self> {
+        match config.connector.clone() {
+            None => Self::from_stream(stream, config),
+            Some(connector) => {
+                if config.nodelay {
+                    stream
+                        .set_nodelay(true)
+                        .map_err(|e| Error::io("setting TCP_NODELAY", e))?;
                 }
-            };
-        Self::from_stream(stream, config)
+                connector.connect(stream, name, config).await
+            }
+        }
     }
 
     /// Starts a connection over an already connected stream. Must be called within a tokio
@@ -152,6 +209,18 @@ impl Connection {
         let local = stream
             .local_addr()
             .map_err(|e| Error::io("reading the local address", e))?;
+        Ok(Self::from_io(stream, peer, local, config))
+    }
+
+    /// Starts a connection over any [`BoltStream`] (a TLS stream, say) whose TCP ends are
+    /// `peer` and `local`; what a [`Connector`](crate::Connector) calls. The connection task
+    /// is compiled for `S`. Must be called within a tokio runtime.
+    pub fn from_io<S: BoltStream>(
+        stream: S,
+        peer: SocketAddr,
+        local: SocketAddr,
+        config: ConnectionConfig,
+    ) -> Self {
         let (tx, rx) = mpsc::unbounded_channel();
         let shared = Arc::new(Shared {
             pending: Pending::new(),
@@ -159,6 +228,7 @@ impl Connection {
             next_id: AtomicI32::new(1),
             peer,
             local,
+            identity: stream.peer_identity(),
             protocol: config.protocol,
             switch: if config.crc { Switch::CRC } else { 0 },
             close: CloseSignal::default(),
@@ -192,7 +262,7 @@ impl Connection {
         } else {
             tokio::spawn(driver.instrument(span));
         }
-        Ok(Connection { shared })
+        Connection { shared }
     }
 
     /// Sends `request` and returns the future of its response.
@@ -276,6 +346,12 @@ impl Connection {
     /// The server's address.
     pub fn peer_addr(&self) -> SocketAddr {
         self.shared.peer
+    }
+
+    /// The server's verified identity: the subject and names of the certificate it presented
+    /// over TLS; `None` on a plain connection.
+    pub fn peer_identity(&self) -> Option<&Arc<PeerIdentity>> {
+        self.shared.identity.as_ref()
     }
 
     /// This end's address.

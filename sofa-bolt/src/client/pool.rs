@@ -179,7 +179,7 @@ impl ConnectionPool {
                 });
             }
         }
-        match Connection::connect(addr, self.inner.config.connection.clone()).await {
+        match Connection::connect_to(addr, self.inner.config.connection.clone()).await {
             Ok(conn) => {
                 *backoff = Backoff::default();
                 lock(&entry.conns).push(conn.clone());

@@ -30,6 +30,11 @@ pub struct ServerConfig {
     /// only while the server is reading from the connection, and late by up to an eighth of
     /// it. Default 5 s. `Duration::ZERO` disables it.
     pub frame_timeout: Duration,
+    /// Time an accepted connection has to finish the [`Acceptor`](crate::Acceptor)'s work (the
+    /// TLS handshake) before it is closed, counted while it holds its place under
+    /// [`max_connections`](Self::max_connections): a peer that connects and never completes a
+    /// handshake cannot hold that place for long. Default 5 s, as the frame timeout.
+    pub handshake_timeout: Duration,
     /// Requests of one connection being processed at once (oneway ones included). Once that
     /// many are in flight the server stops reading from the connection until one is answered:
     /// further requests wait in the socket and TCP flow control slows the sender, so one
@@ -62,6 +67,7 @@ impl Default for ServerConfig {
             max_connections: 10_000,
             max_partial_bytes: 64 * 1024 * 1024,
             frame_timeout: Duration::from_secs(5),
+            handshake_timeout: Duration::from_secs(5),
             max_requests_per_connection: 128,
             shutdown_timeout: Duration::from_secs(10),
             codec: CodecConfig::default(),

@@ -18,7 +18,11 @@ use super::read::{after_dispatch, make_room, read_chunk, read_size, stop_reading
 use super::{ServerConfig, Shared};
 use crate::codec::Codec;
 use crate::frame::Frame;
-use crate::io::{IdleTimer, READ_CAPACITY, WRITE_HIGH_WATER};
+use crate::io::{write_or_flush, IdleTimer, Wrote, READ_CAPACITY, WRITE_HIGH_WATER};
+use crate::log_limit::LogLimit;
+use crate::stream::{Acceptor, BoltStream};
+
+static HANDSHAKE_LOG: LogLimit = LogLimit::new();
 
 /// After a shutdown began, a connection half-closes once nothing is in flight and no request
 /// arrived for this long: its client has most likely stopped choosing this server.
@@ -42,21 +46,56 @@ enum Close {
     TimedOut,
 }
 
+/// Runs the acceptor's work on an accepted stream (within the handshake timeout, holding the
+/// connection's place under the limit all along), then serves the connection until it closes.
+pub(super) async fn accept_and_serve<A: Acceptor>(
+    acceptor: Arc<A>,
+    tcp: TcpStream,
+    peer: SocketAddr,
+    shared: Arc<Shared>,
+    shutdown: CancellationToken,
+    permit: OwnedSemaphorePermit,
+) {
+    let limit = shared.config.handshake_timeout;
+    let accepted = tokio::select! {
+        _ = shutdown.cancelled() => return,
+        accepted = tokio::time::timeout(limit, acceptor.accept(tcp)) => accepted,
+    };
+    let stream = match accepted {
+        Ok(Ok(stream)) => stream,
+        Ok(Err(e)) => {
+            // A scanner or a misconfigured client can fail handshakes as fast as it likes.
+            if let Some(suppressed) = HANDSHAKE_LOG.allow() {
+                tracing::warn!(%peer, error = %e, suppressed, "closing connection: handshake failed");
+            }
+            return;
+        }
+        Err(_) => {
+            if let Some(suppressed) = HANDSHAKE_LOG.allow() {
+                tracing::warn!(%peer, timeout = ?limit, suppressed, "closing connection: handshake not completed in time");
+            }
+            return;
+        }
+    };
+    serve_with_permit(stream, peer, shared, shutdown, permit).await
+}
+
 /// Serves one connection until it closes; `_permit` holds its place under the connection limit.
-pub(super) async fn serve_with_permit(
-    mut stream: TcpStream,
+async fn serve_with_permit<S: BoltStream>(
+    mut stream: S,
     peer: SocketAddr,
     shared: Arc<Shared>,
     shutdown: CancellationToken,
     _permit: OwnedSemaphorePermit,
 ) {
     let config: &ServerConfig = &shared.config;
-    let (mut rd, mut wr) = stream.split();
+    let identity = stream.peer_identity();
+    let (mut rd, mut wr) = stream.halves();
     let mut codec = Codec::new(config.codec);
     let mut rbuf = BytesMut::with_capacity(READ_CAPACITY);
     let mut wbuf = BytesMut::with_capacity(READ_CAPACITY);
     let (tx, mut rx) = mpsc::unbounded_channel::<Option<Frame>>();
-    let mut intake = Intake::new(tx, peer, config.max_requests_per_connection);
+    let mut intake = Intake::new(tx, peer, identity, config.max_requests_per_connection);
     let mut charge = Charge::new(shared.partial.clone());
     let mut clock = FrameClock::new(config.frame_timeout);
     let mut idle = IdleTimer::new(config.idle_timeout);
@@ -68,6 +107,8 @@ pub(super) async fn serve_with_permit(
     // While shutting down: ticks of the quiet check, and whether a request came since the last.
     let mut quiet: Option<tokio::time::Interval> = None;
     let mut heard = false;
+    // Bytes written into a stream that buffers them (TLS) and not flushed out yet.
+    let mut unflushed = false;
 
     // Created once: a `cancelled()` future made afresh each turn of the loop would register
     // with (and leave) the token's waiter list every time.
@@ -75,7 +116,7 @@ pub(super) async fn serve_with_permit(
     tokio::pin!(stopping);
 
     let close = loop {
-        if !reading && intake.in_flight() == 0 && wbuf.is_empty() {
+        if !reading && intake.in_flight() == 0 && wbuf.is_empty() && !unflushed {
             break Close::Done;
         }
         if backlog && intake.has_room() {
@@ -95,7 +136,7 @@ pub(super) async fn serve_with_permit(
         if !partial {
             clock.restart();
         }
-        let settled = intake.in_flight() == 0 && wbuf.is_empty();
+        let settled = intake.in_flight() == 0 && wbuf.is_empty() && !unflushed;
         // Half-closing with part of a request read would lose it: wait for the rest.
         let can_half_close = settled && rbuf.is_empty();
         tokio::select! {
@@ -110,9 +151,13 @@ pub(super) async fn serve_with_permit(
                 // The first tick is immediate; a request may be on its way in the same instant.
                 heard = true;
             }
-            res = wr.write_buf(&mut wbuf), if !wbuf.is_empty() => match res {
-                Ok(0) => break Close::PeerClosed,
-                Ok(_) => idle.touch(),
+            res = write_or_flush(&mut wr, &mut wbuf), if !wbuf.is_empty() || unflushed => match res {
+                Ok(Wrote::Bytes(0)) => break Close::PeerClosed,
+                Ok(Wrote::Bytes(_)) => {
+                    idle.touch();
+                    unflushed = S::BUFFERS_WRITES && wbuf.is_empty();
+                }
+                Ok(Wrote::Flushed) => unflushed = false,
                 Err(e) => break Close::Io(e),
             },
             msg = rx.recv(), if wbuf.len() < WRITE_HIGH_WATER => {
@@ -179,6 +224,7 @@ pub(super) async fn serve_with_permit(
         }
     };
     drop(charge);
+    drop((rd, wr));
     let linger_after = matches!(close, Close::Drained) && reading;
     match close {
         Close::Done | Close::PeerClosed => tracing::debug!(%peer, "connection closed"),
@@ -199,7 +245,7 @@ pub(super) async fn serve_with_permit(
 }
 
 /// Reads and discards until the peer closes, for at most [`LINGER`].
-async fn linger(stream: &mut TcpStream, rbuf: &mut BytesMut) {
+async fn linger<S: BoltStream>(stream: &mut S, rbuf: &mut BytesMut) {
     let _ = tokio::time::timeout(LINGER, async {
         loop {
             rbuf.clear();

@@ -1,6 +1,7 @@
 //! From decoded frames to processors, and from their answers back to bytes.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::BytesMut;
@@ -9,6 +10,7 @@ use tokio::sync::mpsc;
 use super::Shared;
 use crate::codec::Codec;
 use crate::frame::{Frame, HeaderMap, Protocol, ResponseStatus, SERVER_CLOSING_HEADER};
+use crate::identity::PeerIdentity;
 use crate::io::WRITE_HIGH_WATER;
 use crate::server::processor::Responder;
 
@@ -17,6 +19,8 @@ use crate::server::processor::Responder;
 pub(super) struct Intake {
     tx: mpsc::UnboundedSender<Option<Frame>>,
     peer: SocketAddr,
+    /// Who the peer proved to be (mutual TLS), handed to every responder.
+    identity: Option<Arc<PeerIdentity>>,
     /// Requests in flight at most; 0 for no bound.
     limit: usize,
     /// Responders handed out and not yet heard back from.
@@ -31,11 +35,13 @@ impl Intake {
     pub(super) fn new(
         tx: mpsc::UnboundedSender<Option<Frame>>,
         peer: SocketAddr,
+        identity: Option<Arc<PeerIdentity>>,
         limit: usize,
     ) -> Self {
         Intake {
             tx,
             peer,
+            identity,
             limit,
             in_flight: 0,
             draining: false,
@@ -138,7 +144,13 @@ pub(super) fn dispatch(
             }
             continue;
         }
-        let responder = Responder::new(intake.tx.clone(), &frame, peer, now);
+        let responder = Responder::new(
+            intake.tx.clone(),
+            &frame,
+            peer,
+            intake.identity.clone(),
+            now,
+        );
         intake.in_flight += 1;
         match shared.processor_for(frame.class()) {
             Some(processor) => processor.process(frame, responder),

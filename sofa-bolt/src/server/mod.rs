@@ -25,17 +25,33 @@ pub use processor::{processor_fn, Processor, Responder};
 
 use crate::error::{Error, Result};
 use crate::observe::{ConnectionEvent, Side};
+use crate::stream::{Acceptor, PlainAcceptor};
 use budget::PartialBudget;
 
-/// Builds a [`Server`]: settings and one [`Processor`] per request class name.
-pub struct ServerBuilder {
+/// Builds a [`Server`]: settings, one [`Processor`] per request class name, and the
+/// [`Acceptor`] that turns accepted TCP streams into the streams served (plain TCP unless
+/// [`acceptor`](Self::acceptor) says otherwise).
+pub struct ServerBuilder<A = PlainAcceptor> {
     addr: String,
     config: ServerConfig,
     processors: HashMap<Bytes, Arc<dyn Processor>>,
     fallback: Option<Arc<dyn Processor>>,
+    acceptor: A,
 }
 
-impl ServerBuilder {
+impl<A: Acceptor> ServerBuilder<A> {
+    /// Serves the streams `acceptor` makes of each accepted TCP connection (a TLS acceptor,
+    /// for example) instead of the TCP streams themselves.
+    pub fn acceptor<B: Acceptor>(self, acceptor: B) -> ServerBuilder<B> {
+        ServerBuilder {
+            addr: self.addr,
+            config: self.config,
+            processors: self.processors,
+            fallback: self.fallback,
+            acceptor,
+        }
+    }
+
     /// Replaces the settings.
     pub fn config(mut self, config: ServerConfig) -> Self {
         self.config = config;
@@ -85,6 +101,7 @@ impl ServerBuilder {
         let tracker = TaskTracker::new();
         tracker.spawn(accept_loop(
             listener,
+            Arc::new(self.acceptor),
             shared.clone(),
             shutdown.clone(),
             tracker.clone(),
@@ -142,6 +159,7 @@ impl Server {
             config: ServerConfig::default(),
             processors: HashMap::new(),
             fallback: None,
+            acceptor: PlainAcceptor,
         }
     }
 
@@ -206,8 +224,9 @@ impl Shared {
     }
 }
 
-async fn accept_loop(
+async fn accept_loop<A: Acceptor>(
     listener: TcpListener,
+    acceptor: Arc<A>,
     shared: Arc<Shared>,
     shutdown: CancellationToken,
     tracker: TaskTracker,
@@ -239,7 +258,8 @@ async fn accept_loop(
         tracing::debug!(%peer, "connection accepted");
         let observer = shared.config.observer.clone();
         let local = stream.local_addr().ok().filter(|_| observer.is_set());
-        let serve = connection::serve_with_permit(
+        let serve = connection::accept_and_serve(
+            acceptor.clone(),
             stream,
             peer,
             shared.clone(),

@@ -2,11 +2,13 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Instant;
 
 use tokio::sync::mpsc;
 
 use crate::frame::{Frame, ResponseStatus};
+use crate::identity::PeerIdentity;
 
 /// Handles the requests of one class name.
 ///
@@ -71,6 +73,7 @@ pub struct Responder {
     request_id: i32,
     oneway: bool,
     peer: SocketAddr,
+    identity: Option<Arc<PeerIdentity>>,
     received_at: Instant,
     /// Set once the answer went to the connection, so that dropping reports nothing more.
     done: bool,
@@ -81,6 +84,7 @@ impl Responder {
         tx: mpsc::UnboundedSender<Option<Frame>>,
         request: &Frame,
         peer: SocketAddr,
+        identity: Option<Arc<PeerIdentity>>,
         received_at: Instant,
     ) -> Self {
         Responder {
@@ -88,6 +92,7 @@ impl Responder {
             request_id: request.request_id(),
             oneway: request.is_oneway(),
             peer,
+            identity,
             received_at,
             done: false,
         }
@@ -116,6 +121,12 @@ impl Responder {
     /// The client's address.
     pub fn peer_addr(&self) -> SocketAddr {
         self.peer
+    }
+
+    /// The client's verified identity: the certificate it presented over mutual TLS, `None`
+    /// on a plain connection or when the client presented none.
+    pub fn peer_identity(&self) -> Option<&Arc<PeerIdentity>> {
+        self.identity.as_ref()
     }
 
     /// When the request frame was decoded.

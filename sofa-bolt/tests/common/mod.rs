@@ -8,6 +8,8 @@
     clippy::panic
 )]
 
+pub mod pki;
+
 use std::io::Write;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};

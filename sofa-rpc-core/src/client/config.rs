@@ -1,9 +1,10 @@
 //! [`ConsumerConfig`]: how a client finds providers and calls them.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
-use sofa_bolt::{PoolConfig, Protocol};
+use sofa_bolt::{Connector, PoolConfig, Protocol};
 
 use crate::event::EventBus;
 use crate::fault::FaultToleranceConfig;
@@ -64,6 +65,10 @@ pub struct ConsumerConfig {
     /// Calls a provider exported in this process directly (on by default); see
     /// [`in_process`](Self::in_process).
     pub in_process: bool,
+    /// How to reach providers that serve over TLS (`bolt+tls://` direct URLs, or `tls=true`
+    /// in their registry URL); other providers are reached over plain TCP. Default none: a
+    /// call to a TLS provider then fails with a configuration error.
+    pub tls: Option<Arc<dyn Connector>>,
 }
 
 impl Default for ConsumerConfig {
@@ -86,6 +91,7 @@ impl Default for ConsumerConfig {
             events: None,
             fault_tolerance: FaultToleranceConfig::default(),
             in_process: true,
+            tls: None,
         }
     }
 }
@@ -216,6 +222,32 @@ impl ConsumerConfig {
     /// Connection pool and connection settings, all at once.
     pub fn pool(mut self, pool: PoolConfig) -> Self {
         self.pool = pool;
+        self
+    }
+
+    /// Reaches TLS providers through `connector`: with the `tls` feature, a
+    /// `sofa_rpc_core::bolt::tls::TlsConnector`. See [`tls`](Self::tls).
+    ///
+    /// ```no_run
+    /// # #[cfg(feature = "tls")]
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use sofa_rpc_core::bolt::tls::{TlsClientConfig, TlsConnector};
+    /// use sofa_rpc_core::ConsumerConfig;
+    ///
+    /// let tls = TlsConnector::new(
+    ///     TlsClientConfig::new("ca.pem").identity("client.pem", "client-key.pem"),
+    /// )?;
+    /// let config = ConsumerConfig::new()
+    ///     .direct_url("bolt+tls://orders.internal:12200")
+    ///     .tls(tls);
+    /// # let _ = config;
+    /// # Ok(())
+    /// # }
+    /// # #[cfg(not(feature = "tls"))]
+    /// # fn main() {}
+    /// ```
+    pub fn tls(mut self, connector: impl Connector) -> Self {
+        self.tls = Some(Arc::new(connector));
         self
     }
 

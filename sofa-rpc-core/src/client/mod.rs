@@ -82,7 +82,7 @@ impl Client {
     pub fn connect(url: &str) -> Result<Self> {
         let config = ConsumerConfig::new();
         let config = match url.split_once("://") {
-            None | Some(("bolt", _)) => config.direct_url(url),
+            None | Some(("bolt" | "bolt+tls", _)) => config.direct_url(url),
             Some(_) => config.registry(url),
         };
         Client::new(config)
@@ -101,6 +101,14 @@ impl Client {
                 "a consumer needs providers: set a direct URL or a registry",
             ));
         }
+        if config.tls.is_none() {
+            if let Some(p) = direct.iter().find(|p| crate::transport::needs_tls(p)) {
+                return Err(RpcError::config(format!(
+                    "direct provider {p} serves over TLS but this consumer has no TLS \
+                     configuration: set ConsumerConfig::tls"
+                )));
+            }
+        }
         let chosen = match &config.serialization {
             Some(name) => Some(loader.serializer(name)?),
             None => None,
@@ -115,6 +123,7 @@ impl Client {
         }
         let transport = Arc::new(Transport::new(
             pool,
+            config.tls.clone(),
             loader.serializers(),
             chosen,
             fallback,

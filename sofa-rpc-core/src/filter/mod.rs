@@ -12,6 +12,7 @@
 //! [`ProviderLayer`]; a type implementing [`Filter`] by hand can wrap several stacks.
 
 mod attempt;
+mod authz;
 mod context;
 mod timeout;
 
@@ -21,6 +22,7 @@ use tower::util::BoxCloneSyncService;
 use tower::{Layer, Service};
 
 pub use attempt::{Attempt, AttemptInvoker};
+pub use authz::{AuthzFilter, AuthzRule};
 pub use context::ContextFilter;
 pub use timeout::{Timeout, TimeoutFilter, TimeoutLayer};
 

@@ -25,6 +25,11 @@ pub struct ServerConfig {
     pub inline_first: bool,
     /// Transport settings (idle timeout, connection limit, frame limits, shutdown grace).
     pub bolt: sofa_bolt::ServerConfig,
+    /// Serve over TLS with this acceptor (certificate, key, client certificates), and publish
+    /// `tls=true` with every service so that consumers know to use TLS. Default none: plain
+    /// TCP. Keep a clone to [`reload`](sofa_bolt::tls::TlsAcceptor::reload) the files.
+    #[cfg(feature = "tls")]
+    pub tls: Option<sofa_bolt::tls::TlsAcceptor>,
 }
 
 impl Default for ServerConfig {
@@ -35,6 +40,8 @@ impl Default for ServerConfig {
             filters: Vec::new(),
             inline_first: true,
             bolt: sofa_bolt::ServerConfig::default(),
+            #[cfg(feature = "tls")]
+            tls: None,
         }
     }
 }

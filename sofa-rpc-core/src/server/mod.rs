@@ -69,6 +69,28 @@ impl ServerBuilder {
         self
     }
 
+    /// Serves over TLS; see [`ServerConfig::tls`].
+    ///
+    /// ```no_run
+    /// use sofa_rpc_core::bolt::tls::{ClientAuth, TlsAcceptor, TlsServerConfig};
+    /// use sofa_rpc_core::Server;
+    ///
+    /// # fn main() -> sofa_rpc_core::bolt::Result<()> {
+    /// let tls = TlsAcceptor::new(
+    ///     TlsServerConfig::new("chain.pem", "key.pem")
+    ///         .client_auth(ClientAuth::Required("clients-ca.pem".into())),
+    /// )?;
+    /// let builder = Server::builder().bind("0.0.0.0:12200").tls(tls.clone());
+    /// # let _ = builder;
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[cfg(feature = "tls")]
+    pub fn tls(mut self, acceptor: sofa_bolt::tls::TlsAcceptor) -> Self {
+        self.config.tls = Some(acceptor);
+        self
+    }
+
     /// Provider filters by name, outermost first.
     pub fn filters<I, S>(mut self, names: I) -> Self
     where
@@ -195,7 +217,7 @@ impl ServerBuilder {
         if !bolt_config.observer.is_set() {
             bolt_config.observer = crate::event::connection_observer(&self.events);
         }
-        let bolt = sofa_bolt::Server::builder()
+        let builder = sofa_bolt::Server::builder()
             .config(bolt_config)
             .processor(
                 headers::SOFA_REQUEST_CLASS,
@@ -203,10 +225,16 @@ impl ServerBuilder {
                     provided: provided.clone(),
                 },
             )
-            .bind(self.addr.as_str())
-            .start()
-            .await
-            .map_err(|e| RpcError::config(format!("cannot serve on {}: {e}", self.addr)))?;
+            .bind(self.addr.as_str());
+        #[cfg(feature = "tls")]
+        let (started, tls) = match self.config.tls.clone() {
+            Some(acceptor) => (builder.acceptor(acceptor).start().await, true),
+            None => (builder.start().await, false),
+        };
+        #[cfg(not(feature = "tls"))]
+        let (started, tls) = (builder.start().await, false);
+        let bolt =
+            started.map_err(|e| RpcError::config(format!("cannot serve on {}: {e}", self.addr)))?;
         tracing::info!(addr = %bolt.local_addr(), services = self.providers.len(), "server started");
         let host = publish::publish_host(self.publish_host.as_deref(), bolt.local_addr());
         let publications = match publish::publish(
@@ -216,6 +244,7 @@ impl ServerBuilder {
             &host,
             bolt.local_addr().port(),
             self.app_name.as_deref(),
+            tls,
         )
         .await
         {

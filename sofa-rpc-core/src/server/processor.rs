@@ -213,7 +213,8 @@ async fn handle(shared: &Provided, request: Frame, responder: Responder, span: &
         method: method.clone(),
         peer,
     });
-    let context = RequestContext::new(peer, service, method, header, deadline);
+    let mut context = RequestContext::new(peer, service, method, header, deadline);
+    context.set_peer_identity(responder.peer_identity().cloned());
     let call = ProviderCall { context, prepared };
     let (reply, context) = match &shared.invoker {
         Some(invoker) => match invoker.clone().oneshot(call).await {

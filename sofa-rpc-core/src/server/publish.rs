@@ -8,6 +8,7 @@ use sofa_rpc_registry::{Registration, Registry, RegistryFactories};
 
 use super::ProviderConfig;
 use crate::error::{Result, RpcError};
+use crate::headers::TLS_PARAM;
 
 /// The registrations made in one registry.
 pub(crate) struct Publication {
@@ -42,6 +43,7 @@ fn registration(
     host: &str,
     port: u16,
     app: Option<&str>,
+    tls: bool,
 ) -> Registration {
     let id = provider.service_id();
     let mut r = Registration::sofa(id.interface(), host, port)
@@ -58,6 +60,10 @@ fn registration(
     for (key, value) in &provider.params {
         r = r.with_param(key, value);
     }
+    if tls {
+        // Consumers read it to know they must connect with TLS.
+        r = r.with_param(TLS_PARAM, "true");
+    }
     r
 }
 
@@ -69,6 +75,7 @@ pub(crate) async fn publish(
     host: &str,
     port: u16,
     app: Option<&str>,
+    tls: bool,
 ) -> Result<Vec<Publication>> {
     let mut publications = Vec::with_capacity(urls.len());
     for url in urls {
@@ -78,7 +85,7 @@ pub(crate) async fn publish(
             .map_err(|e| RpcError::config(format!("cannot open registry {url}: {e}")))?;
         let mut registrations = Vec::with_capacity(providers.len());
         for provider in providers {
-            let r = registration(provider, host, port, app);
+            let r = registration(provider, host, port, app, tls);
             registry.register(&r).await.map_err(|e| {
                 RpcError::config(format!(
                     "cannot register {} in {url}: {e}",

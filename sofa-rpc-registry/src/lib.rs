@@ -89,6 +89,7 @@ mod address;
 #[cfg(any(feature = "zookeeper", feature = "etcd"))]
 mod backoff;
 mod change;
+pub mod config;
 mod error;
 mod factory;
 mod fanout;

@@ -155,3 +155,6 @@ pub use sofa_hessian::Value;
 /// Service discovery (the `sofa-rpc-registry` crate): provider URLs, the `Registry` trait and
 /// its backends.
 pub use sofa_rpc_registry as registry;
+/// Live configuration (from the `sofa-rpc-registry` crate): watched keys in a file,
+/// ZooKeeper, etcd or Nacos, and `LiveRules` to apply them with a last-good disk copy.
+pub use sofa_rpc_registry::config;

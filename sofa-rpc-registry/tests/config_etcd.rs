@@ -68,7 +68,10 @@ async fn watch_resumes_after_a_restart() {
     let mut watch = target.watch().unwrap();
     assert_eq!(next(&mut watch).await.unwrap(), Some(b"a".to_vec()));
     server.stop();
-    assert!(next(&mut watch).await.is_err(), "the outage is reported, nothing before it");
+    assert!(
+        next(&mut watch).await.is_err(),
+        "the outage is reported, nothing before it"
+    );
     let server = Server::start_kept("etcd", Some(port), &data);
     let mut client = raw(&server).await;
     client.put(KEY, "b", None).await.unwrap();

@@ -135,7 +135,7 @@ pub struct LiveStatus {
 /// let rules = LiveRules::start(
 ///     target,
 ///     LiveOptions::new().cache_dir(dir.join("cache")),
-///     |raw: &[u8]| std::str::from_utf8(raw)?.trim().parse::<u32>().map_err(|e| e.to_string()),
+///     |raw: &[u8]| String::from_utf8_lossy(raw).trim().parse::<u32>(),
 ///     move |value| *applied.lock().unwrap() = value,
 /// )
 /// .await;

@@ -39,7 +39,7 @@
 //! |---|---|---|
 //! | model | `error`, `headers`, `service_id`, `value`, `trace`, `java_type`, `context`, `invocation` | what a call is: its service, arguments, context and errors |
 //! | wire and extension traits | `serialize`, `response`, `dispatch`, [`metadata`], `directory`, `transport`, [`event`] | serializers, what a provider exports and how it describes it, provider lists, sending one request, the event bus |
-//! | governance | [`filter`], [`router`], [`loadbalance`], [`fault`], [`cluster`] | how a call is wrapped, routed, balanced, isolated from sick providers and retried |
+//! | governance | [`filter`], [`router`], [`loadbalance`], [`fault`], [`cluster`], `metrics` | how a call is wrapped, routed, balanced, isolated from sick providers and retried, and counted (feature `metrics`) |
 //! | assembly | `extension` | the [`ExtensionLoader`]: every extension by name |
 //! | front | `client`, `server` | [`Client`] and [`Server`], built from configs |
 //!
@@ -108,6 +108,8 @@ mod invocation;
 mod java_type;
 pub mod loadbalance;
 pub mod metadata;
+#[cfg(feature = "metrics")]
+pub mod metrics;
 mod response;
 pub mod router;
 pub mod serialize;

@@ -21,6 +21,8 @@ pub struct Response {
     content: Bytes,
     serializer: Option<Arc<dyn Serializer>>,
     provider: Option<Arc<ProviderInfo>>,
+    /// Bytes of the serialized request body this answers, when the transport knows it.
+    request_size: Option<usize>,
 }
 
 impl Response {
@@ -39,6 +41,7 @@ impl Response {
             content,
             serializer: Some(serializer),
             provider: Some(provider),
+            request_size: None,
         }
     }
 
@@ -49,6 +52,7 @@ impl Response {
             content: Bytes::new(),
             serializer: None,
             provider: None,
+            request_size: None,
         }
     }
 
@@ -60,6 +64,18 @@ impl Response {
     /// The response content, still serialized.
     pub fn content(&self) -> &Bytes {
         &self.content
+    }
+
+    /// Bytes of the serialized request body that got this answer, when known (the built-in
+    /// transport records it; for metrics).
+    pub fn request_size(&self) -> Option<usize> {
+        self.request_size
+    }
+
+    /// Records the request's size (see [`request_size`](Self::request_size)).
+    pub fn with_request_size(mut self, bytes: usize) -> Self {
+        self.request_size = Some(bytes);
+        self
     }
 
     /// The provider that answered.

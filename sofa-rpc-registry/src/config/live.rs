@@ -1,112 +1,16 @@
 //! [`LiveRules`]: a watched key turned into rules in force, with a last-good copy on disk.
 
 use std::fmt;
-use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use futures::StreamExt;
 use tokio::sync::watch;
 use tokio::task::AbortHandle;
 
 use super::cache::DiskCopy;
+use super::driver::Driver;
 use super::factory::ConfigTarget;
-
-/// How long [`LiveRules::start`] waits for the source's first answer before it falls back to
-/// the disk copy, unless [`LiveOptions::startup_wait`] says otherwise.
-pub const DEFAULT_STARTUP_WAIT: Duration = Duration::from_secs(3);
-
-/// What an absent key (never written, or deleted) means.
-#[derive(Clone, Debug, PartialEq, Eq, Default)]
-pub enum OnAbsent {
-    /// Nothing changes: the last good value stays in force (and at start, with nothing in
-    /// force yet, the disk copy is used). Deleting a key by mistake then harms no one; to
-    /// clear rules, write an empty rule set.
-    #[default]
-    KeepLast,
-    /// The key's absence means this document (e.g. `[]` for "no rules"), parsed and applied
-    /// like any value.
-    Use(Vec<u8>),
-}
-
-/// How [`LiveRules`] behaves: where the disk copy lives, how long to wait at start, what an
-/// absent key means.
-#[derive(Clone, Debug)]
-pub struct LiveOptions {
-    cache_dir: Option<PathBuf>,
-    startup_wait: Duration,
-    on_absent: OnAbsent,
-}
-
-impl Default for LiveOptions {
-    fn default() -> Self {
-        LiveOptions {
-            cache_dir: None,
-            startup_wait: DEFAULT_STARTUP_WAIT,
-            on_absent: OnAbsent::KeepLast,
-        }
-    }
-}
-
-impl LiveOptions {
-    /// No disk copy, 3 s startup wait, absent keeps the last value.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Keeps the last good raw value of the key in `dir` (created when missing), and loads it
-    /// when the source cannot be reached at start.
-    pub fn cache_dir(mut self, dir: impl Into<PathBuf>) -> Self {
-        self.cache_dir = Some(dir.into());
-        self
-    }
-
-    /// How long [`LiveRules::start`] waits for the source before using the disk copy.
-    pub fn startup_wait(mut self, wait: Duration) -> Self {
-        self.startup_wait = wait;
-        self
-    }
-
-    /// What an absent key means.
-    pub fn on_absent(mut self, on_absent: OnAbsent) -> Self {
-        self.on_absent = on_absent;
-        self
-    }
-}
-
-/// Where the value in force came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Origin {
-    /// Nothing applied yet.
-    Nothing,
-    /// The source.
-    Source,
-    /// The disk copy (the source was unreachable, or the key absent, at start).
-    DiskCopy,
-    /// [`OnAbsent::Use`]: the key is absent.
-    AbsentDefault,
-}
-
-/// The state of a [`LiveRules`], for inspection and for waiting on changes.
-#[derive(Clone, Debug)]
-pub struct LiveStatus {
-    /// How many values were applied so far (disk copy included).
-    pub applied: u64,
-    /// Where the value in force came from.
-    pub origin: Origin,
-    /// When the value in force was applied.
-    pub applied_at: Option<Instant>,
-    /// Whether the source answered last time (`None` before its first answer).
-    pub source_up: Option<bool>,
-    /// The last value rejected, or the last outage, as `"<source><key>: <message>"`; cleared
-    /// when a value is applied.
-    pub last_error: Option<String>,
-    /// How many values were rejected by the parser so far.
-    pub rejected: u64,
-    /// How many absent-key notices were seen so far.
-    pub absent_seen: u64,
-}
+use super::options::{LiveOptions, LiveStatus, Origin};
 
 /// A key of a [`ConfigSource`](super::ConfigSource) kept in force: every new value is parsed
 /// and, if valid, applied; a malformed one is rejected whole (logged with source, key and the
@@ -214,19 +118,19 @@ impl LiveRules {
             absent_seen: 0,
         });
         let (settled_tx, settled_rx) = tokio::sync::oneshot::channel();
-        let driver = Driver {
-            disk: options
-                .cache_dir
-                .as_deref()
-                .map(|dir| DiskCopy::new(dir, &target.source.describe(), &target.key)),
-            name: name.clone(),
+        let disk = options
+            .cache_dir
+            .as_deref()
+            .map(|dir| DiskCopy::new(dir, &target.source.describe(), &target.key));
+        let driver = Driver::new(
+            name.clone(),
             options,
-            parse: Box::new(move |raw| parse(raw).map_err(|e| e.to_string())),
-            apply: Box::new(apply),
-            status: tx,
-            in_force: None,
-            settled: Some(settled_tx),
-        };
+            disk,
+            Box::new(move |raw| parse(raw).map_err(|e| e.to_string())),
+            Box::new(apply),
+            tx,
+            settled_tx,
+        );
         let task = tokio::spawn(driver.run(target)).abort_handle();
         // The driver settles within the startup wait; the bound is only a guard.
         let _ = settled_rx.await;
@@ -304,178 +208,5 @@ impl fmt::Debug for LiveRules {
             .field("key", &self.name)
             .field("status", &*self.status.borrow())
             .finish()
-    }
-}
-
-type Parse<T> = Box<dyn Fn(&[u8]) -> Result<T, String> + Send>;
-
-/// The watch task's state.
-struct Driver<T> {
-    name: String,
-    options: LiveOptions,
-    disk: Option<DiskCopy>,
-    parse: Parse<T>,
-    apply: Box<dyn FnMut(T) + Send>,
-    status: watch::Sender<LiveStatus>,
-    /// The raw value in force, to skip repeats.
-    in_force: Option<Vec<u8>>,
-    /// Told once the start is over (a value in force, or given up waiting).
-    settled: Option<tokio::sync::oneshot::Sender<()>>,
-}
-
-impl<T> Driver<T> {
-    async fn run(mut self, target: ConfigTarget) {
-        let mut stream = match target.watch() {
-            Ok(stream) => stream,
-            Err(e) => {
-                tracing::error!(config = %self.name, error = %e, "cannot watch the config key");
-                self.set_error(e.to_string());
-                self.fall_back_to_disk("the key cannot be watched");
-                self.settle();
-                return;
-            }
-        };
-        let deadline = tokio::time::Instant::now() + self.options.startup_wait;
-        loop {
-            let next = if self.settled.is_some() {
-                match tokio::time::timeout_at(deadline, stream.next()).await {
-                    Ok(next) => next,
-                    Err(_) => {
-                        self.fall_back_to_disk("the source did not answer in time");
-                        self.settle();
-                        continue;
-                    }
-                }
-            } else {
-                stream.next().await
-            };
-            match next {
-                None => return,
-                Some(Ok(Some(raw))) => {
-                    self.source_up();
-                    self.offer(raw, Origin::Source);
-                }
-                Some(Ok(None)) => {
-                    self.source_up();
-                    self.status.send_modify(|s| s.absent_seen += 1);
-                    match self.options.on_absent.clone() {
-                        OnAbsent::KeepLast => {
-                            tracing::info!(config = %self.name, "config key is absent; the rules in force stay");
-                            if self.in_force.is_none() {
-                                self.fall_back_to_disk("the key is absent");
-                            }
-                        }
-                        OnAbsent::Use(raw) => self.offer(raw, Origin::AbsentDefault),
-                    }
-                }
-                Some(Err(e)) => {
-                    if self.status.borrow().source_up != Some(false) {
-                        tracing::warn!(config = %self.name, error = %e, "config source unreachable; the rules in force stay");
-                    }
-                    self.status.send_modify(|s| s.source_up = Some(false));
-                    self.set_error(e.to_string());
-                    if self.in_force.is_none() {
-                        self.fall_back_to_disk("the source is unreachable");
-                    }
-                }
-            }
-            self.settle();
-        }
-    }
-
-    fn settle(&mut self) {
-        if let Some(tx) = self.settled.take() {
-            let _ = tx.send(());
-        }
-    }
-
-    fn source_up(&mut self) {
-        if self.status.borrow().source_up == Some(false) {
-            tracing::info!(config = %self.name, "config source reachable again");
-        }
-        self.status.send_modify(|s| s.source_up = Some(true));
-    }
-
-    fn set_error(&self, message: String) {
-        let message = format!("{}: {message}", self.name);
-        self.status.send_modify(|s| s.last_error = Some(message));
-    }
-
-    /// Parses and applies `raw` unless it is the value in force already.
-    fn offer(&mut self, raw: Vec<u8>, origin: Origin) {
-        if self.in_force.as_deref() == Some(raw.as_slice()) {
-            // The same value again (a reconnect, or the disk copy confirmed): nothing to apply.
-            self.status.send_modify(|s| {
-                if s.origin == Origin::DiskCopy {
-                    s.origin = origin;
-                }
-            });
-            return;
-        }
-        if self.apply_raw(&raw, origin) && origin != Origin::DiskCopy {
-            if let Some(disk) = &self.disk {
-                if let Err(e) = disk.store(&raw) {
-                    tracing::warn!(config = %self.name, path = %disk.path().display(), error = %e,
-                        "cannot write the disk copy of the config; the rules still apply");
-                }
-            }
-        }
-    }
-
-    /// Parses `raw` and applies it; `false` (logged, kept in the status) when rejected.
-    fn apply_raw(&mut self, raw: &[u8], origin: Origin) -> bool {
-        let value = match (self.parse)(raw) {
-            Ok(value) => value,
-            Err(message) => {
-                tracing::error!(config = %self.name, ?origin, error = %message,
-                    "rejected a malformed config value; the last good one stays");
-                self.set_error(message);
-                self.status.send_modify(|s| s.rejected += 1);
-                return false;
-            }
-        };
-        let apply = &mut self.apply;
-        if catch_unwind(AssertUnwindSafe(|| apply(value))).is_err() {
-            tracing::error!(config = %self.name, "applying a config value panicked");
-            self.set_error("applying the value panicked".to_string());
-            return false;
-        }
-        self.in_force = Some(raw.to_vec());
-        self.status.send_modify(|s| {
-            s.applied += 1;
-            s.origin = origin;
-            s.applied_at = Some(Instant::now());
-            if origin != Origin::DiskCopy {
-                s.last_error = None;
-            }
-        });
-        true
-    }
-
-    /// Applies the disk copy, when there is one and nothing is in force yet.
-    fn fall_back_to_disk(&mut self, why: &str) {
-        if self.in_force.is_some() {
-            return;
-        }
-        let Some(disk) = self.disk.clone() else {
-            tracing::warn!(config = %self.name, why, "no config in force and no disk copy configured");
-            return;
-        };
-        match disk.load() {
-            Ok(Some(raw)) => {
-                tracing::warn!(config = %self.name, why, path = %disk.path().display(), "using the disk copy of the config");
-                self.apply_raw(&raw, Origin::DiskCopy);
-            }
-            Ok(None) => {
-                tracing::warn!(config = %self.name, why, path = %disk.path().display(), "no config in force and no disk copy yet");
-            }
-            Err(e) => {
-                tracing::error!(config = %self.name, why, path = %disk.path().display(), error = %e, "cannot read the disk copy of the config");
-                self.set_error(format!(
-                    "reading the disk copy {}: {e}",
-                    disk.path().display()
-                ));
-            }
-        }
     }
 }

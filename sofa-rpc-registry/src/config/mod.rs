@@ -23,6 +23,7 @@
 //! watch, so [`open`] fails only for a bad URL or a backend that is not compiled in.
 
 mod cache;
+mod driver;
 #[cfg(feature = "etcd")]
 mod etcd;
 mod factory;
@@ -33,6 +34,7 @@ mod http;
 mod live;
 #[cfg(feature = "nacos")]
 mod nacos;
+mod options;
 mod stream;
 #[cfg(feature = "zookeeper")]
 mod zookeeper;
@@ -44,9 +46,8 @@ use crate::error::Result;
 pub use factory::{open, ConfigFactories, ConfigFuture, ConfigTarget};
 pub use file::{FileSource, DEFAULT_POLL_PERIOD};
 pub use format::ConfigFormat;
-pub use live::{
-    LiveOptions, LiveRules, LiveStatus, LiveValue, OnAbsent, Origin, DEFAULT_STARTUP_WAIT,
-};
+pub use live::{LiveRules, LiveValue};
+pub use options::{LiveOptions, LiveStatus, OnAbsent, Origin, DEFAULT_STARTUP_WAIT};
 
 #[cfg(feature = "etcd")]
 pub use self::etcd::EtcdSource;

@@ -127,10 +127,18 @@ impl<T> Driver<T> {
     }
 
     fn source_up(&mut self) {
-        if self.status.borrow().source_up == Some(false) {
+        let recovered = self.status.borrow().source_up == Some(false);
+        if recovered {
             tracing::info!(config = %self.name, "config source reachable again");
         }
-        self.status.send_modify(|s| s.source_up = Some(true));
+        // The outage's message goes with the outage; a rejection's stays until a good value.
+        let clear = recovered && self.rejected.is_none();
+        self.status.send_modify(|s| {
+            s.source_up = Some(true);
+            if clear {
+                s.last_error = None;
+            }
+        });
     }
 
     fn set_error(&self, message: String) {

@@ -90,7 +90,7 @@ pub struct LiveStatus {
     /// Whether the source answered last time (`None` before its first answer).
     pub source_up: Option<bool>,
     /// The last value rejected, or the last outage, as `"<source><key>: <message>"`; cleared
-    /// when a value is applied.
+    /// when a value is applied (and an outage's when the source answers again).
     pub last_error: Option<String>,
     /// How many values were rejected by the parser so far.
     pub rejected: u64,

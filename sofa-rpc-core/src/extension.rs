@@ -13,6 +13,7 @@ use crate::loadbalance::{
 };
 use crate::router::{self, Router};
 use crate::serialize::{Hessian2, Json, Msgpack, Protobuf, Serializer, Serializers};
+use sofa_rpc_registry::config::{ConfigFactories, ConfigFuture};
 use sofa_rpc_registry::{RegistryFactories, RegistryFuture, RegistryUrl};
 
 type Factory<T> = Arc<dyn Fn() -> Arc<T> + Send + Sync>;
@@ -31,6 +32,7 @@ type Factory<T> = Arc<dyn Fn() -> Arc<T> + Send + Sync>;
 /// | router | `directUrl`, `registry`, `zone`, `tag`, `mesh` |
 /// | filter | `context`, `timeout` |
 /// | registry | `local`; `zookeeper`, `etcd`, `nacos` with the cargo features of those names |
+/// | config source | `file`; `zookeeper`, `etcd`, `nacos` with the cargo features of those names |
 ///
 /// Adding your own is one call:
 ///
@@ -60,6 +62,7 @@ pub struct ExtensionLoader {
     routers: HashMap<String, Factory<dyn Router>>,
     filters: HashMap<String, Arc<dyn Filter>>,
     registries: RegistryFactories,
+    config_sources: ConfigFactories,
 }
 
 impl Default for ExtensionLoader {
@@ -93,6 +96,7 @@ impl Default for ExtensionLoader {
         loader.register_filter("timeout", TimeoutFilter);
         // Every registry backend compiled in: `local` always, the others by cargo feature.
         loader.registries = RegistryFactories::default();
+        loader.config_sources = ConfigFactories::default();
         loader
     }
 }
@@ -107,6 +111,7 @@ impl ExtensionLoader {
             routers: HashMap::new(),
             filters: HashMap::new(),
             registries: RegistryFactories::empty(),
+            config_sources: ConfigFactories::empty(),
         }
     }
 
@@ -173,6 +178,21 @@ impl ExtensionLoader {
         &self.registries
     }
 
+    /// Registers a live-configuration backend: URLs with scheme `name` open with `open`
+    /// (see [`config`](crate::config)).
+    pub fn register_config_source<F>(&mut self, name: &str, open: F) -> &mut Self
+    where
+        F: Fn(RegistryUrl) -> ConfigFuture + Send + Sync + 'static,
+    {
+        self.config_sources.register(name, open);
+        self
+    }
+
+    /// The live-configuration backends, by scheme.
+    pub fn config_sources(&self) -> &ConfigFactories {
+        &self.config_sources
+    }
+
     /// The serializer registered as `name`.
     pub fn serializer(&self, name: &str) -> Result<Arc<dyn Serializer>> {
         self.serializers
@@ -236,6 +256,10 @@ impl fmt::Debug for ExtensionLoader {
             .field("routers", &names(&self.routers))
             .field("filters", &names(&self.filters))
             .field("registries", &self.registries.names().collect::<Vec<_>>())
+            .field(
+                "config_sources",
+                &self.config_sources.names().collect::<Vec<_>>(),
+            )
             .finish()
     }
 }
@@ -287,5 +311,7 @@ mod tests {
         }
         let err = loader.cluster("nope").err().unwrap();
         assert!(err.message().contains("known: failfast, failover"), "{err}");
+        assert!(loader.config_sources().contains("file"));
+        assert!(!ExtensionLoader::empty().config_sources().contains("file"));
     }
 }

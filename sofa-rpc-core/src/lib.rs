@@ -39,7 +39,7 @@
 //! |---|---|---|
 //! | model | `error`, `headers`, `service_id`, `value`, `trace`, `java_type`, `context`, `invocation` | what a call is: its service, arguments, context and errors |
 //! | wire and extension traits | `serialize`, `response`, `dispatch`, [`metadata`], `directory`, `transport`, `inproc`, [`event`] | serializers, what a provider exports and how it describes it, provider lists, sending one request, the services exported in this process, the event bus |
-//! | governance | [`filter`], [`router`], [`loadbalance`], [`fault`], [`cluster`] | how a call is wrapped, routed, balanced, isolated from sick providers and retried |
+//! | governance | [`filter`], [`router`], [`loadbalance`], [`fault`], [`cluster`], `metrics` | how a call is wrapped, routed, balanced, isolated from sick providers and retried, and counted (feature `metrics`) |
 //! | assembly | `extension` | the [`ExtensionLoader`]: every extension by name |
 //! | front | `client`, `server` | [`Client`] and [`Server`], built from configs |
 //!
@@ -109,6 +109,8 @@ mod invocation;
 mod java_type;
 pub mod loadbalance;
 pub mod metadata;
+#[cfg(feature = "metrics")]
+pub mod metrics;
 mod response;
 pub mod router;
 pub mod serialize;
@@ -157,3 +159,6 @@ pub use sofa_hessian::Value;
 /// Service discovery (the `sofa-rpc-registry` crate): provider URLs, the `Registry` trait and
 /// its backends.
 pub use sofa_rpc_registry as registry;
+/// Live configuration (from the `sofa-rpc-registry` crate): watched keys in a file,
+/// ZooKeeper, etcd or Nacos, and `LiveRules` to apply them with a last-good disk copy.
+pub use sofa_rpc_registry::config;

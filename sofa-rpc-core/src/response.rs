@@ -23,6 +23,8 @@ pub struct Response {
     provider: Option<Arc<ProviderInfo>>,
     /// The answer of an in-process provider, kept as the method left it (no content then).
     local: Option<Arc<Local>>,
+    /// Bytes of the serialized request body this answers, when the transport knows it.
+    request_size: Option<usize>,
 }
 
 /// What an in-process provider answered.
@@ -50,6 +52,7 @@ impl Response {
             serializer: Some(serializer),
             provider: Some(provider),
             local: None,
+            request_size: None,
         }
     }
 
@@ -78,6 +81,7 @@ impl Response {
             serializer: None,
             provider: Some(provider),
             local: Some(Arc::new(local)),
+            request_size: None,
         }
     }
 
@@ -104,6 +108,7 @@ impl Response {
             serializer: None,
             provider: None,
             local: None,
+            request_size: None,
         }
     }
 
@@ -115,6 +120,18 @@ impl Response {
     /// The response content, still serialized.
     pub fn content(&self) -> &Bytes {
         &self.content
+    }
+
+    /// Bytes of the serialized request body that got this answer, when known (the built-in
+    /// transport records it; for metrics).
+    pub fn request_size(&self) -> Option<usize> {
+        self.request_size
+    }
+
+    /// Records the request's size (see [`request_size`](Self::request_size)).
+    pub fn with_request_size(mut self, bytes: usize) -> Self {
+        self.request_size = Some(bytes);
+        self
     }
 
     /// The provider that answered.

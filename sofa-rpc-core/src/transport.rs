@@ -145,6 +145,7 @@ impl Transport {
             header.insert(headers::DEADLINE_REMAIN, timeout.as_millis().to_string());
         }
         let content = serializer.encode_request(&invocation, &mut header)?;
+        let request_size = content.len();
         let timeout_ms = i32::try_from(timeout.as_millis()).unwrap_or(i32::MAX);
         let frame = Frame::request(
             Bytes::from_static(headers::SOFA_REQUEST_CLASS.as_bytes()),
@@ -174,7 +175,7 @@ impl Transport {
         if invocation.invoke_type() == InvokeType::Oneway {
             conn.oneway(frame)
                 .map_err(|e| RpcError::from_bolt(e, addr))?;
-            return Ok(Response::none());
+            return Ok(Response::none().with_request_size(request_size));
         }
         let reply = conn.request(frame, timeout).await.map_err(|e| {
             if e.kind() == sofa_bolt::ErrorKind::Timeout {
@@ -204,12 +205,10 @@ impl Transport {
                 .or_else(|| plain_text(reply.content()));
             return Err(RpcError::from_status(reply.status(), detail));
         }
-        Ok(Response::new(
-            header,
-            reply.content().clone(),
-            reply_serializer,
-            provider,
-        ))
+        Ok(
+            Response::new(header, reply.content().clone(), reply_serializer, provider)
+                .with_request_size(request_size),
+        )
     }
 }
 

@@ -203,3 +203,77 @@ async fn a_failed_call_ends_with_its_error_kind() {
         ["Some(ClientNetwork)"]
     );
 }
+
+/// The fields metrics need: both sides' application names, protocol, invoke type and the
+/// serialized sizes; the client's sizes match what the server read and wrote.
+#[tokio::test]
+async fn call_and_request_events_carry_names_and_sizes() {
+    let bus = EventBus::new();
+    let calls: Log = Log::default();
+    record(&bus, &calls, |e: &CallEnd| {
+        format!(
+            "{:?} {} {} {:?} {:?}",
+            e.app.as_deref(),
+            e.protocol,
+            e.invoke_type.as_str(),
+            e.request_size,
+            e.response_size
+        )
+    });
+    let requests: Log = Log::default();
+    record(&bus, &requests, |e: &ServerSend| {
+        format!(
+            "{:?} {:?} {} {} {:?} {:?}",
+            e.app.as_deref(),
+            e.caller_app.as_deref(),
+            e.protocol,
+            e.invoke_type.as_str(),
+            Some(e.request_size),
+            e.response_size
+        )
+    });
+    let server = builder()
+        .app_name("provider-app")
+        .events(bus.clone())
+        .service(EchoServiceServer::new(Echo::default()))
+        .start()
+        .await
+        .unwrap();
+    let echo = client_with(
+        ConsumerConfig::new()
+            .direct_url(server.local_addr().to_string())
+            .app_name("consumer-app")
+            .events(bus),
+    );
+    assert_eq!(echo.echo("x".repeat(100)).await.unwrap(), "x".repeat(100));
+    let calls = settle(&calls, |l| !l.is_empty()).await;
+    let requests = settle(&requests, |l| !l.is_empty()).await;
+    let call: Vec<&str> = calls[0].split(' ').collect();
+    assert_eq!(
+        call[..3],
+        ["Some(\"consumer-app\")", "bolt", "sync"],
+        "{calls:?}"
+    );
+    let request: Vec<&str> = requests[0].split(' ').collect();
+    assert_eq!(
+        request[..4],
+        [
+            "Some(\"provider-app\")",
+            "Some(\"consumer-app\")",
+            "bolt",
+            "sync"
+        ],
+        "{requests:?}"
+    );
+    // Request and response sizes as both ends saw them, each above the 100-byte argument.
+    assert_eq!(call[3..], request[4..], "{calls:?} {requests:?}");
+    for size in &call[3..] {
+        let bytes: usize = size
+            .trim_start_matches("Some(")
+            .trim_end_matches(')')
+            .parse()
+            .unwrap();
+        assert!(bytes > 100, "{calls:?}");
+    }
+    server.shutdown().await;
+}

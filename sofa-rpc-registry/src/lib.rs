@@ -13,6 +13,8 @@
 //!   for tools such as `sofa list`; it watches nothing and writes no consumer entry.
 //! * [`open`] picks a backend by URL; [`RegistryFactories`] is the same table by name for an
 //!   extension loader.
+//! * [`config`] watches one key of a configuration center (a file, ZooKeeper, etcd, Nacos)
+//!   and keeps rules in force with [`config::LiveRules`], with a last-good copy on disk.
 //!
 //! | backend | URL | cargo feature | layout |
 //! |---|---|---|---|
@@ -89,6 +91,7 @@ mod address;
 #[cfg(any(feature = "zookeeper", feature = "etcd"))]
 mod backoff;
 mod change;
+pub mod config;
 mod error;
 mod factory;
 mod fanout;

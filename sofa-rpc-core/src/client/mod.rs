@@ -309,15 +309,25 @@ impl Client {
             invoke_type,
         });
         let start = std::time::Instant::now();
+        let app = self.inner.config.app_name.clone();
         let call = self.set_off(invocation);
         Box::pin(async move {
             let outcome = call.await;
-            events.publish_with(|| CallEnd {
-                service,
-                method,
-                invoke_type,
-                elapsed: start.elapsed(),
-                outcome: Outcome::of(&outcome),
+            events.publish_with(|| {
+                let answer = outcome.as_ref().ok();
+                CallEnd {
+                    service,
+                    method,
+                    invoke_type,
+                    elapsed: start.elapsed(),
+                    outcome: Outcome::of(&outcome),
+                    app: app.map(Arc::from),
+                    protocol: "bolt",
+                    request_size: answer.and_then(Response::request_size),
+                    response_size: answer
+                        .filter(|r| r.provider().is_some())
+                        .map(|r| r.content().len()),
+                }
             });
             outcome
         })

@@ -94,6 +94,14 @@ events! {
         elapsed: Duration,
         /// How it ended.
         outcome: Outcome,
+        /// The consumer's application name (`ConsumerConfig::app_name`).
+        app: Option<Arc<str>>,
+        /// The RPC protocol (`bolt`).
+        protocol: &'static str,
+        /// Bytes of the serialized request body of the attempt that answered, when known.
+        request_size: Option<usize>,
+        /// Bytes of the serialized response body, when an answer came.
+        response_size: Option<usize>,
     }
     /// The cluster sends a call to one provider (the first attempt, or a retry).
     AttemptStart = 2 {
@@ -130,7 +138,8 @@ events! {
         /// The caller's address.
         peer: SocketAddr,
     }
-    /// A provider answered a request it had received.
+    /// A provider answered a request it had received (published once the answer is encoded
+    /// and handed to the connection).
     ServerSend = 5 {
         /// The service requested.
         service: ServiceId,
@@ -144,6 +153,19 @@ events! {
         outcome: Outcome,
         /// Whether the method answered with an application exception.
         app_exception: bool,
+        /// The provider's application name (`ServerBuilder::app_name`).
+        app: Option<Arc<str>>,
+        /// The caller's application name, from the request's `app` header.
+        caller_app: Option<String>,
+        /// The RPC protocol (`bolt`).
+        protocol: &'static str,
+        /// How the caller waits, as far as the frame tells (`oneway` or `sync`).
+        invoke_type: InvokeType,
+        /// Bytes of the serialized request body.
+        request_size: usize,
+        /// Bytes of the serialized response body (`None` for a oneway request, or when the
+        /// answer could not be encoded).
+        response_size: Option<usize>,
     }
     /// A registry listed a new provider of a service.
     ProviderAdded = 6 {

@@ -212,6 +212,7 @@ impl ServerBuilder {
             running: Arc::new(Semaphore::new(max)),
             inline_first: self.config.inline_first,
             events: self.events.clone(),
+            app: self.app_name.as_deref().map(Arc::from),
         });
         let mut bolt_config = self.config.bolt.clone();
         if !bolt_config.observer.is_set() {

@@ -22,6 +22,7 @@ use crate::error::{ErrorKind, RpcError};
 use crate::event::{EventBus, Outcome, ServerReceive, ServerSend};
 use crate::filter::{ProviderCall, ProviderInvoker};
 use crate::headers;
+use crate::invocation::InvokeType;
 use crate::serialize::Serializers;
 use crate::serialize::{Reply, Serializer};
 use crate::service_id::ServiceId;
@@ -45,6 +46,8 @@ pub(crate) struct Provided {
     /// Run requests on the connection's task until they first wait.
     pub(crate) inline_first: bool,
     pub(crate) events: EventBus,
+    /// The server's application name, for events.
+    pub(crate) app: Option<Arc<str>>,
 }
 
 /// Handles `SofaRequest` frames.
@@ -188,13 +191,14 @@ async fn handle(shared: &Provided, request: Frame, responder: Responder, span: &
         Err(Rejection::Reply(id, method, error)) => {
             tracing::debug!(%peer, service = %id, method, error = %error, "request failed");
             let reply = Reply::Error(error);
-            return respond(
+            respond(
                 &request,
                 responder,
                 &*serializer,
                 &reply,
                 &Default::default(),
             );
+            return;
         }
     };
     let deadline = deadline(&request, &header, &responder);
@@ -224,6 +228,9 @@ async fn handle(shared: &Provided, request: Frame, responder: Responder, span: &
         // No provider filters: run the method directly, without a service stack.
         None => execute(call).await,
     };
+    let answer = encode(&request, &*serializer, &reply, context.response_baggage());
+    // Published before the answer leaves, so that a caller holding its answer finds the
+    // event already delivered.
     if let Some((service, method)) = observed {
         let outcome = match &reply {
             Reply::Error(e) => Outcome::Failed {
@@ -232,6 +239,14 @@ async fn handle(shared: &Provided, request: Frame, responder: Responder, span: &
             },
             _ => Outcome::Success,
         };
+        let oneway = responder.is_oneway();
+        let invoke_type = match context.header(headers::INVOKE_TYPE) {
+            Some("oneway") => InvokeType::Oneway,
+            Some("future") => InvokeType::Future,
+            Some("callback") => InvokeType::Callback,
+            _ if oneway => InvokeType::Oneway,
+            _ => InvokeType::Sync,
+        };
         events.publish(ServerSend {
             service,
             method,
@@ -239,15 +254,19 @@ async fn handle(shared: &Provided, request: Frame, responder: Responder, span: &
             elapsed: responder.received_at().elapsed(),
             outcome,
             app_exception: matches!(reply, Reply::AppError(_)),
+            app: shared.app.clone(),
+            caller_app: context.caller_app().map(str::to_string),
+            protocol: "bolt",
+            invoke_type,
+            request_size: content.len(),
+            response_size: answer
+                .as_ref()
+                .ok()
+                .filter(|_| !oneway)
+                .map(|frame| frame.content().len()),
         });
     }
-    respond(
-        &request,
-        responder,
-        &*serializer,
-        &reply,
-        context.response_baggage(),
-    );
+    send(&request, responder, answer);
 }
 
 enum Rejection {
@@ -301,6 +320,17 @@ fn respond(
     reply: &Reply,
     baggage: &std::collections::BTreeMap<String, String>,
 ) {
+    let answer = encode(request, serializer, reply, baggage);
+    send(request, responder, answer);
+}
+
+/// The response frame for `reply`, or why it could not be encoded.
+fn encode(
+    request: &Frame,
+    serializer: &dyn Serializer,
+    reply: &Reply,
+    baggage: &std::collections::BTreeMap<String, String>,
+) -> Result<Frame, RpcError> {
     let mut header = HeaderMap::new();
     for (k, v) in baggage {
         header.insert(
@@ -308,14 +338,17 @@ fn respond(
             v.clone(),
         );
     }
-    match serializer.encode_response(reply, request.content(), &mut header) {
-        Ok(content) => {
-            let frame = Frame::response_to(request, serializer.reply_status(reply))
-                .with_class(Bytes::from_static(headers::SOFA_RESPONSE_CLASS.as_bytes()))
-                .with_header(header)
-                .with_content(content);
-            responder.send(frame);
-        }
+    let content = serializer.encode_response(reply, request.content(), &mut header)?;
+    Ok(Frame::response_to(request, serializer.reply_status(reply))
+        .with_class(Bytes::from_static(headers::SOFA_RESPONSE_CLASS.as_bytes()))
+        .with_header(header)
+        .with_content(content))
+}
+
+/// Sends the encoded answer, or a bare `SERVER_SERIAL_EXCEPTION` when encoding failed.
+fn send(request: &Frame, responder: Responder, answer: Result<Frame, RpcError>) {
+    match answer {
+        Ok(frame) => responder.send(frame),
         Err(e) => reject(
             request,
             responder,

@@ -73,7 +73,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-fn etcd_error(what: &str, e: etcd::Error) -> Error {
+pub(crate) fn etcd_error(what: &str, e: etcd::Error) -> Error {
     let kind = match e {
         etcd::Error::InvalidArgs(_) | etcd::Error::InvalidUri(_) => ErrorKind::InvalidArgument,
         etcd::Error::TransportError(_)
@@ -87,7 +87,7 @@ fn etcd_error(what: &str, e: etcd::Error) -> Error {
 }
 
 /// Runs one request with [`OP_TIMEOUT`].
-async fn bounded<T>(
+pub(crate) async fn bounded<T>(
     what: &str,
     op: impl std::future::Future<Output = std::result::Result<T, etcd::Error>>,
 ) -> Result<T> {

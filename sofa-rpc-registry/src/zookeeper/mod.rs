@@ -18,7 +18,7 @@
 //! connection is down subscribers get one `Unavailable` error and keep their last list.
 
 mod list;
-mod session;
+pub(crate) mod session;
 mod watch;
 
 use std::collections::BTreeMap;
@@ -131,7 +131,7 @@ impl Drop for ZookeeperRegistry {
     }
 }
 
-fn zk_error(what: &str, path: &str, e: zk::Error) -> Error {
+pub(crate) fn zk_error(what: &str, path: &str, e: zk::Error) -> Error {
     let kind = match e {
         zk::Error::ConnectionLoss
         | zk::Error::SessionExpired

@@ -11,7 +11,7 @@ use crate::error::{Error, ErrorKind, Result};
 
 /// Opens a session; fails when no server gave one within the session timeout (at least 10 s:
 /// a cold ZooKeeper can take seconds to answer its first session request).
-pub(super) async fn connect(hosts: &str, session_timeout: Duration) -> Result<zk::Client> {
+pub(crate) async fn connect(hosts: &str, session_timeout: Duration) -> Result<zk::Client> {
     let connecting = zk::Client::connector()
         .with_session_timeout(session_timeout)
         .connect(hosts);

@@ -2,6 +2,8 @@
 //! provider child processes, and follows subscription streams with deadlines.
 #![allow(dead_code, unreachable_pub)]
 
+pub mod live;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, Stdio};
@@ -37,15 +39,21 @@ fn script(kind: &str) -> PathBuf {
 impl Server {
     /// Starts `kind` (`zk`, `etcd`, `nacos`) on a free port.
     pub fn start(kind: &'static str) -> Server {
-        Self::launch(kind, None)
+        Self::launch(kind, None, None)
+    }
+
+    /// Starts `kind` keeping its data in `data` (kept after it stops; a second start with the
+    /// same directory finds the data again), on `port` or a free one.
+    pub fn start_kept(kind: &'static str, port: Option<u16>, data: &std::path::Path) -> Server {
+        Self::launch(kind, port, Some(data))
     }
 
     /// Starts `kind` on `port` (a restart on the same address), with fresh data.
     pub fn start_on(kind: &'static str, port: u16) -> Server {
-        Self::launch(kind, Some(port))
+        Self::launch(kind, Some(port), None)
     }
 
-    fn launch(kind: &'static str, port: Option<u16>) -> Server {
+    fn launch(kind: &'static str, port: Option<u16>, data: Option<&std::path::Path>) -> Server {
         let n = SERVERS.fetch_add(1, Ordering::Relaxed);
         let stderr_path = std::env::temp_dir().join(format!(
             "sofa-registry-test-{kind}-{}-{n}.stderr",
@@ -59,6 +67,9 @@ impl Server {
             .stderr(Stdio::from(stderr));
         if let Some(port) = port {
             cmd.env("REG_PORT", port.to_string());
+        }
+        if let Some(data) = data {
+            cmd.env("REG_DATA_DIR", data);
         }
         let mut child = cmd.spawn().expect("spawn start script");
         let stdout = child.stdout.take().expect("stdout");

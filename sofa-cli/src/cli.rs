@@ -2,6 +2,8 @@
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::tls::TlsArgs;
+
 /// grpcurl for SOFABolt: call, list, describe, ping and load SOFARPC services.
 #[derive(Debug, Parser)]
 #[command(name = "sofa", version, about, long_about = None)]
@@ -82,6 +84,10 @@ pub(crate) struct CallOptions {
     /// The application name the calls are made as.
     #[arg(long = "app", value_name = "NAME", default_value = "sofa-cli")]
     pub(crate) app: String,
+
+    /// TLS settings.
+    #[command(flatten)]
+    pub(crate) tls: TlsArgs,
 }
 
 /// `sofa call`.
@@ -124,6 +130,9 @@ pub(crate) struct DescribeArgs {
     /// Timeout in milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 3000)]
     pub(crate) timeout: u64,
+    /// TLS settings.
+    #[command(flatten)]
+    pub(crate) tls: TlsArgs,
 }
 
 /// `sofa ping`.
@@ -137,6 +146,9 @@ pub(crate) struct PingArgs {
     /// Timeout of each heartbeat (and the connect) in milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 3000)]
     pub(crate) timeout: u64,
+    /// TLS settings.
+    #[command(flatten)]
+    pub(crate) tls: TlsArgs,
 }
 
 /// `sofa bench`.

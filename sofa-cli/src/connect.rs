@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use sofa_rpc_core::bolt::tls::TlsConnector;
 use sofa_rpc_core::registry::ProviderInfo;
 use sofa_rpc_core::{Client, ConsumerConfig};
 
@@ -19,6 +20,9 @@ pub(crate) struct ClientSettings {
     pub(crate) timeout: Duration,
     /// The application name calls are made as.
     pub(crate) app: String,
+    /// How to reach providers over TLS (`--cacert` and friends); with it, direct targets are
+    /// called over TLS.
+    pub(crate) tls: Option<TlsConnector>,
 }
 
 /// A client that calls `target` with `settings`.
@@ -28,9 +32,14 @@ pub(crate) fn client(target: &Target, settings: &ClientSettings) -> Result<Clien
         .timeout(settings.timeout)
         .connect_timeout(settings.timeout)
         .app_name(settings.app.clone());
-    let config = match target {
-        Target::Direct(addr) => config.direct_url(addr.clone()),
-        Target::Registry(url) => config.registry(url.clone()),
+    let config = match (target, &settings.tls) {
+        (Target::Direct(addr), Some(_)) => config.direct_url(format!("bolt+tls://{addr}")),
+        (Target::Direct(addr), None) => config.direct_url(addr.clone()),
+        (Target::Registry(url), _) => config.registry(url.clone()),
+    };
+    let config = match &settings.tls {
+        Some(tls) => config.tls(tls.clone()),
+        None => config,
     };
     Client::new(config).map_err(|e| Failure::usage(format!("cannot use {target}: {}", e.message())))
 }

@@ -15,6 +15,7 @@ mod output;
 mod prepare;
 mod service;
 mod target;
+mod tls;
 mod to_java;
 mod to_json;
 

@@ -47,6 +47,7 @@ impl Prepared {
                  a generic call does not have; use hessian2, hessian4, json or msgpack",
             ));
         }
+        let tls = options.tls.connector(target)?;
         let target = Target::parse(target)?;
         let service = ServiceSpec::parse(service)?;
         let values = parse_args(args_json)?;
@@ -60,6 +61,7 @@ impl Prepared {
             serialization: options.serialization.name(),
             timeout: Duration::from_millis(options.timeout.max(1)),
             app: options.app.clone(),
+            tls,
         };
         let declared = if explicit.is_none() {
             declared_types(&target, &service, method, values.len(), &settings).await

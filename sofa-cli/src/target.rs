@@ -23,7 +23,7 @@ impl Target {
             None => direct(text, text),
             Some((scheme, rest)) => {
                 let scheme = scheme.to_ascii_lowercase();
-                if scheme == "bolt" {
+                if scheme == "bolt" || scheme == "bolt+tls" {
                     direct(rest.trim_end_matches('/'), text)
                 } else if REGISTRY_SCHEMES.contains(&scheme.as_str()) {
                     registry(&scheme, text)

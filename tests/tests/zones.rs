@@ -5,8 +5,11 @@
 //! * 10,000 calls with random user ids all land in the zone owning the user;
 //! * GZone calls stay in the caller's zone;
 //! * a call without a key goes where its rule says, or fails when the rule says so;
-//! * a disaster switch (shards 00-49 to their backup zone, by replacing the rules) under load:
-//!   no call is lost, and every call started after the switch follows it.
+//! * a disaster switch (shards 00-49 to their backup zone) under load: no call is lost, and
+//!   every call started after the new rules are in force follows them. Over etcd the rules
+//!   live in an etcd key that the consumer follows through a config source, so the switch is
+//!   a write to that key (and the test prints how long it took to apply); over ZooKeeper they
+//!   are pushed to the rules handle.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
@@ -14,7 +17,10 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use sofa_rpc_core::router::zone::{Fallback, ZoneRouter, ZoneRules, ZoneRulesHandle};
+use sofa_rpc_core::config::{open, LiveOptions, LiveRules};
+use sofa_rpc_core::router::zone::{
+    Fallback, ZoneRouter, ZoneRules, ZoneRulesHandle, ZoneRulesSpec,
+};
 use sofa_rpc_core::{Client, ConsumerConfig, ErrorKind, ExtensionLoader, ProviderConfig, Server};
 use sofa_rpc_tests::PeerServer;
 
@@ -192,11 +198,50 @@ async fn every_call_lands_in_its_zone(account: &AccountClient) {
     assert!(per_zone.iter().all(|n| *n > total / 8), "{per_zone:?}");
 }
 
-async fn missing_keys_follow_the_rule(account: &AccountClient, handle: &ZoneRulesHandle) {
+/// Where the consumer's zone rules come from.
+enum Feed {
+    /// Pushed to its rules handle.
+    Handle,
+    /// Written to a key of the etcd under test, which the handle follows.
+    Etcd {
+        client: etcd_client::Client,
+        live: LiveRules,
+    },
+}
+
+const RULES_KEY: &str = "/sofa-config/zones.json";
+
+impl Feed {
+    /// Puts `spec` in force; the instant it took effect.
+    async fn push(&mut self, handle: &ZoneRulesHandle, spec: ZoneRulesSpec) -> Instant {
+        match self {
+            Feed::Handle => {
+                handle.replace(spec).unwrap();
+                Instant::now()
+            }
+            Feed::Etcd { client, live } => {
+                let before = live.status().applied;
+                let document = serde_json::to_vec(&spec).unwrap();
+                client.put(RULES_KEY, document, None).await.unwrap();
+                let status = live
+                    .wait(|s| s.applied > before, Duration::from_secs(10))
+                    .await
+                    .expect("the rules written to etcd were applied");
+                status.applied_at.unwrap()
+            }
+        }
+    }
+}
+
+async fn missing_keys_follow_the_rule(
+    account: &AccountClient,
+    handle: &ZoneRulesHandle,
+    feed: &mut Feed,
+) {
     assert_eq!(account.zone_of(None).await.unwrap(), "RZ02");
     let mut spec = handle.current().spec().clone();
     spec.rules[0].on_missing = Fallback::Error;
-    handle.replace(spec).unwrap();
+    feed.push(handle, spec).await;
     let err = account.zone_of(None).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::ClientRouter, "{err}");
     assert!(err.message().contains("com.example.zones.Account"), "{err}");
@@ -213,7 +258,11 @@ struct Outcome {
     zone: Result<String, String>,
 }
 
-async fn disaster_switch_under_load(account: &AccountClient, handle: &ZoneRulesHandle) {
+async fn disaster_switch_under_load(
+    account: &AccountClient,
+    handle: &ZoneRulesHandle,
+    feed: &mut Feed,
+) {
     let stop = Arc::new(AtomicBool::new(false));
     let outcomes = Arc::new(Mutex::new(Vec::new()));
     let seed = Arc::new(AtomicU64::new(99));
@@ -255,8 +304,7 @@ async fn disaster_switch_under_load(account: &AccountClient, handle: &ZoneRulesH
         }
     }
     let switch_at = Instant::now();
-    handle.replace(spec).unwrap();
-    let switched_at = Instant::now();
+    let switched_at = feed.push(handle, spec).await;
     tokio::time::sleep(Duration::from_millis(700)).await;
     stop.store(true, Ordering::Relaxed);
     for w in workers {
@@ -301,13 +349,18 @@ async fn disaster_switch_under_load(account: &AccountClient, handle: &ZoneRulesH
     let latency = first_in_backup.expect("no call moved to a backup zone");
     println!(
         "disaster switch: {} calls, none lost ({before} before, {in_flight} across, {after} after; \
-         {moved} moved to a backup zone); replace took {:?}; first call in a backup zone done \
+         {moved} moved to a backup zone); the new rules took {:?} to apply; first call in a backup zone done \
          {latency:?} after the switch; last call placed by the old rules started {:?} after it",
         outcomes.len(),
         switched_at - switch_at,
         last_on_old_rules.unwrap_or_default(),
     );
     assert!(after > 0 && before > 0);
+    assert!(
+        switched_at - switch_at < Duration::from_secs(1),
+        "the new rules took {:?} to apply",
+        switched_at - switch_at
+    );
     // The switch itself is exact (every call started after `replace` returned follows it, as
     // checked above); the first moved call's completion is a few ms in practice, bounded here
     // with room for a loaded 2-core machine.
@@ -317,7 +370,23 @@ async fn disaster_switch_under_load(account: &AccountClient, handle: &ZoneRulesH
 async fn zones_in(registry: PeerServer, scheme: &str) {
     let url = format!("{scheme}://{}", registry.addr());
     let servers = providers(&url).await;
-    let handle = ZoneRulesHandle::new(ZoneRules::from_json(RULES).unwrap());
+    let (handle, mut feed) = if scheme == "etcd" {
+        let mut client =
+            etcd_client::Client::connect([format!("http://{}", registry.addr())], None)
+                .await
+                .unwrap();
+        client.put(RULES_KEY, RULES, None).await.unwrap();
+        let handle = ZoneRulesHandle::default();
+        let target = open(&format!("etcd://{}{RULES_KEY}", registry.addr()))
+            .await
+            .unwrap();
+        let live = handle.follow(target, LiveOptions::new()).await;
+        assert_eq!(live.status().applied, 1, "{:?}", live.last_error());
+        (handle, Feed::Etcd { client, live })
+    } else {
+        let handle = ZoneRulesHandle::new(ZoneRules::from_json(RULES).unwrap());
+        (handle, Feed::Handle)
+    };
     let client = consumer(&url, &handle);
     let account = AccountClient::new(client.clone());
     let rates = RatesClient::new(client);
@@ -328,8 +397,8 @@ async fn zones_in(registry: PeerServer, scheme: &str) {
         for _ in 0..200 {
             assert_eq!(rates.zone().await.unwrap(), "RZ00");
         }
-        disaster_switch_under_load(&account, &handle).await;
-        missing_keys_follow_the_rule(&account, &handle).await;
+        disaster_switch_under_load(&account, &handle, &mut feed).await;
+        missing_keys_follow_the_rule(&account, &handle, &mut feed).await;
     })
     .await
     .expect("the zone scenario took over 120 s");

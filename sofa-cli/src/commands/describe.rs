@@ -20,6 +20,7 @@ pub(crate) async fn run(args: DescribeArgs, json: bool) -> Result<()> {
         serialization: args.serialization.name(),
         timeout: Duration::from_millis(args.timeout.max(1)),
         app: "sofa-cli".into(),
+        tls: args.tls.connector(&args.target)?,
     };
     let name = describe_name(&args.service, &service);
     let described = describe(&target, &service, &name, &settings).await?;

@@ -1,5 +1,6 @@
 //! `sofa ping`: Bolt heartbeats on one connection, with round-trip statistics.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
@@ -24,11 +25,14 @@ pub(crate) async fn run(args: PingArgs, json: bool) -> Result<()> {
         }
     };
     let timeout = Duration::from_millis(args.timeout.max(1));
-    let config = ConnectionConfig {
+    let mut config = ConnectionConfig {
         connect_timeout: timeout,
         ..ConnectionConfig::default()
     };
-    let conn = Connection::connect(addr.as_str(), config)
+    if let Some(tls) = args.tls.connector(&args.target)? {
+        config.connector = Some(Arc::new(tls));
+    }
+    let conn = Connection::connect_to(addr.as_str(), config)
         .await
         .map_err(|e| Failure::usage(format!("cannot reach bolt://{addr}: {e}")))?;
     let mut rtts = Rtts::default();

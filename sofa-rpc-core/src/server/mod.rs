@@ -149,6 +149,8 @@ impl ServerBuilder {
     /// context (the server's own address as the caller's), but neither wait for the bounded
     /// executor ([`ServerConfig::max_concurrency`]) nor publish request events: they run on
     /// the caller's task until the method first waits, then on a task of their own.
+    /// A server that serves over TLS never takes in-process calls: its callers are the peers
+    /// its certificates authenticate.
     pub fn in_process(mut self, on: bool) -> Self {
         self.in_process = on;
         self
@@ -255,7 +257,10 @@ impl ServerBuilder {
                 return Err(e);
             }
         };
-        let local = match self.in_process {
+        // A TLS server's callers are authenticated peers, and its provider filters may
+        // decide by their verified identity, which an in-process caller does not have: its
+        // services are reached over TLS only.
+        let local = match self.in_process && !tls {
             true => local::export_all(
                 self.providers
                     .iter()

@@ -2,6 +2,8 @@
 
 use std::sync::{Arc, RwLock};
 
+use sofa_rpc_registry::config::{ConfigTarget, LiveOptions, LiveRules};
+
 use super::model::ZoneRulesSpec;
 use super::rules::ZoneRules;
 use crate::error::Result;
@@ -59,5 +61,34 @@ impl ZoneRulesHandle {
     pub fn replace_bytes(&self, bytes: &[u8]) -> Result<()> {
         self.set(ZoneRules::parse(bytes)?);
         Ok(())
+    }
+
+    /// Keeps these rules in step with a key of a [config source](crate::config): every valid
+    /// document there is put in force as it arrives; a malformed one is rejected whole (logged,
+    /// and shown by [`LiveRules::last_error`]) and the rules in force stay. With a cache
+    /// directory in `options`, the last good document is kept on disk and used when the
+    /// source cannot be reached at start. Watching stops when the returned [`LiveRules`] is
+    /// dropped.
+    ///
+    /// ```no_run
+    /// use sofa_rpc_core::config::{open, LiveOptions};
+    /// use sofa_rpc_core::router::zone::ZoneRulesHandle;
+    ///
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let handle = ZoneRulesHandle::default();
+    /// let target = open("etcd://127.0.0.1:2379/sofa/zones.json").await?;
+    /// let live = handle
+    ///     .follow(target, LiveOptions::new().cache_dir("/var/cache/sofa"))
+    ///     .await;
+    /// # drop(live);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn follow(&self, target: ConfigTarget, options: LiveOptions) -> LiveRules {
+        let handle = self.clone();
+        LiveRules::start(target, options, ZoneRules::parse, move |rules| {
+            handle.set(rules)
+        })
+        .await
     }
 }

@@ -39,7 +39,7 @@
 //! |---|---|---|
 //! | model | `error`, `headers`, `service_id`, `value`, `trace`, `java_type`, `context`, `invocation` | what a call is: its service, arguments, context and errors |
 //! | wire and extension traits | `serialize`, `response`, `dispatch`, [`metadata`], `directory`, `transport`, [`event`] | serializers, what a provider exports and how it describes it, provider lists, sending one request, the event bus |
-//! | governance | [`filter`], [`router`], [`loadbalance`], [`fault`], [`cluster`] | how a call is wrapped, routed, balanced, isolated from sick providers and retried |
+//! | governance | [`filter`], [`router`], [`loadbalance`], [`fault`], [`guard`], [`cluster`] | how a call is wrapped, routed, balanced, isolated from sick providers, limited and broken, and retried |
 //! | assembly | `extension` | the [`ExtensionLoader`]: every extension by name |
 //! | front | `client`, `server` | [`Client`] and [`Server`], built from configs |
 //!
@@ -103,6 +103,7 @@ pub mod event;
 mod extension;
 pub mod fault;
 pub mod filter;
+pub mod guard;
 pub mod headers;
 mod invocation;
 mod java_type;

@@ -7,6 +7,7 @@ use sofa_bolt::{PoolConfig, Protocol};
 
 use crate::event::EventBus;
 use crate::fault::FaultToleranceConfig;
+use crate::guard::Guard;
 
 /// How a [`Client`](super::Client) reaches providers: where they are, the timeout, the
 /// serializer, the cluster, load balancer, routers and filters (all by their registered names,
@@ -61,6 +62,8 @@ pub struct ConsumerConfig {
     pub events: Option<EventBus>,
     /// Automatic fault isolation (off by default).
     pub fault_tolerance: FaultToleranceConfig,
+    /// The traffic guard: rate limits, breakers, degradation, fault injection (none by default).
+    pub guard: Option<Guard>,
 }
 
 impl Default for ConsumerConfig {
@@ -82,6 +85,7 @@ impl Default for ConsumerConfig {
             pool: PoolConfig::default(),
             events: None,
             fault_tolerance: FaultToleranceConfig::default(),
+            guard: None,
         }
     }
 }
@@ -219,6 +223,15 @@ impl ConsumerConfig {
     /// lower weight until they recover. Off by default, as in SOFARPC.
     pub fn fault_tolerance(mut self, config: FaultToleranceConfig) -> Self {
         self.fault_tolerance = config;
+        self
+    }
+
+    /// Guards the client's calls with `guard`: its rate limits and breakers per method run once
+    /// per call, its breakers per provider once per attempt (a provider whose breaker is open is
+    /// left out of the candidates), and its rules can be replaced while the client runs. With no
+    /// rules a call pays one atomic load. See [`crate::guard`].
+    pub fn guard(mut self, guard: Guard) -> Self {
+        self.guard = Some(guard);
         self
     }
 

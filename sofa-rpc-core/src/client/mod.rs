@@ -30,6 +30,7 @@ use crate::event::{CallEnd, CallStart, EventBus, Outcome};
 use crate::extension::ExtensionLoader;
 use crate::fault::FaultIsolation;
 use crate::filter::{Filter, Invoker};
+use crate::guard::Guard;
 use crate::invocation::Invocation;
 use crate::response::Response;
 use crate::serialize::Msgpack;
@@ -174,11 +175,13 @@ impl Client {
             events.clone(),
             &load_balancer,
             fault.clone(),
+            config.guard.clone(),
         );
         let ctx = ClusterContext::new(ClusterParts {
             routers,
             attempts,
             fault: fault.clone(),
+            guard: config.guard.clone(),
             load_balancer,
             direct,
             directory,
@@ -189,6 +192,7 @@ impl Client {
             ctx,
             discovery,
             wait: config.timeout,
+            guard: config.guard.clone(),
         });
         for filter in filters.iter().rev() {
             invoker = filter.consumer(invoker);
@@ -330,6 +334,8 @@ struct ClusterService {
     discovery: Option<Arc<Discovery>>,
     /// The longest a call waits for a service's first provider list.
     wait: std::time::Duration,
+    /// The traffic guard, read once per call.
+    guard: Option<Guard>,
 }
 
 impl Service<Invocation> for ClusterService {
@@ -341,7 +347,26 @@ impl Service<Invocation> for ClusterService {
         Poll::Ready(Ok(()))
     }
 
-    fn call(&mut self, mut invocation: Invocation) -> Self::Future {
+    fn call(&mut self, invocation: Invocation) -> Self::Future {
+        if let Some(guard) = &self.guard {
+            if let Some(rules) = guard.call_rules(&invocation) {
+                let mut unguarded = ClusterService {
+                    guard: None,
+                    ..self.clone()
+                };
+                return guard.guarded_call(rules, invocation, move |inv| unguarded.call(inv));
+            }
+        }
+        self.call_cluster(invocation)
+    }
+}
+
+impl ClusterService {
+    /// The call, past the guard.
+    fn call_cluster(
+        &mut self,
+        mut invocation: Invocation,
+    ) -> Pin<Box<dyn Future<Output = Result<Response>> + Send>> {
         let discovery = match &self.discovery {
             Some(d) if !d.is_ready(invocation.service()) => d.clone(),
             _ => return self.cluster.invoke(invocation, self.ctx.clone()),

@@ -28,7 +28,7 @@ mod local_addr;
 mod local_pref;
 mod random;
 mod ring;
-mod rng;
+pub(crate) mod rng;
 mod round_robin;
 mod stats;
 mod tracked;

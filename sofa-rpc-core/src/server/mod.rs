@@ -17,7 +17,8 @@ use crate::dispatch::Dispatch;
 use crate::error::{Result, RpcError};
 use crate::event::{EventBus, ServerStarted, ServerStopped};
 use crate::extension::ExtensionLoader;
-use crate::filter::ProviderInvoker;
+use crate::filter::{Filter, ProviderInvoker};
+use crate::guard::Guard;
 use crate::headers;
 use crate::service_id::ServiceId;
 use processor::{Execute, Exported, Provided, RpcProcessor};
@@ -33,6 +34,7 @@ pub struct ServerBuilder {
     app_name: Option<String>,
     events: EventBus,
     metadata: bool,
+    guard: Option<Guard>,
 }
 
 impl ServerBuilder {
@@ -117,6 +119,15 @@ impl ServerBuilder {
         self
     }
 
+    /// Guards requests with `guard`'s provider-side rate limits (per service, method and
+    /// caller app), outside the configured filters. A refused request is answered with Bolt
+    /// status `SERVER_THREADPOOL_BUSY`, as when the executor is full, so Java, Node and Rust
+    /// consumers fail over to another provider. See [`crate::guard`].
+    pub fn guard(mut self, guard: Guard) -> Self {
+        self.guard = Some(guard);
+        self
+    }
+
     /// Exports `service` under its definition's id.
     pub fn service(self, service: impl Dispatch) -> Self {
         self.provider(ProviderConfig::new(service))
@@ -159,10 +170,13 @@ impl ServerBuilder {
                 });
         }
         let mut invoker = None;
-        if !self.config.filters.is_empty() {
+        if !self.config.filters.is_empty() || self.guard.is_some() {
             let mut stack = ProviderInvoker::new(Execute);
             for name in self.config.filters.iter().rev() {
                 stack = self.loader.filter(name)?.provider(stack);
+            }
+            if let Some(guard) = &self.guard {
+                stack = guard.provider(stack);
             }
             invoker = Some(stack);
         }
@@ -247,6 +261,7 @@ impl Server {
             app_name: None,
             events: EventBus::new(),
             metadata: true,
+            guard: None,
         }
     }
 

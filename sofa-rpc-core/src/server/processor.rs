@@ -300,6 +300,15 @@ fn respond(
     reply: &Reply,
     baggage: &std::collections::BTreeMap<String, String>,
 ) {
+    // A filter that refuses for load (a rate limit) answers as a full executor does: the
+    // status every SOFA consumer fails over on.
+    if let Reply::Error(e) = reply {
+        if e.kind() == ErrorKind::ServerBusy {
+            tracing::debug!(peer = %responder.peer_addr(), error = %e, "answering SERVER_THREADPOOL_BUSY");
+            responder.send_status(ResponseStatus::SERVER_THREADPOOL_BUSY);
+            return;
+        }
+    }
     let mut header = HeaderMap::new();
     for (k, v) in baggage {
         header.insert(

@@ -13,9 +13,11 @@ use super::state::{CallRules, Counters, LimitState};
 use super::Guard;
 use crate::error::{ErrorKind, Result, RpcError};
 use crate::event::{BreakerStateChanged, GuardTriggered};
+use crate::headers;
 use crate::invocation::Invocation;
 use crate::loadbalance::rng;
 use crate::response::Response;
+use crate::serialize::ResponseBody;
 
 /// A roll of the dice: `true` for `percent` of the calls.
 pub(crate) fn roll(percent: f64) -> bool {
@@ -212,7 +214,12 @@ impl Guard {
         outcome: &Result<Response>,
     ) -> Option<super::breaker::Change> {
         let failed = match outcome {
-            Ok(_) => false,
+            // A framework error inside the answer (the provider could not run the method) is
+            // a failure; an application exception is an answer. Only flagged answers are read.
+            Ok(response) => {
+                response.header().get(headers::RESPONSE_ERROR) == Some("true")
+                    && matches!(response.body(), Ok(ResponseBody::Error(_)) | Err(_))
+            }
             Err(e)
                 if matches!(
                     e.kind(),

@@ -134,22 +134,26 @@ pub(crate) struct Index<T> {
 }
 
 impl<T> Index<T> {
-    /// The rules for `method` of `service`, named by its interface or its unique name.
+    /// The rules for `method` of `service`: those named by its unique name (which include the
+    /// rules named by its interface), else those named by its interface.
     pub(crate) fn get(&self, service: &ServiceId, method: &str) -> Option<&Arc<T>> {
         if self.services.is_empty() {
             return None;
         }
         let by_method = self
             .services
-            .get(service.interface())
-            .or_else(|| self.services.get(service.unique_name()))?;
+            .get(service.unique_name())
+            .or_else(|| self.services.get(service.interface()))?;
         by_method.get(method)
     }
 }
 
 /// Builds an index from (service, method, item) triples: a method's entry gathers its own items
-/// and the service-wide ones.
-fn index<T: Default, I>(
+/// and the service-wide ones. A service named by its unique name (`interface:version...`) also
+/// gathers the items of its interface, after its own, so that one lookup finds them all; for
+/// the kinds that take one rule, the most specific comes first: the method of the unique name,
+/// the method of the interface, the unique name, the interface.
+fn index<T: Default, I: Clone>(
     items: Vec<(String, Option<String>, I)>,
     add: impl Fn(&mut T, &I),
 ) -> Index<T> {
@@ -159,6 +163,23 @@ fn index<T: Default, I>(
         match method {
             None => entry.0.push(item),
             Some(m) => entry.1.entry(m).or_default().push(item),
+        }
+    }
+    let unique_names: Vec<String> = grouped
+        .keys()
+        .filter(|k| k.contains(':'))
+        .cloned()
+        .collect();
+    for name in unique_names {
+        let interface = name.split(':').next().unwrap_or_default();
+        let Some((wide, methods)) = grouped.get(interface).cloned() else {
+            continue;
+        };
+        if let Some(entry) = grouped.get_mut(&name) {
+            for (m, items) in methods {
+                entry.1.entry(m).or_default().extend(items);
+            }
+            entry.0.extend(wide);
         }
     }
     let services = grouped

@@ -24,8 +24,11 @@ async fn serve_flaky(flaky: &Flaky) -> Server {
         .unwrap()
 }
 
-/// The breaker changes `guard` publishes, as (from, to, provider address).
-fn changes(guard: &Guard) -> Arc<Mutex<Vec<(BreakerState, BreakerState, Option<String>)>>> {
+/// A breaker change: from, to, provider address.
+type Change = (BreakerState, BreakerState, Option<String>);
+
+/// The breaker changes `guard` publishes.
+fn changes(guard: &Guard) -> Arc<Mutex<Vec<Change>>> {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let sink = seen.clone();
     guard.events().subscribe(move |e: &BreakerStateChanged| {

@@ -148,6 +148,9 @@ impl<T> Index<T> {
     }
 }
 
+/// One service's items: service-wide, and by method.
+type Grouped<I> = (Vec<I>, HashMap<String, Vec<I>>);
+
 /// Builds an index from (service, method, item) triples: a method's entry gathers its own items
 /// and the service-wide ones. A service named by its unique name (`interface:version...`) also
 /// gathers the items of its interface, after its own, so that one lookup finds them all; for
@@ -157,7 +160,7 @@ fn index<T: Default, I: Clone>(
     items: Vec<(String, Option<String>, I)>,
     add: impl Fn(&mut T, &I),
 ) -> Index<T> {
-    let mut grouped: HashMap<String, (Vec<I>, HashMap<String, Vec<I>>)> = HashMap::new();
+    let mut grouped: HashMap<String, Grouped<I>> = HashMap::new();
     for (service, method, item) in items {
         let entry = grouped.entry(service).or_default();
         match method {

@@ -3,6 +3,7 @@
 //! timeout), the cluster, router and load balancer over three providers, the serializer and
 //! the frame codec both ways. The cluster below stands in for the transport: it encodes the
 //! request frame as the connection would and answers with a pre-encoded response frame.
+//! The `guard` group measures the traffic guard on the same path.
 
 use std::future::IntoFuture;
 use std::sync::Arc;
@@ -12,6 +13,7 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use futures::future::BoxFuture;
 use sofa_bolt::{Codec, Frame, HeaderMap, ResponseStatus};
 use sofa_rpc_benches::echo::EchoBenchClient;
+use sofa_rpc_core::guard::{Guard, GuardRules};
 use sofa_rpc_core::{
     Client, Cluster, ClusterContext, ConsumerConfig, ExtensionLoader, Invocation, Reply,
     ReplyValue, Response, Result, RpcError, Serializer, ValueRef,
@@ -121,5 +123,51 @@ fn bench_pipeline(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_pipeline);
+/// The traffic guard's cost on the same pipeline (128 B): no guard, a guard with no rules, and
+/// a guard with one rate limit on the method (a rate no call reaches, so every call passes).
+fn bench_guard(c: &mut Criterion) {
+    let mut group = c.benchmark_group("guard");
+    let payload = Bytes::from(vec![0x5a; 128]);
+    let mut loader = ExtensionLoader::default();
+    let serializer = loader.serializer("msgpack").unwrap();
+    loader.register_cluster(
+        "loopback",
+        Loopback {
+            response: response_frame(serializer.as_ref(), &payload),
+            serializer,
+        },
+    );
+    let config = ConsumerConfig::new()
+        .direct_url("bolt://127.0.0.1:12200,bolt://127.0.0.1:12201,bolt://127.0.0.1:12202")
+        .cluster("loopback")
+        .load_balancer("random");
+    let no_rules = Guard::new();
+    let one_limit = Guard::new();
+    one_limit
+        .replace(
+            GuardRules::from_json(
+                r#"{"rate_limit": [{"id": "echo", "service": "com.example.bench.EchoBench",
+                    "method": "echo", "token_bucket": {"rate": 1e9, "burst": 1000}}]}"#,
+            )
+            .unwrap(),
+        )
+        .unwrap();
+    let cases = [
+        ("no_guard", config.clone()),
+        ("guard_no_rules", config.clone().guard(no_rules)),
+        ("guard_one_limit", config.clone().guard(one_limit.clone())),
+    ];
+    for (name, config) in cases {
+        let stub = EchoBenchClient::new(Client::with_extensions(config, &loader).unwrap());
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                futures::executor::block_on(stub.echo(payload.clone()).into_future()).unwrap()
+            })
+        });
+    }
+    assert!(one_limit.stats("echo").unwrap().passed > 0, "the rule was on the path");
+    group.finish();
+}
+
+criterion_group!(benches, bench_pipeline, bench_guard);
 criterion_main!(benches);

@@ -30,7 +30,7 @@ use crate::event::{CallEnd, CallStart, EventBus, Outcome};
 use crate::extension::ExtensionLoader;
 use crate::fault::FaultIsolation;
 use crate::filter::{Filter, Invoker};
-use crate::guard::Guard;
+use crate::guard::{Guard, Quick};
 use crate::invocation::Invocation;
 use crate::response::Response;
 use crate::serialize::Msgpack;
@@ -348,16 +348,27 @@ impl Service<Invocation> for ClusterService {
     }
 
     fn call(&mut self, invocation: Invocation) -> Self::Future {
-        if let Some(guard) = &self.guard {
-            if let Some(rules) = guard.call_rules(&invocation) {
-                let mut unguarded = ClusterService {
-                    guard: None,
-                    ..self.clone()
-                };
-                return guard.guarded_call(rules, invocation, move |inv| unguarded.call(inv));
+        let Some(guard) = &self.guard else {
+            return self.call_cluster(invocation);
+        };
+        let Some(rules) = guard.call_rules(&invocation) else {
+            return self.call_cluster(invocation);
+        };
+        match guard.quick(&rules, invocation) {
+            Quick::Go(invocation) => self.call_cluster(invocation),
+            Quick::Done(outcome) => Box::pin(std::future::ready(outcome)),
+            Quick::Wait(invocation, wait) => {
+                let mut unguarded = self.clone();
+                Box::pin(async move {
+                    tokio::time::sleep(wait).await;
+                    unguarded.call_cluster(invocation).await
+                })
+            }
+            Quick::Full(invocation) => {
+                let mut unguarded = self.clone();
+                guard.guarded_call(rules, invocation, move |inv| unguarded.call_cluster(inv))
             }
         }
-        self.call_cluster(invocation)
     }
 }
 

@@ -24,6 +24,30 @@ pub(crate) fn roll(percent: f64) -> bool {
     percent >= 100.0 || (percent > 0.0 && (rng::below(1_000_000) as f64) < percent * 10_000.0)
 }
 
+/// What [`Guard::quick`] decided.
+pub(crate) enum Quick {
+    /// Admitted: make the call.
+    Go(Invocation),
+    /// Admitted after this wait (a leaky bucket's queue).
+    Wait(Invocation, Duration),
+    /// Refused, or answered by the guard.
+    Done(Result<Response>),
+    /// Needs [`Guard::guarded_call`].
+    Full(Invocation),
+}
+
+/// The refusal of a consumer-side rate limit.
+fn rate_limited(invocation: &Invocation, rule: &str) -> RpcError {
+    RpcError::new(
+        ErrorKind::ClientRateLimited,
+        format!(
+            "{}.{} refused by rate limit {rule}",
+            invocation.service(),
+            invocation.method()
+        ),
+    )
+}
+
 impl Guard {
     /// The consumer rules for `invocation`, if any: one atomic load when there are none.
     pub(crate) fn call_rules(&self, invocation: &Invocation) -> Option<Arc<CallRules>> {
@@ -118,6 +142,19 @@ impl Guard {
         Ok(wait)
     }
 
+    /// The common case decided without a future of its own: rules with rate limits only,
+    /// none of them asking to wait. Anything else is [`Quick::Full`].
+    pub(crate) fn quick(&self, rules: &CallRules, invocation: Invocation) -> Quick {
+        if rules.fault.is_some() || rules.breaker.is_some() || rules.fallback.is_some() {
+            return Quick::Full(invocation);
+        }
+        match self.admit(&rules.limits, &invocation, None) {
+            Ok(wait) if wait.is_zero() => Quick::Go(invocation),
+            Ok(wait) => Quick::Wait(invocation, wait),
+            Err(limit) => Quick::Done(Err(rate_limited(&invocation, &limit.rule.id))),
+        }
+    }
+
     /// Runs `invocation` under `rules`, with `next` (the cluster) making the call.
     pub(crate) fn guarded_call<F>(
         &self,
@@ -162,15 +199,7 @@ impl Guard {
             Ok(wait) if wait.is_zero() => {}
             Ok(wait) => tokio::time::sleep(wait).await,
             Err(limit) => {
-                let refusal = RpcError::new(
-                    ErrorKind::ClientRateLimited,
-                    format!(
-                        "{}.{} refused by rate limit {}",
-                        invocation.service(),
-                        invocation.method(),
-                        limit.rule.id
-                    ),
-                );
+                let refusal = rate_limited(&invocation, &limit.rule.id);
                 return self.refuse(rules, &invocation, refusal);
             }
         }

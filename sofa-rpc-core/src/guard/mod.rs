@@ -74,6 +74,8 @@ pub use rules::{
     GuardRules, Limiter, Mode, RateLimitRule, Side,
 };
 
+pub(crate) use call::Quick;
+
 use crate::event::{BreakerState, EventBus};
 use state::Compiled;
 

@@ -10,7 +10,7 @@ use futures::future::BoxFuture;
 use tower::Service;
 
 use super::state::ProviderRules;
-use super::Guard;
+use super::{Guard, Quick};
 use crate::context::RequestContext;
 use crate::error::{ErrorKind, Result, RpcError};
 use crate::filter::{Attempt, AttemptInvoker, Filter, Invoker, ProviderCall, ProviderInvoker};
@@ -81,9 +81,20 @@ impl Service<Invocation> for CallLayer {
     }
 
     fn call(&mut self, invocation: Invocation) -> Self::Future {
-        match self.guard.call_rules(&invocation) {
-            None => self.next.call(invocation),
-            Some(rules) => {
+        let Some(rules) = self.guard.call_rules(&invocation) else {
+            return self.next.call(invocation);
+        };
+        match self.guard.quick(&rules, invocation) {
+            Quick::Go(invocation) => self.next.call(invocation),
+            Quick::Done(outcome) => Box::pin(std::future::ready(outcome)),
+            Quick::Wait(invocation, wait) => {
+                let mut next = self.next.clone();
+                Box::pin(async move {
+                    tokio::time::sleep(wait).await;
+                    next.call(invocation).await
+                })
+            }
+            Quick::Full(invocation) => {
                 let mut next = self.next.clone();
                 self.guard
                     .guarded_call(rules, invocation, move |inv| next.call(inv))

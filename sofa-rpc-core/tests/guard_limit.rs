@@ -318,3 +318,38 @@ async fn replaced_rules_take_effect_under_load() {
     assert!(guard.stats("slow").is_none());
     server.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_guard_registered_by_name_is_a_filter_on_both_sides() {
+    let guard = Guard::new();
+    guard
+        .replace(rules(
+            r#"{"rate_limit": [
+                {"id": "consumer-echo", "service": "com.example.EchoService", "method": "echo",
+                 "token_bucket": {"rate": 0.001, "burst": 1}},
+                {"id": "provider-add", "service": "com.example.EchoService", "method": "add",
+                 "side": "provider", "token_bucket": {"rate": 0.001, "burst": 1}}]}"#,
+        ))
+        .unwrap();
+    let mut loader = sofa_rpc_core::ExtensionLoader::default();
+    loader.register_filter("guard", guard.clone());
+    let server = builder()
+        .extensions(loader.clone())
+        .filters(["guard"])
+        .service(EchoServiceServer::new(Echo::default()))
+        .start()
+        .await
+        .unwrap();
+    let config = ConsumerConfig::new()
+        .direct_url(server.local_addr().to_string())
+        .filters(["context", "guard"]);
+    let echo =
+        EchoServiceClient::new(sofa_rpc_core::Client::with_extensions(config, &loader).unwrap());
+    echo.echo("1".into()).await.unwrap();
+    let e = echo.echo("2".into()).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::ClientRateLimited, "{e}");
+    echo.add(1, 1).await.unwrap();
+    let e = echo.add(1, 1).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::ServerBusy, "{e}");
+    server.shutdown().await;
+}

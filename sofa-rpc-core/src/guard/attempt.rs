@@ -18,6 +18,9 @@ use crate::response::Response;
 impl Guard {
     /// The per-provider breakers for `invocation`, if any: one atomic load when there are none.
     pub(crate) fn attempt_rules(&self, invocation: &Invocation) -> Option<Arc<AttemptRules>> {
+        if !self.is_active(super::ATTEMPTS) {
+            return None;
+        }
         let current = self.shared.current.load();
         current
             .attempts

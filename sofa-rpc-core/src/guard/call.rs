@@ -51,6 +51,9 @@ fn rate_limited(invocation: &Invocation, rule: &str) -> RpcError {
 impl Guard {
     /// The consumer rules for `invocation`, if any: one atomic load when there are none.
     pub(crate) fn call_rules(&self, invocation: &Invocation) -> Option<Arc<CallRules>> {
+        if !self.is_active(super::CONSUMER) {
+            return None;
+        }
         let current = self.shared.current.load();
         current
             .consumer

@@ -62,7 +62,7 @@ mod rules;
 mod state;
 
 use std::fmt;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -79,6 +79,13 @@ pub(crate) use call::Quick;
 use crate::event::{BreakerState, EventBus};
 use state::Compiled;
 
+/// Rules on the consumer's call path.
+const CONSUMER: u8 = 1;
+/// Rules on the consumer's attempts (breakers per provider).
+const ATTEMPTS: u8 = 2;
+/// Rules on the provider.
+const PROVIDER: u8 = 4;
+
 /// The traffic guard of a consumer, a server, or several: its current rules and their live
 /// state. Cheap to clone; clones share everything.
 #[derive(Clone)]
@@ -87,7 +94,10 @@ pub struct Guard {
 }
 
 struct Shared {
-    /// Read with one atomic load per call; replaced whole.
+    /// Which paths have rules ([`CONSUMER`], [`ATTEMPTS`], [`PROVIDER`]): the one atomic load
+    /// a call pays when its path has none.
+    active: AtomicU8,
+    /// The rules and their state, replaced whole.
     current: ArcSwap<Compiled>,
     /// Serializes replacements, so that each takes over the state of the one before.
     replacing: std::sync::Mutex<()>,
@@ -121,6 +131,7 @@ impl Guard {
     pub fn with_events(events: EventBus) -> Self {
         Guard {
             shared: Arc::new(Shared {
+                active: AtomicU8::new(0),
                 current: ArcSwap::from_pointee(Compiled::new(GuardRules::default(), None)),
                 replacing: std::sync::Mutex::new(()),
                 origin: Instant::now(),
@@ -144,9 +155,19 @@ impl Guard {
             + rules.circuit_breaker.len()
             + rules.degrade.len()
             + rules.fault.len();
-        self.shared
-            .current
-            .store(Arc::new(Compiled::new(rules, Some(&old))));
+        let compiled = Compiled::new(rules, Some(&old));
+        let active = [
+            (CONSUMER, compiled.consumer.is_empty()),
+            (ATTEMPTS, compiled.attempts.is_empty()),
+            (PROVIDER, compiled.provider.is_empty()),
+        ]
+        .iter()
+        .fold(
+            0,
+            |bits, (bit, empty)| if *empty { bits } else { bits | bit },
+        );
+        self.shared.current.store(Arc::new(compiled));
+        self.shared.active.store(active, Ordering::Release);
         tracing::info!(rules = count, "guard rules replaced");
         Ok(())
     }
@@ -204,6 +225,12 @@ impl Guard {
             None => Some(rule.single.state(now)),
             Some(addr) => rule.existing(addr).map(|b| b.state(now)),
         }
+    }
+
+    /// Whether any rule applies on `path` ([`CONSUMER`], [`ATTEMPTS`], [`PROVIDER`]).
+    #[inline]
+    fn is_active(&self, path: u8) -> bool {
+        self.shared.active.load(Ordering::Acquire) & path != 0
     }
 
     /// Nanoseconds on the guard's clock.

@@ -21,6 +21,9 @@ use crate::serialize::Reply;
 impl Guard {
     /// The provider rules for `method` of `service`, if any: one atomic load when none.
     fn provider_rules(&self, context: &RequestContext) -> Option<Arc<ProviderRules>> {
+        if !self.is_active(super::PROVIDER) {
+            return None;
+        }
         let current = self.shared.current.load();
         current
             .provider

@@ -2,6 +2,7 @@
 //! every [`replace`](super::Guard::replace), reusing the state of rules that did not change.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -114,10 +115,37 @@ pub(crate) struct AttemptRules {
     pub(crate) breakers: Vec<Arc<BreakerState>>,
 }
 
+/// FNV-1a: the index is looked up on every guarded call with short keys from the operator's
+/// own rules (no peer chooses them), where SipHash's resistance is not needed and its cost is.
+#[derive(Default)]
+pub(crate) struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for b in bytes {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+/// A map looked up on the call path.
+type FastMap<V> = HashMap<String, V, BuildHasherDefault<Fnv>>;
+
 /// Rules of one kind for one service: by method, and for methods without rules of their own.
 #[derive(Debug)]
 pub(crate) struct ByMethod<T> {
-    methods: HashMap<String, Arc<T>>,
+    methods: FastMap<Arc<T>>,
     any: Option<Arc<T>>,
 }
 
@@ -130,10 +158,14 @@ impl<T> ByMethod<T> {
 /// Services to their rules.
 #[derive(Debug)]
 pub(crate) struct Index<T> {
-    services: HashMap<String, ByMethod<T>>,
+    services: FastMap<ByMethod<T>>,
 }
 
 impl<T> Index<T> {
+    pub(crate) fn is_empty(&self) -> bool {
+        self.services.is_empty()
+    }
+
     /// The rules for `method` of `service`: those named by its unique name (which include the
     /// rules named by its interface), else those named by its interface.
     pub(crate) fn get(&self, service: &ServiceId, method: &str) -> Option<&Arc<T>> {

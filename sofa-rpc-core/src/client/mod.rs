@@ -351,10 +351,7 @@ impl Service<Invocation> for ClusterService {
         let Some(guard) = &self.guard else {
             return self.call_cluster(invocation);
         };
-        let Some(rules) = guard.call_rules(&invocation) else {
-            return self.call_cluster(invocation);
-        };
-        match guard.quick(&rules, invocation) {
+        match guard.quick(invocation) {
             Quick::Go(invocation) => self.call_cluster(invocation),
             Quick::Done(outcome) => Box::pin(std::future::ready(outcome)),
             Quick::Wait(invocation, wait) => {
@@ -364,7 +361,7 @@ impl Service<Invocation> for ClusterService {
                     unguarded.call_cluster(invocation).await
                 })
             }
-            Quick::Full(invocation) => {
+            Quick::Full(rules, invocation) => {
                 let mut unguarded = self.clone();
                 guard.guarded_call(rules, invocation, move |inv| unguarded.call_cluster(inv))
             }

@@ -32,8 +32,8 @@ pub(crate) enum Quick {
     Wait(Invocation, Duration),
     /// Refused, or answered by the guard.
     Done(Result<Response>),
-    /// Needs [`Guard::guarded_call`].
-    Full(Invocation),
+    /// Needs [`Guard::guarded_call`] with these rules.
+    Full(Arc<CallRules>, Invocation),
 }
 
 /// The refusal of a consumer-side rate limit.
@@ -49,16 +49,28 @@ fn rate_limited(invocation: &Invocation, rule: &str) -> RpcError {
 }
 
 impl Guard {
-    /// The consumer rules for `invocation`, if any: one atomic load when there are none.
-    pub(crate) fn call_rules(&self, invocation: &Invocation) -> Option<Arc<CallRules>> {
+    /// Decides what to do with `invocation` without a future of its own when it can: with no
+    /// rules (one atomic load), or rate limits only that admit it at once or refuse it.
+    /// Anything else is [`Quick::Full`].
+    pub(crate) fn quick(&self, invocation: Invocation) -> Quick {
         if !self.is_active(super::CONSUMER) {
-            return None;
+            return Quick::Go(invocation);
         }
         let current = self.shared.current.load();
-        current
+        let Some(rules) = current
             .consumer
             .get(invocation.service(), invocation.method())
-            .cloned()
+        else {
+            return Quick::Go(invocation);
+        };
+        if rules.fault.is_some() || rules.breaker.is_some() || rules.fallback.is_some() {
+            return Quick::Full(rules.clone(), invocation);
+        }
+        match self.admit(&rules.limits, &invocation, None) {
+            Ok(wait) if wait.is_zero() => Quick::Go(invocation),
+            Ok(wait) => Quick::Wait(invocation, wait),
+            Err(limit) => Quick::Done(Err(rate_limited(&invocation, &limit.rule.id))),
+        }
     }
 
     /// Publishes that rule `id` refused a call (or would have, `monitored`).
@@ -143,19 +155,6 @@ impl Guard {
             }
         }
         Ok(wait)
-    }
-
-    /// The common case decided without a future of its own: rules with rate limits only,
-    /// none of them asking to wait. Anything else is [`Quick::Full`].
-    pub(crate) fn quick(&self, rules: &CallRules, invocation: Invocation) -> Quick {
-        if rules.fault.is_some() || rules.breaker.is_some() || rules.fallback.is_some() {
-            return Quick::Full(invocation);
-        }
-        match self.admit(&rules.limits, &invocation, None) {
-            Ok(wait) if wait.is_zero() => Quick::Go(invocation),
-            Ok(wait) => Quick::Wait(invocation, wait),
-            Err(limit) => Quick::Done(Err(rate_limited(&invocation, &limit.rule.id))),
-        }
     }
 
     /// Runs `invocation` under `rules`, with `next` (the cluster) making the call.

@@ -84,10 +84,7 @@ impl Service<Invocation> for CallLayer {
     }
 
     fn call(&mut self, invocation: Invocation) -> Self::Future {
-        let Some(rules) = self.guard.call_rules(&invocation) else {
-            return self.next.call(invocation);
-        };
-        match self.guard.quick(&rules, invocation) {
+        match self.guard.quick(invocation) {
             Quick::Go(invocation) => self.next.call(invocation),
             Quick::Done(outcome) => Box::pin(std::future::ready(outcome)),
             Quick::Wait(invocation, wait) => {
@@ -97,7 +94,7 @@ impl Service<Invocation> for CallLayer {
                     next.call(invocation).await
                 })
             }
-            Quick::Full(invocation) => {
+            Quick::Full(rules, invocation) => {
                 let mut next = self.next.clone();
                 self.guard
                     .guarded_call(rules, invocation, move |inv| next.call(inv))

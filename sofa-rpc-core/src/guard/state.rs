@@ -115,32 +115,47 @@ pub(crate) struct AttemptRules {
     pub(crate) breakers: Vec<Arc<BreakerState>>,
 }
 
-/// FNV-1a: the index is looked up on every guarded call with short keys from the operator's
-/// own rules (no peer chooses them), where SipHash's resistance is not needed and its cost is.
+/// A word-at-a-time multiplicative hash (as rustc's FxHash): the index is looked up on every
+/// guarded call with short keys from the operator's own rules (no peer chooses them), where
+/// SipHash's resistance to chosen keys is not needed and its cost is.
 #[derive(Default)]
-pub(crate) struct Fnv(u64);
+pub(crate) struct WordHasher(u64);
 
-impl Hasher for Fnv {
+impl WordHasher {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl Hasher for WordHasher {
     fn finish(&self) -> u64 {
         self.0
     }
 
     fn write(&mut self, bytes: &[u8]) {
-        let mut h = if self.0 == 0 {
-            0xcbf2_9ce4_8422_2325
-        } else {
-            self.0
-        };
-        for b in bytes {
-            h ^= u64::from(*b);
-            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        let mut words = bytes.chunks_exact(8);
+        for word in &mut words {
+            let mut buf = [0u8; 8];
+            buf.copy_from_slice(word);
+            self.add(u64::from_le_bytes(buf));
         }
-        self.0 = h;
+        let rest = words.remainder();
+        if !rest.is_empty() {
+            let mut buf = [0u8; 8];
+            if let Some(head) = buf.get_mut(..rest.len()) {
+                head.copy_from_slice(rest);
+            }
+            self.add(u64::from_le_bytes(buf));
+        }
+    }
+
+    fn write_u8(&mut self, byte: u8) {
+        self.add(u64::from(byte));
     }
 }
 
 /// A map looked up on the call path.
-type FastMap<V> = HashMap<String, V, BuildHasherDefault<Fnv>>;
+type FastMap<V> = HashMap<String, V, BuildHasherDefault<WordHasher>>;
 
 /// Rules of one kind for one service: by method, and for methods without rules of their own.
 #[derive(Debug)]
@@ -159,6 +174,8 @@ impl<T> ByMethod<T> {
 #[derive(Debug)]
 pub(crate) struct Index<T> {
     services: FastMap<ByMethod<T>>,
+    /// Whether any rule names a service by its unique name (else one lookup is enough).
+    unique_names: bool,
 }
 
 impl<T> Index<T> {
@@ -172,10 +189,11 @@ impl<T> Index<T> {
         if self.services.is_empty() {
             return None;
         }
-        let by_method = self
-            .services
-            .get(service.unique_name())
-            .or_else(|| self.services.get(service.interface()))?;
+        let by_unique = match self.unique_names {
+            true => self.services.get(service.unique_name()),
+            false => None,
+        };
+        let by_method = by_unique.or_else(|| self.services.get(service.interface()))?;
         by_method.get(method)
     }
 }
@@ -238,8 +256,12 @@ fn index<T: Default, I: Clone>(
             });
             (service, ByMethod { methods, any })
         })
-        .collect();
-    Index { services }
+        .collect::<FastMap<_>>();
+    let unique_names = services.keys().any(|k| k.contains(':'));
+    Index {
+        services,
+        unique_names,
+    }
 }
 
 /// One rule set, compiled: what a call reads.

@@ -30,7 +30,7 @@ use crate::event::{CallEnd, CallStart, EventBus, Outcome};
 use crate::extension::ExtensionLoader;
 use crate::fault::FaultIsolation;
 use crate::filter::{Filter, Invoker};
-use crate::guard::{Guard, Quick};
+use crate::guard::{Guard, Quick, RulesCache};
 use crate::invocation::Invocation;
 use crate::response::Response;
 use crate::serialize::Msgpack;
@@ -192,7 +192,7 @@ impl Client {
             ctx,
             discovery,
             wait: config.timeout,
-            guard: config.guard.clone(),
+            guard: config.guard.as_ref().map(|g| (g.clone(), g.cache())),
         });
         for filter in filters.iter().rev() {
             invoker = filter.consumer(invoker);
@@ -334,8 +334,8 @@ struct ClusterService {
     discovery: Option<Arc<Discovery>>,
     /// The longest a call waits for a service's first provider list.
     wait: std::time::Duration,
-    /// The traffic guard, read once per call.
-    guard: Option<Guard>,
+    /// The traffic guard, read once per call, with this consumer's view of its rules.
+    guard: Option<(Guard, RulesCache)>,
 }
 
 impl Service<Invocation> for ClusterService {
@@ -348,21 +348,25 @@ impl Service<Invocation> for ClusterService {
     }
 
     fn call(&mut self, invocation: Invocation) -> Self::Future {
-        let Some(guard) = &self.guard else {
-            return self.call_cluster(invocation);
+        let quick = match &mut self.guard {
+            Some((guard, cache)) if guard.guards_calls() => guard.quick(cache, &invocation),
+            _ => return self.call_cluster(invocation),
         };
-        match guard.quick(invocation) {
-            Quick::Go(invocation) => self.call_cluster(invocation),
+        match quick {
+            Quick::Go => self.call_cluster(invocation),
             Quick::Done(outcome) => Box::pin(std::future::ready(outcome)),
-            Quick::Wait(invocation, wait) => {
+            Quick::Wait(wait) => {
                 let mut unguarded = self.clone();
                 Box::pin(async move {
                     tokio::time::sleep(wait).await;
                     unguarded.call_cluster(invocation).await
                 })
             }
-            Quick::Full(rules, invocation) => {
+            Quick::Full(rules) => {
                 let mut unguarded = self.clone();
+                let Some((guard, _)) = unguarded.guard.take() else {
+                    return unguarded.call_cluster(invocation);
+                };
                 guard.guarded_call(rules, invocation, move |inv| unguarded.call_cluster(inv))
             }
         }

@@ -10,7 +10,7 @@ use super::breaker::{Breaker, Permit};
 use super::limiter::Admit;
 use super::rules::Mode;
 use super::state::{CallRules, Counters, LimitState};
-use super::Guard;
+use super::{Guard, RulesCache};
 use crate::error::{ErrorKind, Result, RpcError};
 use crate::event::{BreakerStateChanged, GuardTriggered};
 use crate::headers;
@@ -27,13 +27,13 @@ pub(crate) fn roll(percent: f64) -> bool {
 /// What [`Guard::quick`] decided.
 pub(crate) enum Quick {
     /// Admitted: make the call.
-    Go(Invocation),
+    Go,
     /// Admitted after this wait (a leaky bucket's queue).
-    Wait(Invocation, Duration),
+    Wait(Duration),
     /// Refused, or answered by the guard.
     Done(Result<Response>),
     /// Needs [`Guard::guarded_call`] with these rules.
-    Full(Arc<CallRules>, Invocation),
+    Full(Arc<CallRules>),
 }
 
 /// The refusal of a consumer-side rate limit.
@@ -52,24 +52,24 @@ impl Guard {
     /// Decides what to do with `invocation` without a future of its own when it can: with no
     /// rules (one atomic load), or rate limits only that admit it at once or refuse it.
     /// Anything else is [`Quick::Full`].
-    pub(crate) fn quick(&self, invocation: Invocation) -> Quick {
+    pub(crate) fn quick(&self, cache: &mut RulesCache, invocation: &Invocation) -> Quick {
         if !self.is_active(super::CONSUMER) {
-            return Quick::Go(invocation);
+            return Quick::Go;
         }
-        let current = self.shared.current.load();
+        let current = cache.0.load();
         let Some(rules) = current
             .consumer
             .get(invocation.service(), invocation.method())
         else {
-            return Quick::Go(invocation);
+            return Quick::Go;
         };
         if rules.fault.is_some() || rules.breaker.is_some() || rules.fallback.is_some() {
-            return Quick::Full(rules.clone(), invocation);
+            return Quick::Full(rules.clone());
         }
-        match self.admit(&rules.limits, &invocation, None) {
-            Ok(wait) if wait.is_zero() => Quick::Go(invocation),
-            Ok(wait) => Quick::Wait(invocation, wait),
-            Err(limit) => Quick::Done(Err(rate_limited(&invocation, &limit.rule.id))),
+        match self.admit(&rules.limits, invocation, None) {
+            Ok(wait) if wait.is_zero() => Quick::Go,
+            Ok(wait) => Quick::Wait(wait),
+            Err(limit) => Quick::Done(Err(rate_limited(invocation, &limit.rule.id))),
         }
     }
 

@@ -64,7 +64,7 @@ mod state;
 use std::fmt;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use arc_swap::ArcSwap;
 
@@ -78,6 +78,11 @@ pub(crate) use call::Quick;
 
 use crate::event::{BreakerState, EventBus};
 use state::Compiled;
+
+/// A consumer's own view of the current rules: checking it for a replacement costs one atomic
+/// load, where a fresh snapshot costs a few.
+#[derive(Clone)]
+pub(crate) struct RulesCache(arc_swap::Cache<Arc<ArcSwap<Compiled>>, Arc<Compiled>>);
 
 /// Rules on the consumer's call path.
 const CONSUMER: u8 = 1;
@@ -98,11 +103,13 @@ struct Shared {
     /// a call pays when its path has none.
     active: AtomicU8,
     /// The rules and their state, replaced whole.
-    current: ArcSwap<Compiled>,
+    current: Arc<ArcSwap<Compiled>>,
     /// Serializes replacements, so that each takes over the state of the one before.
     replacing: std::sync::Mutex<()>,
-    /// The guard's clock starts here.
-    origin: Instant,
+    /// The clock limiters and breakers read: the TSC where it is reliable.
+    clock: quanta::Clock,
+    /// `clock`'s reading when the guard was made: the guard's clock starts there.
+    origin_raw: u64,
     events: EventBus,
 }
 
@@ -129,12 +136,17 @@ impl Guard {
 
     /// A guard with no rules, publishing its events on `events`.
     pub fn with_events(events: EventBus) -> Self {
+        let clock = quanta::Clock::new();
         Guard {
             shared: Arc::new(Shared {
                 active: AtomicU8::new(0),
-                current: ArcSwap::from_pointee(Compiled::new(GuardRules::default(), None)),
+                current: Arc::new(ArcSwap::from_pointee(Compiled::new(
+                    GuardRules::default(),
+                    None,
+                ))),
                 replacing: std::sync::Mutex::new(()),
-                origin: Instant::now(),
+                origin_raw: clock.raw(),
+                clock,
                 events,
             }),
         }
@@ -190,7 +202,7 @@ impl Guard {
 
     /// The guard's clock: time since it was made, as its limiters and breakers read it.
     pub fn clock(&self) -> Duration {
-        self.shared.origin.elapsed()
+        Duration::from_nanos(self.now())
     }
 
     /// What the rule `id` has done, if the current rules have it.
@@ -227,6 +239,17 @@ impl Guard {
         }
     }
 
+    /// Whether any rule applies to consumer calls: one atomic load.
+    #[inline]
+    pub(crate) fn guards_calls(&self) -> bool {
+        self.is_active(CONSUMER)
+    }
+
+    /// A view of the current rules for one consumer's calls.
+    pub(crate) fn cache(&self) -> RulesCache {
+        RulesCache(arc_swap::Cache::new(self.shared.current.clone()))
+    }
+
     /// Whether any rule applies on `path` ([`CONSUMER`], [`ATTEMPTS`], [`PROVIDER`]).
     #[inline]
     fn is_active(&self, path: u8) -> bool {
@@ -235,7 +258,10 @@ impl Guard {
 
     /// Nanoseconds on the guard's clock.
     fn now(&self) -> u64 {
-        u64::try_from(self.shared.origin.elapsed().as_nanos()).unwrap_or(u64::MAX)
+        let shared = &self.shared;
+        shared
+            .clock
+            .delta_as_nanos(shared.origin_raw, shared.clock.raw())
     }
 }
 

@@ -10,7 +10,7 @@ use futures::future::BoxFuture;
 use tower::Service;
 
 use super::state::ProviderRules;
-use super::{Guard, Quick};
+use super::{Guard, Quick, RulesCache};
 use crate::context::RequestContext;
 use crate::error::{ErrorKind, Result, RpcError};
 use crate::filter::{Attempt, AttemptInvoker, Filter, Invoker, ProviderCall, ProviderInvoker};
@@ -49,6 +49,7 @@ impl Filter for Guard {
     fn consumer(&self, next: Invoker) -> Invoker {
         Invoker::new(CallLayer {
             guard: self.clone(),
+            cache: self.cache(),
             next,
         })
     }
@@ -71,6 +72,7 @@ impl Filter for Guard {
 #[derive(Clone)]
 struct CallLayer {
     guard: Guard,
+    cache: RulesCache,
     next: Invoker,
 }
 
@@ -84,17 +86,17 @@ impl Service<Invocation> for CallLayer {
     }
 
     fn call(&mut self, invocation: Invocation) -> Self::Future {
-        match self.guard.quick(invocation) {
-            Quick::Go(invocation) => self.next.call(invocation),
+        match self.guard.quick(&mut self.cache, &invocation) {
+            Quick::Go => self.next.call(invocation),
             Quick::Done(outcome) => Box::pin(std::future::ready(outcome)),
-            Quick::Wait(invocation, wait) => {
+            Quick::Wait(wait) => {
                 let mut next = self.next.clone();
                 Box::pin(async move {
                     tokio::time::sleep(wait).await;
                     next.call(invocation).await
                 })
             }
-            Quick::Full(rules, invocation) => {
+            Quick::Full(rules) => {
                 let mut next = self.next.clone();
                 self.guard
                     .guarded_call(rules, invocation, move |inv| next.call(inv))

@@ -263,4 +263,28 @@ mod tests {
         );
         assert_eq!(b.state(later + 150 * MS), BreakerState::Open);
     }
+
+    #[test]
+    fn slow_calls_open_it_too() {
+        let mut slow = rule();
+        slow.slow_call_ms = Some(100);
+        slow.slow_rate = Some(50.0);
+        slow.error_rate = 100.0;
+        let b = Breaker::new(&slow);
+        let t = 1_000 * MS;
+        assert_eq!(b.record(Permit::Go, t, false, 10), None);
+        assert_eq!(b.record(Permit::Go, t, false, 150), None);
+        assert_eq!(b.record(Permit::Go, t, false, 20), None);
+        // 2 of 4 slower than 100 ms: 50 %.
+        assert_eq!(
+            b.record(Permit::Go, t, false, 101),
+            Some((BreakerState::Closed, BreakerState::Open))
+        );
+        // A slow probe counts as a failed one.
+        let (probe, _) = b.permit(t + 100 * MS);
+        assert_eq!(
+            b.record(probe, t + 300 * MS, false, 200),
+            Some((BreakerState::HalfOpen, BreakerState::Open))
+        );
+    }
 }

@@ -566,6 +566,11 @@ mod tests {
         let written = serde_json::to_string(&from_json).unwrap();
         assert_eq!(GuardRules::from_json(&written).unwrap(), from_json);
         from_json.validate().unwrap();
+        // As a serde type in any format, with the same checks.
+        let via_serde: GuardRules = toml::from_str(toml).unwrap();
+        assert_eq!(via_serde, from_json);
+        let bad = toml::from_str::<GuardRules>("[[fault]]\nid = \"f\"\nservice = \"s\"\n");
+        assert!(bad.unwrap_err().to_string().contains("fault[0]"));
     }
 
     #[test]

@@ -55,9 +55,11 @@ mod breaker;
 mod call;
 mod empty;
 mod fallback;
+mod index;
 mod limiter;
 mod parse;
 mod provider;
+mod read;
 mod rules;
 mod state;
 

@@ -98,8 +98,10 @@ async fn token_bucket_admits_its_rate() {
         "{passed} vs {expected}"
     );
     assert!(refused.load(Ordering::SeqCst) > 0);
-    assert_eq!(second.passed, ok, "every admitted call succeeded");
-    assert_eq!(second.refused, refused.load(Ordering::SeqCst));
+    // Read once every caller stopped: calls admitted after the second reading count too.
+    let last = guard.stats("echo-100").unwrap();
+    assert_eq!(last.passed, ok, "every admitted call succeeded");
+    assert_eq!(last.refused, refused.load(Ordering::SeqCst));
     server.shutdown().await;
 }
 
@@ -259,16 +261,17 @@ async fn failover_moves_on_from_a_provider_that_limits() {
             .load_balancer("roundRobin")
             .retries(1),
     );
+    let limited_addr = limited.local_addr().to_string();
+    let mut by_limited = 0;
     for i in 0..20 {
         let answer = echo.echo(format!("{i}")).detailed().await.unwrap();
         assert_eq!(answer.value, format!("{i}"));
+        by_limited += usize::from(answer.provider.unwrap().address() == limited_addr);
     }
     let stats = guard.stats("tight").unwrap();
-    assert_eq!(stats.passed, 1);
-    assert!(
-        stats.refused >= 8,
-        "round robin kept trying the limited provider: {stats:?}"
-    );
+    assert_eq!((stats.passed, by_limited), (1, 1));
+    // Round robin kept sending calls there; each refused one went on to the other provider.
+    assert!(stats.refused >= 5, "{stats:?}");
     limited.shutdown().await;
     free.shutdown().await;
 }
@@ -285,12 +288,18 @@ async fn replaced_rules_take_effect_under_load() {
     assert_eq!(refused.load(Ordering::SeqCst), 0, "no rules, no refusals");
     let limit = r#"{"id": "slow", "service": "com.example.EchoService", "method": "echo",
                     "token_bucket": {"rate": 5, "burst": 1}}"#;
+    let replaced = Instant::now();
     guard
         .replace(rules(&format!(r#"{{"rate_limit": [{limit}]}}"#)))
         .unwrap();
     tokio::time::sleep(Duration::from_millis(600)).await;
     let before = guard.stats("slow").unwrap();
-    assert!(before.refused > 0 && before.passed <= 5, "{before:?}");
+    // One at once, then 5 a second: however long the test was held up.
+    let most = 1.0 + 5.0 * replaced.elapsed().as_secs_f64();
+    assert!(
+        before.refused > 0 && before.passed as f64 <= most,
+        "{before:?}"
+    );
     // Another rule added: the unchanged one keeps its limiter and its counts.
     guard
         .replace(rules(&format!(

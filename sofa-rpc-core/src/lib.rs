@@ -27,6 +27,10 @@
 //! on an [`event::EventBus`] for fault isolation, metrics and logs to subscribe to, and runs in
 //! `tracing` spans (`rpc.call`, `rpc.request`, one per connection).
 //!
+//! Rate limits, circuit breakers, degradation and fault injection come from a traffic
+//! [`guard::Guard`] on a consumer or a server, driven by rules (JSON or TOML) that can be
+//! replaced while calls run.
+//!
 //! Invoke types: await a [`Call`] (sync), [`Call::oneway`], [`Call::future`],
 //! [`Call::callback`]; generic calls by name through [`GenericService`], with results as any
 //! serde type or the dynamic [`Value`].

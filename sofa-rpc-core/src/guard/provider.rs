@@ -1,6 +1,7 @@
-//! The guard as a [`Filter`]: on the provider, rate limits per service, method and caller app;
-//! on the consumer, the same call and attempt paths a [`ConsumerConfig::guard`](crate::ConsumerConfig::guard)
-//! wires in directly.
+//! Provider-side rate limits (per service, method and caller app), which a server with
+//! [`ServerBuilder::guard`](crate::ServerBuilder::guard) checks before its filters; and the
+//! guard as a [`Filter`] registered by name, with the same call, attempt and request paths that
+//! `ConsumerConfig::guard` and `ServerBuilder::guard` wire in directly.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -19,6 +20,12 @@ use crate::response::Response;
 use crate::serialize::Reply;
 
 impl Guard {
+    /// Whether any rule applies on the provider: one atomic load.
+    #[inline]
+    pub(crate) fn guards_requests(&self) -> bool {
+        self.is_active(super::PROVIDER)
+    }
+
     /// The provider rules for `method` of `service`, if any: one atomic load when none.
     fn provider_rules(&self, context: &RequestContext) -> Option<Arc<ProviderRules>> {
         if !self.is_active(super::PROVIDER) {
@@ -29,6 +36,26 @@ impl Guard {
             .provider
             .get(context.service(), context.method())
             .cloned()
+    }
+
+    /// Admits a request to run (after a leaky bucket's wait, if any), or returns the reply that
+    /// refuses it.
+    pub(crate) async fn admit_request(&self, context: &RequestContext) -> Option<Reply> {
+        let rules = self.provider_rules(context)?;
+        // The refusal's events name the request as a consumer would see it.
+        let invocation = Invocation::new(
+            context.service().clone(),
+            context.method().to_string(),
+            Arc::new(()),
+        );
+        match self.admit(&rules.limits, &invocation, context.caller_app()) {
+            Ok(wait) if wait.is_zero() => None,
+            Ok(wait) => {
+                tokio::time::sleep(wait).await;
+                None
+            }
+            Err(limit) => Some(busy(context, &limit.rule.id)),
+        }
     }
 }
 
@@ -152,31 +179,16 @@ impl Service<ProviderCall> for ProviderLayer {
     }
 
     fn call(&mut self, call: ProviderCall) -> Self::Future {
-        let Some(rules) = self.guard.provider_rules(&call.context) else {
+        if !self.guard.guards_requests() {
             return self.next.call(call);
-        };
-        // The refusal's events name the request as a consumer would see it.
-        let invocation = Invocation::new(
-            call.context.service().clone(),
-            call.context.method().to_string(),
-            Arc::new(()),
-        );
-        let admitted = self
-            .guard
-            .admit(&rules.limits, &invocation, call.context.caller_app());
-        match admitted {
-            Ok(wait) if wait.is_zero() => self.next.call(call),
-            Ok(wait) => {
-                let mut next = self.next.clone();
-                Box::pin(async move {
-                    tokio::time::sleep(wait).await;
-                    next.call(call).await
-                })
-            }
-            Err(limit) => {
-                let reply = busy(&call.context, &limit.rule.id);
-                Box::pin(std::future::ready(Ok((reply, call.context))))
-            }
         }
+        let guard = self.guard.clone();
+        let mut next = self.next.clone();
+        Box::pin(async move {
+            match guard.admit_request(&call.context).await {
+                None => next.call(call).await,
+                Some(refusal) => Ok((refusal, call.context)),
+            }
+        })
     }
 }

@@ -17,7 +17,7 @@ use crate::dispatch::Dispatch;
 use crate::error::{Result, RpcError};
 use crate::event::{EventBus, ServerStarted, ServerStopped};
 use crate::extension::ExtensionLoader;
-use crate::filter::{Filter, ProviderInvoker};
+use crate::filter::ProviderInvoker;
 use crate::guard::Guard;
 use crate::headers;
 use crate::service_id::ServiceId;
@@ -120,7 +120,8 @@ impl ServerBuilder {
     }
 
     /// Guards requests with `guard`'s provider-side rate limits (per service, method and
-    /// caller app), outside the configured filters. A refused request is answered with Bolt
+    /// caller app), before the configured filters; with no such rules a request pays one
+    /// atomic load. A refused request is answered with Bolt
     /// status `SERVER_THREADPOOL_BUSY`, as when the executor is full, so Java, Node and Rust
     /// consumers fail over to another provider. See [`crate::guard`].
     pub fn guard(mut self, guard: Guard) -> Self {
@@ -170,13 +171,10 @@ impl ServerBuilder {
                 });
         }
         let mut invoker = None;
-        if !self.config.filters.is_empty() || self.guard.is_some() {
+        if !self.config.filters.is_empty() {
             let mut stack = ProviderInvoker::new(Execute);
             for name in self.config.filters.iter().rev() {
                 stack = self.loader.filter(name)?.provider(stack);
-            }
-            if let Some(guard) = &self.guard {
-                stack = guard.provider(stack);
             }
             invoker = Some(stack);
         }
@@ -189,6 +187,7 @@ impl ServerBuilder {
             running: Arc::new(Semaphore::new(max)),
             inline_first: self.config.inline_first,
             events: self.events.clone(),
+            guard: self.guard.clone(),
         });
         let mut bolt_config = self.config.bolt.clone();
         if !bolt_config.observer.is_set() {

@@ -21,6 +21,7 @@ use crate::dispatch::Dispatch;
 use crate::error::{ErrorKind, RpcError};
 use crate::event::{EventBus, Outcome, ServerReceive, ServerSend};
 use crate::filter::{ProviderCall, ProviderInvoker};
+use crate::guard::Guard;
 use crate::headers;
 use crate::serialize::Serializers;
 use crate::serialize::{Reply, Serializer};
@@ -45,6 +46,8 @@ pub(crate) struct Provided {
     /// Run requests on the connection's task until they first wait.
     pub(crate) inline_first: bool,
     pub(crate) events: EventBus,
+    /// The traffic guard's provider-side limits, before the filters.
+    pub(crate) guard: Option<Guard>,
 }
 
 /// Handles `SofaRequest` frames.
@@ -214,6 +217,18 @@ async fn handle(shared: &Provided, request: Frame, responder: Responder, span: &
         peer,
     });
     let context = RequestContext::new(peer, service, method, header, deadline);
+    if let Some(guard) = shared.guard.as_ref().filter(|g| g.guards_requests()) {
+        if let Some(refusal) = guard.admit_request(&context).await {
+            // Answered as a full executor answers: SOFA consumers fail over on it.
+            return respond(
+                &request,
+                responder,
+                &*serializer,
+                &refusal,
+                &Default::default(),
+            );
+        }
+    }
     let call = ProviderCall { context, prepared };
     let (reply, context) = match &shared.invoker {
         Some(invoker) => match invoker.clone().oneshot(call).await {

@@ -1,98 +1,17 @@
 #![allow(missing_docs, clippy::unwrap_used)]
 //! The client pipeline without a socket: the generated stub, the consumer filters (context,
 //! timeout), the cluster, router and load balancer over three providers, the serializer and
-//! the frame codec both ways. The cluster below stands in for the transport: it encodes the
-//! request frame as the connection would and answers with a pre-encoded response frame.
+//! the frame codec both ways. The loopback cluster (`sofa_rpc_benches::loopback`) stands in for
+//! the transport: it encodes the request frame as the connection would and answers with a
+//! pre-encoded response frame.
 
 use std::future::IntoFuture;
-use std::sync::Arc;
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use criterion::{criterion_group, criterion_main, Criterion};
-use futures::future::BoxFuture;
-use sofa_bolt::{Codec, Frame, HeaderMap, ResponseStatus};
 use sofa_rpc_benches::echo::EchoBenchClient;
-use sofa_rpc_core::{
-    Client, Cluster, ClusterContext, ConsumerConfig, ExtensionLoader, Invocation, Reply,
-    ReplyValue, Response, Result, RpcError, Serializer, ValueRef,
-};
-
-struct Payload(Bytes);
-
-impl ReplyValue for Payload {
-    fn value(&self) -> ValueRef<'_> {
-        ValueRef::serde(&self.0, "byte[]")
-    }
-}
-
-/// Answers every call with the same response frame, after doing the transport's encoding work.
-struct Loopback {
-    serializer: Arc<dyn Serializer>,
-    response: Bytes,
-}
-
-impl Cluster for Loopback {
-    fn invoke(
-        &self,
-        invocation: Invocation,
-        ctx: ClusterContext,
-    ) -> BoxFuture<'static, Result<Response>> {
-        let serializer = self.serializer.clone();
-        let response = self.response.clone();
-        Box::pin(async move {
-            let provider = ctx.select(&invocation, &[])?;
-            let mut header = HeaderMap::with_capacity(8);
-            let content = serializer.encode_request(&invocation, &mut header)?;
-            let request = Frame::request(
-                Bytes::from_static(b"com.alipay.sofa.rpc.core.request.SofaRequest"),
-                header,
-                content,
-            )
-            .with_codec(serializer.code());
-            let mut codec = Codec::default();
-            let mut wire = BytesMut::with_capacity(request.encoded_len());
-            codec
-                .encode(&request, &mut wire)
-                .map_err(|e| RpcError::from_bolt(e, "loopback"))?;
-            std::hint::black_box(&wire);
-
-            let mut incoming = BytesMut::from(&response[..]);
-            let reply = codec
-                .decode(&mut incoming)
-                .map_err(|e| RpcError::from_bolt(e, "loopback"))?
-                .ok_or_else(|| RpcError::unavailable("incomplete response"))?;
-            let header = reply
-                .header()
-                .map_err(|e| RpcError::from_bolt(e, "loopback"))?
-                .into_owned();
-            Ok(Response::new(
-                header,
-                reply.content().clone(),
-                serializer,
-                provider,
-            ))
-        })
-    }
-}
-
-fn response_frame(serializer: &dyn Serializer, payload: &Bytes) -> Bytes {
-    let reply = Reply::Value(Box::new(Payload(payload.clone())));
-    let mut header = HeaderMap::new();
-    let content = serializer
-        .encode_response(&reply, &[], &mut header)
-        .unwrap();
-    let request = Frame::request(Bytes::new(), HeaderMap::new(), Bytes::new());
-    let frame = Frame::response_to(&request, ResponseStatus::SUCCESS)
-        .with_class(Bytes::from_static(
-            b"com.alipay.sofa.rpc.core.response.SofaResponse",
-        ))
-        .with_header(header)
-        .with_content(content)
-        .with_codec(serializer.code());
-    let mut wire = BytesMut::new();
-    Codec::default().encode(&frame, &mut wire).unwrap();
-    wire.freeze()
-}
+use sofa_rpc_benches::loopback::{response_frame, Loopback};
+use sofa_rpc_core::{Client, ConsumerConfig, ExtensionLoader};
 
 fn bench_pipeline(c: &mut Criterion) {
     let mut group = c.benchmark_group("pipeline");
@@ -103,7 +22,7 @@ fn bench_pipeline(c: &mut Criterion) {
         loader.register_cluster(
             "loopback",
             Loopback {
-                response: response_frame(serializer.as_ref(), &payload),
+                response: response_frame(serializer.as_ref(), &payload).unwrap(),
                 serializer,
             },
         );

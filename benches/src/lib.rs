@@ -8,5 +8,6 @@
 
 pub mod echo;
 pub mod load;
+pub mod loopback;
 pub mod raw;
 pub mod tarpc_echo;

@@ -43,6 +43,12 @@ pub enum ErrorKind {
     ClientNetwork,
     /// 260: a consumer filter failed.
     ClientFilter,
+    /// 270: the consumer's own rate limit refused the call (the traffic guard). Not retried:
+    /// another provider would meet the same limit.
+    ClientRateLimited,
+    /// 271: a circuit breaker is open (the traffic guard). A provider's open breaker is
+    /// retryable on another provider: the request never left.
+    ClientCircuitOpen,
     /// 299: any other failure on this side (including bad configuration).
     ClientUndeclared,
 }
@@ -65,6 +71,8 @@ impl ErrorKind {
             ErrorKind::ClientDeserialize => 230,
             ErrorKind::ClientNetwork => 250,
             ErrorKind::ClientFilter => 260,
+            ErrorKind::ClientRateLimited => 270,
+            ErrorKind::ClientCircuitOpen => 271,
             ErrorKind::ClientUndeclared => 299,
         }
     }
@@ -74,7 +82,12 @@ impl ErrorKind {
         Self::ALL.iter().copied().find(|k| k.code() == code)
     }
 
-    const ALL: [ErrorKind; 15] = [
+    /// The kind with SOFARPC's constant name `name` (e.g. `SERVER_BUSY`).
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|k| k.name() == name)
+    }
+
+    const ALL: [ErrorKind; 17] = [
         ErrorKind::ServerBusy,
         ErrorKind::ServerClosed,
         ErrorKind::ServerNotFoundInvoker,
@@ -89,6 +102,8 @@ impl ErrorKind {
         ErrorKind::ClientDeserialize,
         ErrorKind::ClientNetwork,
         ErrorKind::ClientFilter,
+        ErrorKind::ClientRateLimited,
+        ErrorKind::ClientCircuitOpen,
         ErrorKind::ClientUndeclared,
     ];
 
@@ -109,6 +124,8 @@ impl ErrorKind {
             ErrorKind::ClientDeserialize => "CLIENT_DESERIALIZE",
             ErrorKind::ClientNetwork => "CLIENT_NETWORK",
             ErrorKind::ClientFilter => "CLIENT_FILTER",
+            ErrorKind::ClientRateLimited => "CLIENT_RATE_LIMITED",
+            ErrorKind::ClientCircuitOpen => "CLIENT_CIRCUIT_OPEN",
             ErrorKind::ClientUndeclared => "CLIENT_UNDECLARED_ERROR",
         }
     }
@@ -209,10 +226,11 @@ impl RpcError {
     }
 
     /// Whether the call may be retried on another provider: the provider was busy, the call
-    /// timed out (SOFARPC's failover rule), or the request never left this process.
+    /// timed out (SOFARPC's failover rule), the request never left this process, or the
+    /// provider's circuit breaker is open.
     pub fn is_retryable(&self) -> bool {
         match self.inner.kind {
-            ErrorKind::ServerBusy | ErrorKind::ClientTimeout => true,
+            ErrorKind::ServerBusy | ErrorKind::ClientTimeout | ErrorKind::ClientCircuitOpen => true,
             ErrorKind::ClientNetwork => self.inner.unsent,
             _ => false,
         }

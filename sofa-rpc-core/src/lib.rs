@@ -27,6 +27,10 @@
 //! on an [`event::EventBus`] for fault isolation, metrics and logs to subscribe to, and runs in
 //! `tracing` spans (`rpc.call`, `rpc.request`, one per connection).
 //!
+//! Rate limits, circuit breakers, degradation and fault injection come from a traffic
+//! [`guard::Guard`] on a consumer or a server, driven by rules (JSON or TOML) that can be
+//! replaced while calls run.
+//!
 //! Invoke types: await a [`Call`] (sync), [`Call::oneway`], [`Call::future`],
 //! [`Call::callback`]; generic calls by name through [`GenericService`], with results as any
 //! serde type or the dynamic [`Value`].
@@ -39,7 +43,7 @@
 //! |---|---|---|
 //! | model | `error`, `headers`, `service_id`, `value`, `trace`, `java_type`, `context`, `invocation` | what a call is: its service, arguments, context and errors |
 //! | wire and extension traits | `serialize`, `response`, `dispatch`, [`metadata`], `directory`, `transport`, `inproc`, [`event`] | serializers, what a provider exports and how it describes it, provider lists, sending one request, the services exported in this process, the event bus |
-//! | governance | [`filter`], [`router`], [`loadbalance`], [`fault`], [`cluster`], `metrics` | how a call is wrapped, routed, balanced, isolated from sick providers and retried, and counted (feature `metrics`) |
+//! | governance | [`filter`], [`router`], [`loadbalance`], [`fault`], [`guard`], [`cluster`], `metrics` | how a call is wrapped, routed, balanced, isolated from sick providers, limited and broken, retried, and counted (feature `metrics`) |
 //! | assembly | `extension` | the [`ExtensionLoader`]: every extension by name |
 //! | front | `client`, `server` | [`Client`] and [`Server`], built from configs |
 //!
@@ -103,6 +107,7 @@ pub mod event;
 mod extension;
 pub mod fault;
 pub mod filter;
+pub mod guard;
 pub mod headers;
 mod inproc;
 mod invocation;

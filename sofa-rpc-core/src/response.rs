@@ -100,6 +100,19 @@ impl Response {
         }
     }
 
+    /// An answer made on this side, with no provider behind it (a fallback value a filter
+    /// returns instead of calling): `content` as `serializer` reads it.
+    pub fn fallback(header: HeaderMap, content: Bytes, serializer: Arc<dyn Serializer>) -> Self {
+        Response {
+            header,
+            content,
+            serializer: Some(serializer),
+            provider: None,
+            local: None,
+            request_size: None,
+        }
+    }
+
     /// The response of a oneway call: nothing.
     pub fn none() -> Self {
         Response {

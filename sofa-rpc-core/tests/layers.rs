@@ -35,6 +35,7 @@ const LAYERS: &[&[&str]] = &[
         "router",
         "loadbalance",
         "fault",
+        "guard",
         "cluster",
         "metrics",
     ],

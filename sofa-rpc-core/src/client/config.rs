@@ -8,6 +8,7 @@ use sofa_bolt::{Connector, PoolConfig, Protocol};
 
 use crate::event::EventBus;
 use crate::fault::FaultToleranceConfig;
+use crate::guard::Guard;
 
 /// How a [`Client`](super::Client) reaches providers: where they are, the timeout, the
 /// serializer, the cluster, load balancer, routers and filters (all by their registered names,
@@ -69,6 +70,8 @@ pub struct ConsumerConfig {
     /// in their registry URL); other providers are reached over plain TCP. Default none: a
     /// call to a TLS provider then fails with a configuration error.
     pub tls: Option<Arc<dyn Connector>>,
+    /// The traffic guard: rate limits, breakers, degradation, fault injection (none by default).
+    pub guard: Option<Guard>,
 }
 
 impl Default for ConsumerConfig {
@@ -92,6 +95,7 @@ impl Default for ConsumerConfig {
             fault_tolerance: FaultToleranceConfig::default(),
             in_process: true,
             tls: None,
+            guard: None,
         }
     }
 }
@@ -279,6 +283,15 @@ impl ConsumerConfig {
     /// `false` sends every call over the network, as to any other provider.
     pub fn in_process(mut self, on: bool) -> Self {
         self.in_process = on;
+        self
+    }
+
+    /// Guards the client's calls with `guard`: its rate limits and breakers per method run once
+    /// per call, its breakers per provider once per attempt (a provider whose breaker is open is
+    /// left out of the candidates), and its rules can be replaced while the client runs. With no
+    /// rules a call pays one atomic load. See [`crate::guard`].
+    pub fn guard(mut self, guard: Guard) -> Self {
+        self.guard = Some(guard);
         self
     }
 

@@ -30,6 +30,7 @@ use crate::event::{CallEnd, CallStart, EventBus, Outcome};
 use crate::extension::ExtensionLoader;
 use crate::fault::FaultIsolation;
 use crate::filter::{Filter, Invoker};
+use crate::guard::{Guard, Quick, RulesCache};
 use crate::invocation::Invocation;
 use crate::response::Response;
 use crate::serialize::Msgpack;
@@ -183,11 +184,13 @@ impl Client {
             events.clone(),
             &load_balancer,
             fault.clone(),
+            config.guard.clone(),
         );
         let ctx = ClusterContext::new(ClusterParts {
             routers,
             attempts,
             fault: fault.clone(),
+            guard: config.guard.clone(),
             load_balancer,
             direct,
             directory,
@@ -205,6 +208,7 @@ impl Client {
             ctx,
             discovery,
             wait: config.timeout,
+            guard: config.guard.as_ref().map(|g| (g.clone(), g.cache())),
         });
         for filter in filters.iter().rev() {
             invoker = filter.consumer(invoker);
@@ -356,6 +360,8 @@ struct ClusterService {
     discovery: Option<Arc<Discovery>>,
     /// The longest a call waits for a service's first provider list.
     wait: std::time::Duration,
+    /// The traffic guard, read once per call, with this consumer's view of its rules.
+    guard: Option<(Guard, RulesCache)>,
 }
 
 impl Service<Invocation> for ClusterService {
@@ -367,7 +373,38 @@ impl Service<Invocation> for ClusterService {
         Poll::Ready(Ok(()))
     }
 
-    fn call(&mut self, mut invocation: Invocation) -> Self::Future {
+    fn call(&mut self, invocation: Invocation) -> Self::Future {
+        let quick = match &mut self.guard {
+            Some((guard, cache)) if guard.guards_calls() => guard.quick(cache, &invocation),
+            _ => return self.call_cluster(invocation),
+        };
+        match quick {
+            Quick::Go => self.call_cluster(invocation),
+            Quick::Done(outcome) => Box::pin(std::future::ready(outcome)),
+            Quick::Wait(wait) => {
+                let mut unguarded = self.clone();
+                Box::pin(async move {
+                    tokio::time::sleep(wait).await;
+                    unguarded.call_cluster(invocation).await
+                })
+            }
+            Quick::Full(rules) => {
+                let mut unguarded = self.clone();
+                let Some((guard, _)) = unguarded.guard.take() else {
+                    return unguarded.call_cluster(invocation);
+                };
+                guard.guarded_call(rules, invocation, move |inv| unguarded.call_cluster(inv))
+            }
+        }
+    }
+}
+
+impl ClusterService {
+    /// The call, past the guard.
+    fn call_cluster(
+        &mut self,
+        mut invocation: Invocation,
+    ) -> Pin<Box<dyn Future<Output = Result<Response>> + Send>> {
         let discovery = match &self.discovery {
             Some(d) if !d.is_ready(invocation.service()) => d.clone(),
             _ => return self.cluster.invoke(invocation, self.ctx.clone()),

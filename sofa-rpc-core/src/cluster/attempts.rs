@@ -15,6 +15,7 @@ use crate::error::{Result, RpcError};
 use crate::event::{AttemptEnd, AttemptStart, EventBus, Outcome};
 use crate::fault::FaultIsolation;
 use crate::filter::{Attempt, AttemptInvoker, Filter};
+use crate::guard::Guard;
 use crate::inproc;
 use crate::loadbalance::LoadBalancer;
 use crate::response::Response;
@@ -30,6 +31,8 @@ pub(crate) struct AttemptPath {
     learner: Option<Arc<dyn LoadBalancer>>,
     /// Fault isolation, when enabled: counts every attempt's outcome.
     fault: Option<Arc<FaultIsolation>>,
+    /// The traffic guard: breakers per provider.
+    guard: Option<Guard>,
 }
 
 impl AttemptPath {
@@ -40,6 +43,7 @@ impl AttemptPath {
         events: EventBus,
         load_balancer: &Arc<dyn LoadBalancer>,
         fault: Option<Arc<FaultIsolation>>,
+        guard: Option<Guard>,
     ) -> Self {
         let mut stack = AttemptInvoker::innermost(Transmit {
             transport: transport.clone(),
@@ -55,6 +59,7 @@ impl AttemptPath {
                 .observes_attempts()
                 .then(|| load_balancer.clone()),
             fault,
+            guard,
         }
     }
 
@@ -66,6 +71,23 @@ impl AttemptPath {
     /// Makes `attempt`. With nobody watching attempts, the future is the transport's own:
     /// no layer of state around it to move the attempt through.
     pub(crate) fn run(
+        &self,
+        attempt: Attempt,
+    ) -> impl Future<Output = Result<Response>> + Send + '_ {
+        let guarded = self
+            .guard
+            .as_ref()
+            .and_then(|guard| Some((guard, guard.attempt_rules(&attempt.invocation)?)));
+        match guarded {
+            None => Either::Left(self.run_unguarded(attempt)),
+            Some((guard, rules)) => {
+                Either::Right(guard.guarded_attempt(rules, attempt, |a| self.run_unguarded(a)))
+            }
+        }
+    }
+
+    /// [`run`](Self::run) past the guard's breakers.
+    fn run_unguarded(
         &self,
         attempt: Attempt,
     ) -> impl Future<Output = Result<Response>> + Send + '_ {

@@ -18,6 +18,7 @@ use crate::directory::Directory;
 use crate::error::{Result, RpcError};
 use crate::fault::FaultIsolation;
 use crate::filter::Attempt;
+use crate::guard::Guard;
 use crate::inproc;
 use crate::invocation::Invocation;
 use crate::loadbalance::LoadBalancer;
@@ -53,6 +54,8 @@ pub(crate) struct ClusterParts {
     pub(crate) attempts: AttemptPath,
     /// Fault isolation, when enabled.
     pub(crate) fault: Option<Arc<FaultIsolation>>,
+    /// The traffic guard: providers whose breaker is open are left out.
+    pub(crate) guard: Option<Guard>,
     pub(crate) retries: u32,
     /// Whether a provider exported in this process takes the calls it can.
     pub(crate) in_process: bool,
@@ -157,6 +160,9 @@ impl ClusterContext {
                     invocation.service()
                 )));
             }
+        }
+        if let Some(guard) = &self.inner.guard {
+            guard.skip_open(invocation, &mut candidates);
         }
         if let Some(fault) = &self.inner.fault {
             fault.apply(invocation.service(), &mut candidates);

@@ -53,6 +53,17 @@ impl Outcome {
     }
 }
 
+/// The state of a circuit breaker (the traffic guard's).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum BreakerState {
+    /// Calls go through and are counted.
+    Closed,
+    /// Calls are refused until the sleep window ends.
+    Open,
+    /// A few probe calls go through; their outcome closes or reopens the breaker.
+    HalfOpen,
+}
+
 macro_rules! events {
     ($($(#[$meta:meta])* $name:ident = $slot:literal { $($(#[$fmeta:meta])* $field:ident : $ty:ty,)* })*) => {
         $(
@@ -260,5 +271,34 @@ events! {
         weight: u32,
         /// Its registered weight.
         original: u32,
+    }
+    /// A circuit breaker of the traffic guard changed state.
+    BreakerStateChanged = 17 {
+        /// The id of the rule the breaker belongs to.
+        rule: String,
+        /// The service.
+        service: ServiceId,
+        /// The method, for a breaker per method.
+        method: Option<String>,
+        /// The provider, for a breaker per provider.
+        provider: Option<Arc<ProviderInfo>>,
+        /// The state it left.
+        from: BreakerState,
+        /// The state it is in now.
+        to: BreakerState,
+    }
+    /// A traffic guard rule refused a call, or would have in monitor mode, or injected a
+    /// fault.
+    GuardTriggered = 18 {
+        /// The id of the rule.
+        rule: String,
+        /// What kind of rule: `rate_limit`, `circuit_breaker` or `fault`.
+        what: &'static str,
+        /// The service.
+        service: ServiceId,
+        /// The method.
+        method: Cow<'static, str>,
+        /// `true` in monitor mode: the call went on as if no rule were there.
+        monitored: bool,
     }
 }

@@ -40,9 +40,10 @@ use std::sync::{Arc, RwLock};
 
 pub(crate) use connections::connection_observer;
 pub use kinds::{
-    AttemptEnd, AttemptStart, CallEnd, CallStart, ConnectionClosed, ConnectionOpened, Outcome,
-    ProviderAdded, ProviderDegraded, ProviderRecovered, ProviderRemoved, ProviderUpdated,
-    RegistryOutage, RegistrySubscribed, ServerReceive, ServerSend, ServerStarted, ServerStopped,
+    AttemptEnd, AttemptStart, BreakerState, BreakerStateChanged, CallEnd, CallStart,
+    ConnectionClosed, ConnectionOpened, GuardTriggered, Outcome, ProviderAdded, ProviderDegraded,
+    ProviderRecovered, ProviderRemoved, ProviderUpdated, RegistryOutage, RegistrySubscribed,
+    ServerReceive, ServerSend, ServerStarted, ServerStopped,
 };
 
 /// Something that happened, publishable on an [`EventBus`]. Implemented by the event types of
@@ -59,7 +60,7 @@ mod sealed {
 
 /// How many event types there are (slots of the bus; each type's `SLOT` is below this, and
 /// below 32 for the `enabled` bits).
-const SLOTS: usize = 17;
+const SLOTS: usize = 19;
 
 type Handler = Arc<dyn Fn(&dyn Any) + Send + Sync>;
 

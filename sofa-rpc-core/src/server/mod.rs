@@ -19,6 +19,7 @@ use crate::error::{Result, RpcError};
 use crate::event::{EventBus, ServerStarted, ServerStopped};
 use crate::extension::ExtensionLoader;
 use crate::filter::ProviderInvoker;
+use crate::guard::Guard;
 use crate::headers;
 use crate::inproc;
 use crate::service_id::ServiceId;
@@ -36,6 +37,7 @@ pub struct ServerBuilder {
     events: EventBus,
     metadata: bool,
     in_process: bool,
+    guard: Option<Guard>,
 }
 
 impl ServerBuilder {
@@ -156,6 +158,16 @@ impl ServerBuilder {
         self
     }
 
+    /// Guards requests with `guard`'s provider-side rate limits (per service, method and
+    /// caller app), before the configured filters; with no such rules a request pays one
+    /// atomic load. A refused request is answered with Bolt
+    /// status `SERVER_THREADPOOL_BUSY`, as when the executor is full, so Java, Node and Rust
+    /// consumers fail over to another provider. See [`crate::guard`].
+    pub fn guard(mut self, guard: Guard) -> Self {
+        self.guard = Some(guard);
+        self
+    }
+
     /// Exports `service` under its definition's id.
     pub fn service(self, service: impl Dispatch) -> Self {
         self.provider(ProviderConfig::new(service))
@@ -215,6 +227,7 @@ impl ServerBuilder {
             inline_first: self.config.inline_first,
             events: self.events.clone(),
             app: self.app_name.as_deref().map(Arc::from),
+            guard: self.guard.clone(),
         });
         let mut bolt_config = self.config.bolt.clone();
         if !bolt_config.observer.is_set() {
@@ -317,6 +330,7 @@ impl Server {
             events: EventBus::new(),
             metadata: true,
             in_process: true,
+            guard: None,
         }
     }
 

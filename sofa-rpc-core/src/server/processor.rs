@@ -21,6 +21,7 @@ use crate::dispatch::Dispatch;
 use crate::error::{ErrorKind, RpcError};
 use crate::event::{EventBus, Outcome, ServerReceive, ServerSend};
 use crate::filter::{ProviderCall, ProviderInvoker};
+use crate::guard::Guard;
 use crate::headers;
 use crate::invocation::InvokeType;
 use crate::serialize::Serializers;
@@ -48,6 +49,8 @@ pub(crate) struct Provided {
     pub(crate) events: EventBus,
     /// The server's application name, for events.
     pub(crate) app: Option<Arc<str>>,
+    /// The traffic guard's provider-side limits, before the filters.
+    pub(crate) guard: Option<Guard>,
 }
 
 /// Handles `SofaRequest` frames.
@@ -219,6 +222,18 @@ async fn handle(shared: &Provided, request: Frame, responder: Responder, span: &
     });
     let mut context = RequestContext::new(peer, service, method, header, deadline);
     context.set_peer_identity(responder.peer_identity().cloned());
+    if let Some(guard) = shared.guard.as_ref().filter(|g| g.guards_requests()) {
+        if let Some(refusal) = guard.admit_request(&context).await {
+            // Answered as a full executor answers: SOFA consumers fail over on it.
+            return respond(
+                &request,
+                responder,
+                &*serializer,
+                &refusal,
+                &Default::default(),
+            );
+        }
+    }
     let call = ProviderCall { context, prepared };
     let (reply, context) = match &shared.invoker {
         Some(invoker) => match invoker.clone().oneshot(call).await {
@@ -331,6 +346,14 @@ fn encode(
     reply: &Reply,
     baggage: &std::collections::BTreeMap<String, String>,
 ) -> Result<Frame, RpcError> {
+    // A refusal for load (a provider-side rate limit, a filter that sheds) is answered as a
+    // full executor is: the bare status every SOFA consumer fails over on.
+    if matches!(reply, Reply::Error(e) if e.kind() == ErrorKind::ServerBusy) {
+        return Ok(Frame::response_to(
+            request,
+            ResponseStatus::SERVER_THREADPOOL_BUSY,
+        ));
+    }
     let mut header = HeaderMap::new();
     for (k, v) in baggage {
         header.insert(

@@ -1,0 +1,123 @@
+#![allow(missing_docs, clippy::unwrap_used)]
+//! The traffic guard's cost on the consumer pipeline of the `pipeline` bench (stub, `context`
+//! filter, cluster, router, random balancer over three providers, msgpack, frame codec both
+//! ways; 128 B): without a guard, with a guard that has no rules, and with a guard that has one
+//! rate limit on the method called (at a rate no call reaches, so every call is admitted).
+//!
+//! Times are wall-clock by default. With `SOFA_BENCH_CPU_TIME=1` they are the bench thread's CPU
+//! time instead (group `guard-cpu`): the call runs on that thread (`block_on`), and on a machine
+//! shared with other work wall time also counts the slices the scheduler gave to others.
+
+use std::future::IntoFuture;
+use std::time::Duration;
+
+use bytes::Bytes;
+use criterion::measurement::{Measurement, ValueFormatter, WallTime};
+use criterion::Criterion;
+use rustix::time::{clock_gettime, ClockId};
+use sofa_rpc_benches::echo::EchoBenchClient;
+use sofa_rpc_benches::loopback::{response_frame, Loopback};
+use sofa_rpc_core::guard::{Guard, GuardRules};
+use sofa_rpc_core::{Client, ConsumerConfig, ExtensionLoader};
+
+/// The calling thread's CPU time, in nanoseconds.
+struct ThreadCpuTime;
+
+fn thread_cpu_ns() -> u64 {
+    let t = clock_gettime(ClockId::ThreadCPUTime);
+    t.tv_sec as u64 * 1_000_000_000 + t.tv_nsec as u64
+}
+
+impl Measurement for ThreadCpuTime {
+    type Intermediate = u64;
+    type Value = u64;
+
+    fn start(&self) -> u64 {
+        thread_cpu_ns()
+    }
+
+    fn end(&self, start: u64) -> u64 {
+        thread_cpu_ns().saturating_sub(start)
+    }
+
+    fn add(&self, a: &u64, b: &u64) -> u64 {
+        a + b
+    }
+
+    fn zero(&self) -> u64 {
+        0
+    }
+
+    fn to_f64(&self, value: &u64) -> f64 {
+        *value as f64
+    }
+
+    fn formatter(&self) -> &dyn ValueFormatter {
+        WallTime.formatter()
+    }
+}
+
+fn bench_guard<M: Measurement>(c: &mut Criterion<M>, group_name: &str) {
+    let mut group = c.benchmark_group(group_name);
+    let payload = Bytes::from(vec![0x5a; 128]);
+    let mut loader = ExtensionLoader::default();
+    let serializer = loader.serializer("msgpack").unwrap();
+    loader.register_cluster(
+        "loopback",
+        Loopback {
+            response: response_frame(serializer.as_ref(), &payload).unwrap(),
+            serializer,
+        },
+    );
+    let config = ConsumerConfig::new()
+        .direct_url("bolt://127.0.0.1:12200,bolt://127.0.0.1:12201,bolt://127.0.0.1:12202")
+        .cluster("loopback")
+        .load_balancer("random");
+    let one_limit = Guard::new();
+    one_limit
+        .replace(
+            GuardRules::from_json(
+                r#"{"rate_limit": [{"id": "echo", "service": "com.example.bench.EchoBench",
+                    "method": "echo", "token_bucket": {"rate": 1e9, "burst": 1000}}]}"#,
+            )
+            .unwrap(),
+        )
+        .unwrap();
+    let cases = [
+        ("no_guard", config.clone()),
+        ("guard_no_rules", config.clone().guard(Guard::new())),
+        ("guard_one_limit", config.clone().guard(one_limit.clone())),
+    ];
+    for (name, config) in cases {
+        let stub = EchoBenchClient::new(Client::with_extensions(config, &loader).unwrap());
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                futures::executor::block_on(stub.echo(payload.clone()).into_future()).unwrap()
+            })
+        });
+    }
+    let stats = one_limit.stats("echo").unwrap();
+    assert!(
+        stats.passed > 0 && stats.refused == 0,
+        "the rule was on the path: {stats:?}"
+    );
+    group.finish();
+}
+
+fn configured<M: Measurement>(c: Criterion<M>) -> Criterion<M> {
+    c.warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(4))
+        .configure_from_args()
+}
+
+fn main() {
+    if std::env::var_os("SOFA_BENCH_CPU_TIME").is_some() {
+        let mut c = configured(Criterion::default().with_measurement(ThreadCpuTime));
+        bench_guard(&mut c, "guard-cpu");
+        c.final_summary();
+    } else {
+        let mut c = configured(Criterion::default());
+        bench_guard(&mut c, "guard");
+        c.final_summary();
+    }
+}

@@ -69,6 +69,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
+use sofa_rpc_registry::config::{ConfigTarget, LiveOptions, LiveRules};
 
 pub use parse::{Format, RuleError};
 pub use rules::{
@@ -190,6 +191,45 @@ impl Guard {
     /// configuration source's callback calls.
     pub fn replace_from(&self, bytes: &[u8], format: Format) -> Result<(), RuleError> {
         self.replace(GuardRules::parse(bytes, format)?)
+    }
+
+    /// Keeps the rules in step with a key of a [config source](crate::config): each valid
+    /// rule set stored there (JSON or TOML, told by the key's suffix or the text) replaces
+    /// the rules as it arrives; a malformed or contradictory one is rejected whole, logged
+    /// with the rule and field it is about (and shown by [`LiveRules::last_error`]), and the
+    /// rules in force stay. With a cache directory in `options`, the last good set is kept on
+    /// disk and used when the source cannot be reached at start. Watching stops when the
+    /// returned [`LiveRules`] is dropped.
+    ///
+    /// ```no_run
+    /// use sofa_rpc_core::config::{open, LiveOptions};
+    /// use sofa_rpc_core::guard::Guard;
+    ///
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let guard = Guard::new();
+    /// let target = open("zookeeper://127.0.0.1:2181/sofa/guard/orders.toml").await?;
+    /// let live = guard
+    ///     .follow(target, LiveOptions::new().cache_dir("/var/cache/sofa"))
+    ///     .await;
+    /// # drop(live);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn follow(&self, target: ConfigTarget, options: LiveOptions) -> LiveRules {
+        let guard = self.clone();
+        let key = target.key.clone();
+        LiveRules::start(
+            target,
+            options,
+            move |raw: &[u8]| GuardRules::parse(raw, Format::detect(&key, raw)),
+            move |rules| {
+                // Checked by the parser already: replacing cannot fail on these.
+                if let Err(e) = guard.replace(rules) {
+                    tracing::warn!(error = %e, "guard rules not applied");
+                }
+            },
+        )
+        .await
     }
 
     /// The current rules.

@@ -9,14 +9,9 @@ use serde_json::Value;
 use super::read::{breaker, degrade, fault, rate_limit, Fields};
 use super::rules::GuardRules;
 
-/// The text format of a rule set.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
-    /// JSON.
-    Json,
-    /// TOML.
-    Toml,
-}
+/// The text format of a rule set: the live-configuration one, which can also
+/// [guess](Format::detect) it from a key or the text.
+pub use sofa_rpc_registry::config::ConfigFormat as Format;
 
 /// Why a rule set was rejected: which rule (`kind[index]`, with its id when it has one),
 /// which field, and what is wrong.

@@ -204,7 +204,7 @@ enum Feed {
     Handle,
     /// Written to a key of the etcd under test, which the handle follows.
     Etcd {
-        client: etcd_client::Client,
+        client: Box<etcd_client::Client>,
         live: LiveRules,
     },
 }
@@ -382,7 +382,13 @@ async fn zones_in(registry: PeerServer, scheme: &str) {
             .unwrap();
         let live = handle.follow(target, LiveOptions::new()).await;
         assert_eq!(live.status().applied, 1, "{:?}", live.last_error());
-        (handle, Feed::Etcd { client, live })
+        (
+            handle,
+            Feed::Etcd {
+                client: Box::new(client),
+                live,
+            },
+        )
     } else {
         let handle = ZoneRulesHandle::new(ZoneRules::from_json(RULES).unwrap());
         (handle, Feed::Handle)

@@ -45,6 +45,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .bind("127.0.0.1:0")
         .app_name("hello-server")
         .events(bus.clone())
+        // Client and server share this process; over the wire, both sides count the calls
+        // (an in-process call would be counted by the client alone).
+        .in_process(false)
         .service(HelloServiceServer::new(Greeter))
         .start()
         .await?;

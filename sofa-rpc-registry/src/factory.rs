@@ -1,6 +1,5 @@
 //! Opening a registry by URL, and the table of backends by name.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
@@ -8,13 +7,12 @@ use futures::future::BoxFuture;
 use futures::FutureExt;
 
 use crate::address::RegistryUrl;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::Result;
 use crate::registry::Registry;
+use crate::schemes::Schemes;
 
 /// What a backend factory returns.
 pub type RegistryFuture = BoxFuture<'static, Result<Arc<dyn Registry>>>;
-
-type Opener = Arc<dyn Fn(RegistryUrl) -> RegistryFuture + Send + Sync>;
 
 /// Backends by name (the URL scheme), for an extension loader: SOFARPC's registry
 /// extensions made explicit.
@@ -40,14 +38,14 @@ type Opener = Arc<dyn Fn(RegistryUrl) -> RegistryFuture + Send + Sync>;
 /// ```
 #[derive(Clone)]
 pub struct RegistryFactories {
-    openers: BTreeMap<String, Opener>,
+    schemes: Schemes<Arc<dyn Registry>>,
 }
 
 impl RegistryFactories {
     /// A table with no backend.
     pub fn empty() -> Self {
         RegistryFactories {
-            openers: BTreeMap::new(),
+            schemes: Schemes::new("registry"),
         }
     }
 
@@ -57,43 +55,23 @@ impl RegistryFactories {
     where
         F: Fn(RegistryUrl) -> RegistryFuture + Send + Sync + 'static,
     {
-        self.openers
-            .insert(name.into().to_ascii_lowercase(), Arc::new(open));
+        self.schemes.register(name, open);
         self
     }
 
     /// Whether a backend called `name` is registered.
     pub fn contains(&self, name: &str) -> bool {
-        self.openers.contains_key(&name.to_ascii_lowercase())
+        self.schemes.contains(name)
     }
 
     /// The registered names, sorted.
     pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.openers.keys().map(String::as_str)
+        self.schemes.names()
     }
 
     /// Opens the registry `url` names, e.g. `zookeeper://127.0.0.1:2181`.
     pub fn open(&self, url: &str) -> RegistryFuture {
-        let url = match RegistryUrl::parse(url) {
-            Ok(url) => url,
-            Err(e) => return futures::future::ready(Err(e)).boxed(),
-        };
-        match self.openers.get(url.scheme()) {
-            Some(open) => open(url),
-            None => {
-                let known = ["local", "zookeeper", "etcd", "nacos"];
-                let why = if known.contains(&url.scheme()) {
-                    format!(
-                        "registry backend {:?} is not compiled in (enable the cargo feature {:?})",
-                        url.scheme(),
-                        url.scheme()
-                    )
-                } else {
-                    format!("unknown registry backend {:?}", url.scheme())
-                };
-                futures::future::ready(Err(Error::new(ErrorKind::Unsupported, why))).boxed()
-            }
-        }
+        self.schemes.open(url)
     }
 }
 
@@ -133,7 +111,7 @@ impl Default for RegistryFactories {
 
 impl fmt::Debug for RegistryFactories {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_set().entries(self.openers.keys()).finish()
+        self.schemes.fmt(f)
     }
 }
 
@@ -154,6 +132,7 @@ pub async fn open(url: &str) -> Result<Arc<dyn Registry>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ErrorKind;
 
     #[tokio::test]
     async fn unknown_and_disabled_backends() {

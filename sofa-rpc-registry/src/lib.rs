@@ -100,6 +100,7 @@ mod layout;
 pub mod local;
 mod provider;
 mod registry;
+mod schemes;
 mod url;
 
 #[cfg(feature = "etcd")]

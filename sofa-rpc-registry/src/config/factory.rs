@@ -1,6 +1,5 @@
 //! Opening a configuration source by URL, and the table of backends by name.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
@@ -9,12 +8,11 @@ use futures::FutureExt;
 
 use super::{ConfigSource, ConfigStream};
 use crate::address::RegistryUrl;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
+use crate::schemes::Schemes;
 
 /// What a backend factory returns.
 pub type ConfigFuture = BoxFuture<'static, Result<ConfigTarget>>;
-
-type Opener = Arc<dyn Fn(RegistryUrl) -> ConfigFuture + Send + Sync>;
 
 /// A source and the key a URL names in it: what [`open`] returns.
 #[derive(Clone)]
@@ -56,14 +54,14 @@ impl fmt::Debug for ConfigTarget {
 /// their cargo features.
 #[derive(Clone)]
 pub struct ConfigFactories {
-    openers: BTreeMap<String, Opener>,
+    schemes: Schemes<ConfigTarget>,
 }
 
 impl ConfigFactories {
     /// A table with no backend.
     pub fn empty() -> Self {
         ConfigFactories {
-            openers: BTreeMap::new(),
+            schemes: Schemes::new("config"),
         }
     }
 
@@ -73,39 +71,23 @@ impl ConfigFactories {
     where
         F: Fn(RegistryUrl) -> ConfigFuture + Send + Sync + 'static,
     {
-        self.openers
-            .insert(name.into().to_ascii_lowercase(), Arc::new(open));
+        self.schemes.register(name, open);
         self
     }
 
     /// Whether a backend called `name` is registered.
     pub fn contains(&self, name: &str) -> bool {
-        self.openers.contains_key(&name.to_ascii_lowercase())
+        self.schemes.contains(name)
     }
 
     /// The registered names, sorted.
     pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.openers.keys().map(String::as_str)
+        self.schemes.names()
     }
 
     /// Opens the source and key `url` names (grammar in the [module docs](super)).
     pub fn open(&self, url: &str) -> ConfigFuture {
-        let parsed = match RegistryUrl::parse(url) {
-            Ok(url) => url,
-            Err(e) => return futures::future::ready(Err(e)).boxed(),
-        };
-        match self.openers.get(parsed.scheme()) {
-            Some(open) => open(parsed),
-            None => {
-                let scheme = parsed.scheme();
-                let why = if ["zookeeper", "etcd", "nacos"].contains(&scheme) {
-                    format!("config backend {scheme:?} is not compiled in (enable the cargo feature {scheme:?})")
-                } else {
-                    format!("unknown config backend {scheme:?} in {url:?}")
-                };
-                futures::future::ready(Err(Error::new(ErrorKind::Unsupported, why))).boxed()
-            }
-        }
+        self.schemes.open(url)
     }
 }
 
@@ -162,7 +144,7 @@ impl Default for ConfigFactories {
 
 impl fmt::Debug for ConfigFactories {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_set().entries(self.openers.keys()).finish()
+        self.schemes.fmt(f)
     }
 }
 
@@ -177,6 +159,7 @@ pub async fn open(url: &str) -> Result<ConfigTarget> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ErrorKind;
 
     #[tokio::test]
     async fn schemes_and_keys() {

@@ -24,7 +24,7 @@ pub use config::ConsumerConfig;
 pub(crate) use discovery::Discovery;
 pub use generic::GenericService;
 
-use crate::cluster::{AttemptPath, Cluster, ClusterContext, ClusterParts};
+use crate::cluster::{AttemptPath, Cluster, ClusterContext, ClusterParts, PlainRoutes};
 use crate::directory::Directory;
 use crate::error::{Result, RpcError};
 use crate::event::{CallEnd, CallStart, EventBus, Outcome};
@@ -204,6 +204,7 @@ impl Client {
                     .routers
                     .iter()
                     .all(|name| name == "directUrl" || name == "registry"),
+            plain_routes: PlainRoutes::of(&config.routers),
         });
         let mut invoker = Invoker::new(ClusterService {
             cluster: loader.cluster(&config.cluster)?,

@@ -6,6 +6,7 @@
 //!   one command line (`--addr --conns --concurrency --payload --duration --warmup --threads
 //!   --server-pid --mode`) and one JSON result line; `benches/run.sh` runs them interleaved.
 
+pub mod child;
 pub mod echo;
 pub mod load;
 pub mod loopback;

@@ -1,6 +1,7 @@
 //! Per-call context on both sides: [`InvokeContext`] for consumers, [`RequestContext`] for
 //! the provider code handling a request.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -140,7 +141,7 @@ pub struct RequestContext {
     /// Who the caller proved to be over mutual TLS.
     identity: Option<Arc<PeerIdentity>>,
     service: ServiceId,
-    method: String,
+    method: Cow<'static, str>,
     headers: HeaderMap,
     /// Read from the headers when first asked for: most methods never ask.
     baggage: OnceLock<BTreeMap<String, String>>,
@@ -154,7 +155,7 @@ impl RequestContext {
     pub(crate) fn new(
         peer: SocketAddr,
         service: ServiceId,
-        method: String,
+        method: Cow<'static, str>,
         headers: HeaderMap,
         deadline: Option<Instant>,
     ) -> Self {

@@ -5,17 +5,18 @@ mod call;
 mod config;
 mod discovery;
 mod generic;
+mod invokers;
 
 use std::collections::HashSet;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use futures::future::BoxFuture;
 use sofa_rpc_registry::ProviderInfo;
-use tower::{Service, ServiceExt};
+use tower::Service;
 use tracing::Instrument;
 
 pub use call::{Call, CallFuture, Decode, ResponseHandle};
@@ -23,7 +24,7 @@ pub use config::ConsumerConfig;
 pub(crate) use discovery::Discovery;
 pub use generic::GenericService;
 
-use crate::cluster::{AttemptPath, Cluster, ClusterContext, ClusterParts};
+use crate::cluster::{AttemptPath, Cluster, ClusterContext, ClusterParts, PlainRoutes};
 use crate::directory::Directory;
 use crate::error::{Result, RpcError};
 use crate::event::{CallEnd, CallStart, EventBus, Outcome};
@@ -36,6 +37,7 @@ use crate::response::Response;
 use crate::serialize::Msgpack;
 use crate::service_id::ServiceId;
 use crate::transport::Transport;
+use invokers::Invokers;
 
 /// A consumer: the pipeline every call takes — consumer filters, then the cluster (routers,
 /// load balancer, retries), then serialization and a pooled Bolt connection.
@@ -57,9 +59,9 @@ pub struct Client {
 
 struct Inner {
     config: ConsumerConfig,
-    /// Behind a lock rather than cloned per call: a clone of the boxed stack costs an
-    /// allocation per layer, the lock is held only while the call is set off.
-    invoker: Mutex<Invoker>,
+    /// The filter stack, a clone per calling thread: a clone per call would cost an
+    /// allocation per layer, one lock for all calls would make every thread meet on it.
+    invokers: Invokers,
     events: EventBus,
     fault: Option<Arc<FaultIsolation>>,
 }
@@ -202,6 +204,7 @@ impl Client {
                     .routers
                     .iter()
                     .all(|name| name == "directUrl" || name == "registry"),
+            plain_routes: PlainRoutes::of(&config.routers),
         });
         let mut invoker = Invoker::new(ClusterService {
             cluster: loader.cluster(&config.cluster)?,
@@ -216,7 +219,7 @@ impl Client {
         Ok(Client {
             inner: Arc::new(Inner {
                 config,
-                invoker: Mutex::new(invoker),
+                invokers: Invokers::new(invoker),
                 events,
                 fault,
             }),
@@ -291,14 +294,7 @@ impl Client {
 
     /// Sets `invocation` off down the filter stack.
     fn set_off(&self, invocation: Invocation) -> BoxFuture<'static, Result<Response>> {
-        let mut invoker = self.inner.invoker.lock().unwrap_or_else(|e| e.into_inner());
-        let mut cx = Context::from_waker(futures::task::noop_waker_ref());
-        match invoker.poll_ready(&mut cx) {
-            Poll::Ready(Ok(())) => invoker.call(invocation),
-            Poll::Ready(Err(e)) => Box::pin(std::future::ready(Err(e))),
-            // A filter that is not ready at once (a limiter): wait on a clone of the stack.
-            Poll::Pending => Box::pin(invoker.clone().oneshot(invocation)),
-        }
+        self.inner.invokers.set_off(invocation)
     }
 
     /// [`set_off`](Self::set_off) between a [`CallStart`] and a [`CallEnd`] event.

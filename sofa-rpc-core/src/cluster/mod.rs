@@ -4,6 +4,7 @@ mod attempts;
 mod failfast;
 mod failover;
 
+use std::borrow::Cow;
 use std::future::Future;
 use std::sync::Arc;
 
@@ -59,6 +60,38 @@ pub(crate) struct ClusterParts {
     pub(crate) retries: u32,
     /// Whether a provider exported in this process takes the calls it can.
     pub(crate) in_process: bool,
+    /// Set when the router chain is made of the built-in `directUrl` and `registry` only:
+    /// whether each is in it. Such a chain picks a list as it is, so a call reads that list in
+    /// place instead of copying it.
+    pub(crate) plain_routes: Option<PlainRoutes>,
+}
+
+/// Which built-in list routers a chain of nothing else holds.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct PlainRoutes {
+    /// `directUrl`: the direct URLs, when there are any.
+    pub(crate) direct: bool,
+    /// `registry`: the registry's list, when no router before chose a list.
+    pub(crate) registry: bool,
+}
+
+impl PlainRoutes {
+    /// The routes of a chain of `names`, if it holds only the built-in list routers.
+    pub(crate) fn of<S: AsRef<str>>(names: &[S]) -> Option<PlainRoutes> {
+        names
+            .iter()
+            .try_fold(PlainRoutes::default(), |routes, name| match name.as_ref() {
+                "directUrl" => Some(PlainRoutes {
+                    direct: true,
+                    ..routes
+                }),
+                "registry" => Some(PlainRoutes {
+                    registry: true,
+                    ..routes
+                }),
+                _ => None,
+            })
+    }
 }
 
 impl ClusterContext {
@@ -132,15 +165,31 @@ impl ClusterContext {
                 }
             }
         }
-        let mut candidates = self.try_candidates(invocation)?;
+        // The registry's list of the service, held while the call reads it in place.
+        let registry;
+        let mut candidates: Cow<'_, [Arc<ProviderInfo>]> = match self.inner.plain_routes {
+            Some(routes) if routes.direct && !self.inner.direct.is_empty() => {
+                Cow::Borrowed(&self.inner.direct)
+            }
+            Some(PlainRoutes { registry: true, .. }) => match &self.inner.directory {
+                Some(directory) => {
+                    registry = directory.providers(invocation.service());
+                    Cow::Borrowed(&registry[..])
+                }
+                None => Cow::Borrowed(&[]),
+            },
+            Some(_) => Cow::Borrowed(&[]),
+            None => Cow::Owned(self.try_candidates(invocation)?),
+        };
         if candidates.is_empty() {
             return Err(RpcError::no_provider(format!(
                 "no provider of {} is available: none is listed",
                 invocation.service()
             )));
         }
-        if !exclude.is_empty() {
-            candidates.retain(|p| !exclude.contains(p));
+        // The list is copied only when some of it is left out.
+        if candidates.iter().any(|p| exclude.contains(p)) {
+            candidates.to_mut().retain(|p| !exclude.contains(p));
             if candidates.is_empty() {
                 return Err(RpcError::no_provider(format!(
                     "no provider of {} is left to try: all {} were tried",
@@ -150,9 +199,11 @@ impl ClusterContext {
             }
         }
         let transport = self.inner.attempts.transport();
-        if transport.any_down() {
+        if transport.any_down() && candidates.iter().any(|p| transport.is_down(p.address())) {
             let listed = candidates.len();
-            candidates.retain(|p| !transport.is_down(p.address()));
+            candidates
+                .to_mut()
+                .retain(|p| !transport.is_down(p.address()));
             if candidates.is_empty() {
                 return Err(RpcError::no_provider(format!(
                     "no provider of {} is available: none of the {listed} has a live connection \
@@ -165,7 +216,9 @@ impl ClusterContext {
             guard.skip_open(invocation, &mut candidates);
         }
         if let Some(fault) = &self.inner.fault {
-            fault.apply(invocation.service(), &mut candidates);
+            if fault.degrades_any() {
+                fault.apply(invocation.service(), candidates.to_mut());
+            }
         }
         self.inner
             .load_balancer

@@ -130,6 +130,12 @@ impl FaultIsolation {
         }
     }
 
+    /// Whether any provider is degraded now: when none is, [`apply`](Self::apply) changes
+    /// nothing, and a call need not copy its candidates to let it.
+    pub(crate) fn degrades_any(&self) -> bool {
+        self.any_degraded.load(Ordering::Acquire)
+    }
+
     /// The degraded weight of `addr` for `service`, if it is degraded.
     pub fn degraded_weight(&self, service: &ServiceId, addr: &str) -> Option<u32> {
         let key = (service.unique_name().to_string(), addr.to_string());

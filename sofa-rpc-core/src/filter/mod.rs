@@ -70,6 +70,11 @@ pub trait Filter: Send + Sync + 'static {
 
 /// A consumer-side filter made of any `tower::Layer` over the [`Invoker`].
 ///
+/// A client keeps a clone of its stack for each thread that calls it (so that calls never wait
+/// on one another), and clones it again for a call that finds its filters not ready: state a
+/// layer means to share across all calls belongs behind an `Arc`, as in tower's
+/// `ConcurrencyLimit`, not in the layer's service by value.
+///
 /// ```
 /// use sofa_rpc_core::filter::ConsumerLayer;
 /// use sofa_rpc_core::{ExtensionLoader, Invocation};

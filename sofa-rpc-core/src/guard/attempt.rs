@@ -1,6 +1,7 @@
 //! Breakers per provider: each attempt asks its provider's breaker, and the cluster leaves out
 //! the providers whose breaker refuses before the load balancer chooses.
 
+use std::borrow::Cow;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Instant;
@@ -34,7 +35,7 @@ impl Guard {
     pub(crate) fn skip_open(
         &self,
         invocation: &Invocation,
-        candidates: &mut Vec<Arc<ProviderInfo>>,
+        candidates: &mut Cow<'_, [Arc<ProviderInfo>]>,
     ) {
         let Some(rules) = self.attempt_rules(invocation) else {
             return;
@@ -48,10 +49,11 @@ impl Guard {
                         .is_some_and(|b| b.is_refusing(now))
             })
         };
-        if candidates.iter().all(refusing) {
+        // Copied only when a breaker leaves some out (and not all: then none is left out).
+        if !candidates.iter().any(refusing) || candidates.iter().all(refusing) {
             return;
         }
-        candidates.retain(|p| !refusing(p));
+        candidates.to_mut().retain(|p| !refusing(p));
     }
 
     /// Makes `attempt` through the breakers of `rules`, with `send` making it.

@@ -123,7 +123,7 @@ impl LocalService {
         let context = RequestContext::new(
             self.addr,
             self.id.clone(),
-            invocation.method().to_string(),
+            invocation.method_name(),
             header,
             deadline,
         );

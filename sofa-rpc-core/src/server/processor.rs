@@ -1,5 +1,6 @@
 //! The Bolt processor of SOFARPC requests: admission, decoding, routing, dispatch, reply.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::future::Future;
@@ -206,18 +207,18 @@ async fn handle(shared: &Provided, request: Frame, responder: Responder, span: &
     };
     let deadline = deadline(&request, &header, &responder);
     if deadline.is_some_and(|d| d <= Instant::now()) {
-        tracing::debug!(%peer, service = %service, method, "dropping a request whose caller's deadline has passed");
+        tracing::debug!(%peer, service = %service, method = &*method, "dropping a request whose caller's deadline has passed");
         return;
     }
     span.record("service", tracing::field::display(&service));
-    span.record("method", method.as_str());
+    span.record("method", &*method);
     let events = &shared.events;
     let observed = events
         .is_enabled::<ServerSend>()
-        .then(|| (service.clone(), method.clone()));
+        .then(|| (service.clone(), method.to_string()));
     events.publish_with(|| ServerReceive {
         service: service.clone(),
-        method: method.clone(),
+        method: method.to_string(),
         peer,
     });
     let mut context = RequestContext::new(peer, service, method, header, deadline);
@@ -297,7 +298,7 @@ fn prepare(
     serializer: &dyn Serializer,
     header: &HeaderMap,
     content: &Bytes,
-) -> Result<(ServiceId, String, crate::dispatch::Prepared), Rejection> {
+) -> Result<(ServiceId, Cow<'static, str>, crate::dispatch::Prepared), Rejection> {
     let mut reader = serializer
         .read_request(header, content)
         .map_err(|e| Rejection::Status(ResponseStatus::SERVER_DESERIAL_EXCEPTION, e.to_string()))?;
@@ -305,26 +306,32 @@ fn prepare(
     let target = header
         .get(headers::SERVICE)
         .or_else(|| header.get(headers::TARGET_SERVICE))
-        .or_else(|| reader.target_service())
-        .map(str::to_string);
-    let method = reader
-        .method()
-        .or_else(|| header.get(headers::METHOD_NAME))
-        .map(str::to_string);
+        .or_else(|| reader.target_service());
+    let method = reader.method().or_else(|| header.get(headers::METHOD_NAME));
     let (Some(target), Some(method)) = (target, method) else {
         return Err(Rejection::Status(
             ResponseStatus::SERVER_DESERIAL_EXCEPTION,
             "the request names no target service or no method".into(),
         ));
     };
-    let Some(exported) = shared.services.get(&target) else {
+    // Looked up by the name as it is read: only a failure copies it.
+    let Some(exported) = shared.services.get(target) else {
         let error = RpcError::not_found(format!("cannot find service {target}"));
-        return Err(Rejection::Reply(target, method, error));
+        return Err(Rejection::Reply(
+            target.to_string(),
+            method.to_string(),
+            error,
+        ));
+    };
+    // The service's own name for the method, when it has it: no copy of the one read.
+    let method = match exported.dispatch.methods().iter().find(|m| **m == method) {
+        Some(name) => Cow::Borrowed(*name),
+        None => Cow::Owned(method.to_string()),
     };
     let prepared = exported
         .dispatch
         .prepare(&method, &mut *reader)
-        .map_err(|e| Rejection::Reply(target.clone(), method.clone(), e))?;
+        .map_err(|e| Rejection::Reply(exported.id.to_string(), method.to_string(), e))?;
     Ok((exported.id.clone(), method, prepared))
 }
 

@@ -1,0 +1,116 @@
+#![allow(missing_docs, clippy::unwrap_used)]
+//! Calls per second through one shared `Client` from many tasks on a multi-threaded runtime,
+//! with 1 and then 2 worker threads: whether a client's throughput grows with the threads that
+//! call it. A 128 B msgpack echo, first through the client pipeline alone (the loopback cluster
+//! of the `pipeline` bench stands in for the transport, so the client is all the work), then
+//! over a loopback socket to a server in a child process (2 worker threads), where on a small
+//! machine the server competes for the same cores.
+//!
+//! `cargo bench -p sofa-rpc-benches --bench scaling` (`SCALING_SECS`, default 3, sets the
+//! measured window of each run; `SCALING_TASKS`, default 64, the calling tasks).
+
+use std::future::IntoFuture;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use sofa_rpc_benches::child::{is_server_child, serve, ServerChild};
+use sofa_rpc_benches::echo::EchoBenchClient;
+use sofa_rpc_benches::loopback::{response_frame, Loopback};
+use sofa_rpc_core::{Client, ConsumerConfig, ExtensionLoader};
+
+fn env_or(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// A client of the echo server at `addr`, or of the loopback cluster with `None`.
+fn client(addr: Option<&str>) -> Client {
+    let Some(addr) = addr else {
+        let payload = Bytes::from(vec![0x5a; 128]);
+        let mut loader = ExtensionLoader::default();
+        let serializer = loader.serializer("msgpack").unwrap();
+        loader.register_cluster(
+            "loopback",
+            Loopback {
+                response: response_frame(serializer.as_ref(), &payload).unwrap(),
+                serializer,
+            },
+        );
+        let config = ConsumerConfig::new()
+            .direct_url("bolt://127.0.0.1:12200,bolt://127.0.0.1:12201,bolt://127.0.0.1:12202")
+            .serialization("msgpack")
+            .cluster("loopback");
+        return Client::with_extensions(config, &loader).unwrap();
+    };
+    let config = ConsumerConfig::new()
+        .direct_url(format!("bolt://{addr}"))
+        .serialization("msgpack");
+    Client::new(config).unwrap()
+}
+
+/// Calls per second of `tasks` tasks sharing one client, on `threads` workers.
+fn run(addr: Option<&str>, threads: usize, tasks: u64, window: Duration) -> f64 {
+    let rt = sofa_rpc_benches::load::runtime(threads).unwrap();
+    rt.block_on(async {
+        let stub = EchoBenchClient::new(client(addr));
+        let payload = Bytes::from(vec![0x5a; 128]);
+        stub.echo(payload.clone()).into_future().await.unwrap();
+        let counting = Arc::new(AtomicBool::new(false));
+        let stop = Arc::new(AtomicBool::new(false));
+        let done = Arc::new(AtomicU64::new(0));
+        let mut handles = Vec::new();
+        for _ in 0..tasks {
+            let (stub, payload) = (stub.clone(), payload.clone());
+            let (counting, stop, done) = (counting.clone(), stop.clone(), done.clone());
+            handles.push(tokio::spawn(async move {
+                while !stop.load(Ordering::Relaxed) {
+                    // The loopback cluster answers at once: let the other tasks in.
+                    tokio::task::yield_now().await;
+                    let echoed = stub.echo(payload.clone()).into_future().await.unwrap();
+                    assert_eq!(echoed.len(), 128);
+                    if counting.load(Ordering::Relaxed) {
+                        done.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            }));
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        counting.store(true, Ordering::Relaxed);
+        let start = Instant::now();
+        tokio::time::sleep(window).await;
+        let calls = done.load(Ordering::Relaxed);
+        let elapsed = start.elapsed();
+        stop.store(true, Ordering::Relaxed);
+        for h in handles {
+            h.await.unwrap();
+        }
+        calls as f64 / elapsed.as_secs_f64()
+    })
+}
+
+fn main() {
+    if is_server_child() {
+        serve(2, |_| "ok".to_string()).unwrap();
+        return;
+    }
+    let window = Duration::from_secs(env_or("SCALING_SECS", 3));
+    let tasks = env_or("SCALING_TASKS", 64);
+    let server = ServerChild::spawn(&[]).unwrap();
+    for (name, addr) in [
+        ("client pipeline alone", None),
+        ("over a loopback socket", Some(server.addr.as_str())),
+    ] {
+        println!("scaling/echo-128B-msgpack, {name}: {tasks} tasks sharing one Client");
+        let mut first = None;
+        for threads in [1, 2] {
+            let rate = run(addr, threads, tasks, window);
+            let ratio = first.map(|f: f64| rate / f).unwrap_or(1.0);
+            first.get_or_insert(rate);
+            println!("  {threads} worker thread(s): {rate:.0} calls/s ({ratio:.2}x)");
+        }
+    }
+}

@@ -124,7 +124,7 @@ impl fmt::Debug for RegistryFactories {
 /// | `etcd://host:port[,host:port][/root][?ttl=s]` | `EtcdRegistry` (feature `etcd`) |
 /// | `nacos://host:port[/namespace][?grpcPort=port]` | `NacosRegistry` (feature `nacos`) |
 ///
-/// Fails with [`ErrorKind::Unsupported`] for a scheme that is unknown or not compiled in.
+/// Fails with [`ErrorKind::Unsupported`](crate::ErrorKind::Unsupported) for a scheme that is unknown or not compiled in.
 pub async fn open(url: &str) -> Result<Arc<dyn Registry>> {
     RegistryFactories::default().open(url).await
 }

@@ -150,8 +150,8 @@ impl fmt::Debug for ConfigFactories {
 
 /// Opens the source and key `url` names with the built-in backends (grammar in the
 /// [module docs](super)). Connects to nothing yet: the watch does. Fails with
-/// [`ErrorKind::Unsupported`] for a scheme unknown or not compiled in, and with
-/// [`ErrorKind::InvalidArgument`] for a URL that names no key.
+/// [`ErrorKind::Unsupported`](crate::ErrorKind::Unsupported) for a scheme unknown or not compiled in, and with
+/// [`ErrorKind::InvalidArgument`](crate::ErrorKind::InvalidArgument) for a URL that names no key.
 pub async fn open(url: &str) -> Result<ConfigTarget> {
     ConfigFactories::default().open(url).await
 }

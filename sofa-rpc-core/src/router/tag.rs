@@ -72,10 +72,13 @@ impl TagRules {
 /// ```
 /// use sofa_rpc_core::router::{TagRouter, TagRules};
 ///
+/// # fn main() -> sofa_rpc_core::Result<()> {
 /// let router = TagRouter::default();
 /// router.set_rules(TagRules::from_json(
 ///     r#"{"splits": [{"service": "com.example.Pay", "weights": {"": 90, "gray": 10}}]}"#,
-/// ).unwrap()).unwrap();
+/// )?)?;
+/// # Ok(())
+/// # }
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct TagRouter {

@@ -22,7 +22,8 @@ use super::options::{LiveOptions, LiveStatus, Origin};
 /// The watch runs on a task until this handle is dropped or [`stop`](LiveRules::stop)ped.
 ///
 /// ```
-/// use std::sync::{Arc, Mutex};
+/// use std::sync::atomic::{AtomicU32, Ordering};
+/// use std::sync::Arc;
 /// use std::time::Duration;
 /// use sofa_rpc_registry::config::{open, LiveOptions, LiveRules};
 ///
@@ -33,22 +34,22 @@ use super::options::{LiveOptions, LiveStatus, Origin};
 /// let file = dir.join("limit.txt");
 /// std::fs::write(&file, "10")?;
 ///
-/// let limit = Arc::new(Mutex::new(0u32));
+/// let limit = Arc::new(AtomicU32::new(0));
 /// let target = open(&format!("file://{}?pollPeriod=20", file.display())).await?;
 /// let applied = limit.clone();
 /// let rules = LiveRules::start(
 ///     target,
 ///     LiveOptions::new().cache_dir(dir.join("cache")),
 ///     |raw: &[u8]| String::from_utf8_lossy(raw).trim().parse::<u32>(),
-///     move |value| *applied.lock().unwrap() = value,
+///     move |value| applied.store(value, Ordering::Relaxed),
 /// )
 /// .await;
-/// assert_eq!(*limit.lock().unwrap(), 10);
+/// assert_eq!(limit.load(Ordering::Relaxed), 10);
 ///
 /// std::fs::write(&file, "not a number")?;
 /// rules.wait(|s| s.rejected == 1, Duration::from_secs(5)).await.ok_or("not rejected")?;
-/// assert_eq!(*limit.lock().unwrap(), 10, "the last good value stays");
-/// assert!(rules.status().last_error.unwrap().contains("invalid digit"));
+/// assert_eq!(limit.load(Ordering::Relaxed), 10, "the last good value stays");
+/// assert!(rules.last_error().unwrap_or_default().contains("invalid digit"));
 /// # drop(rules);
 /// # std::fs::remove_dir_all(&dir)?;
 /// # Ok(())

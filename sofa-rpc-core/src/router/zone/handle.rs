@@ -15,13 +15,16 @@ use crate::error::Result;
 /// call routed after it: a call sees either the old rules or the new ones, never a mix.
 ///
 /// ```
-/// use sofa_rpc_core::router::zone::{ZoneRules, ZoneRulesHandle};
+/// use sofa_rpc_core::router::zone::ZoneRulesHandle;
 ///
+/// # fn main() -> sofa_rpc_core::Result<()> {
 /// let handle = ZoneRulesHandle::default();
 /// let bad = br#"{"zones": [], "services": [{"service": "a.B", "kind": "rzone"}]}"#;
 /// assert!(handle.replace_bytes(bad).is_err());
-/// handle.replace_bytes(br#"{"zones": [{"name": "GZ", "kind": "gzone"}]}"#).unwrap();
+/// handle.replace_bytes(br#"{"zones": [{"name": "GZ", "kind": "gzone"}]}"#)?;
 /// assert_eq!(handle.current().spec().zones.len(), 1);
+/// # Ok(())
+/// # }
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct ZoneRulesHandle {

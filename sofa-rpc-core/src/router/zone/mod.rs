@@ -31,8 +31,6 @@ mod model;
 mod probe;
 mod rules;
 mod shard;
-#[cfg(test)]
-mod tests;
 
 use std::sync::Arc;
 

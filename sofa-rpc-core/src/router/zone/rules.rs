@@ -41,17 +41,20 @@ pub struct Decision {
 /// ```
 /// use sofa_rpc_core::router::zone::ZoneRules;
 ///
+/// # fn main() -> sofa_rpc_core::Result<()> {
 /// let rules = ZoneRules::from_json(r#"{
 ///   "zones": [{"name": "RZ01", "kind": "rzone"}, {"name": "RZ02", "kind": "rzone"}],
 ///   "rules": [{
 ///     "name": "user", "key": {"baggage": "uid"}, "shard": {"modulo": 2},
 ///     "levels": [{"shards": [{"shards": "0", "zone": "RZ01"}, {"shards": "1", "zone": "RZ02"}]}]
 ///   }]
-/// }"#).unwrap();
-/// assert_eq!(rules.zone_of_key("user", "m", "41").unwrap().as_deref(), Some("RZ02"));
+/// }"#)?;
+/// assert_eq!(rules.zone_of_key("user", "m", "41")?.as_deref(), Some("RZ02"));
 /// assert!(ZoneRules::from_json(r#"{"zones": [], "rules": [{"name": "x",
 ///   "key": {"baggage": "uid"}, "shard": {"modulo": 2},
 ///   "levels": [{"shards": [{"shards": "0-1", "zone": "nowhere"}]}]}]}"#).is_err());
+/// # Ok(())
+/// # }
 /// ```
 #[derive(Clone)]
 pub struct ZoneRules {

@@ -65,7 +65,10 @@ mod stream;
 #[cfg(feature = "tls")]
 pub mod tls;
 
-pub use client::{Connection, ConnectionConfig, ConnectionPool, PoolConfig, ResponseFuture};
+pub use client::{
+    ConnectFuture, Connection, ConnectionConfig, ConnectionPool, Connector, PoolConfig,
+    ResponseFuture,
+};
 pub use codec::{Codec, CodecConfig};
 pub use error::{Error, ErrorKind, Result};
 pub use frame::{
@@ -76,4 +79,4 @@ pub use identity::PeerIdentity;
 pub use log_limit::LogLimit;
 pub use observe::{ConnectionEvent, ConnectionObserver, Side};
 pub use server::{processor_fn, Processor, Responder, Server, ServerBuilder, ServerConfig};
-pub use stream::{Acceptor, BoltStream, ConnectFuture, Connector, PlainAcceptor};
+pub use stream::{Acceptor, BoltStream, PlainAcceptor};

@@ -1,20 +1,18 @@
-//! The IO seam: what a connection runs on, and the hooks that make one from a TCP stream.
+//! The IO seam: what a connection runs on, and the server's hook that makes one from a TCP
+//! stream (the client's is [`Connector`](crate::Connector)).
 //!
 //! Connections are generic over [`BoltStream`], so plain TCP keeps its own split halves and
 //! costs nothing extra, while other streams (TLS, or whatever an [`Acceptor`] or
-//! [`Connector`] makes) run the same connection code, monomorphised for each.
+//! [`Connector`](crate::Connector) makes) run the same connection code, monomorphised for
+//! each.
 
-use std::fmt;
 use std::future::Future;
 use std::io;
-use std::pin::Pin;
 use std::sync::Arc;
 
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{tcp, TcpStream};
 
-use crate::client::{Connection, ConnectionConfig};
-use crate::error::Result;
 use crate::identity::PeerIdentity;
 
 /// A byte stream a Bolt connection can run on.
@@ -78,24 +76,4 @@ impl Acceptor for PlainAcceptor {
     fn accept(&self, tcp: TcpStream) -> impl Future<Output = io::Result<TcpStream>> + Send {
         std::future::ready(Ok(tcp))
     }
-}
-
-/// The future a [`Connector`] returns.
-pub type ConnectFuture<'a> = Pin<Box<dyn Future<Output = Result<Connection>> + Send + 'a>>;
-
-/// The client's hook between connecting over TCP and starting a [`Connection`]: a TLS
-/// handshake, for example. Set it in [`ConnectionConfig::connector`]; it runs within the
-/// [`connect_timeout`](ConnectionConfig::connect_timeout).
-///
-/// An implementation wraps the stream and starts the connection with
-/// [`Connection::from_io`], so that the connection task is compiled for its stream type.
-pub trait Connector: fmt::Debug + Send + Sync + 'static {
-    /// Wraps `tcp`, connected to `server_name` (the host part of the address dialled, or the
-    /// IP address when only that is known), and starts the connection.
-    fn connect<'a>(
-        &'a self,
-        tcp: TcpStream,
-        server_name: &'a str,
-        config: ConnectionConfig,
-    ) -> ConnectFuture<'a>;
 }

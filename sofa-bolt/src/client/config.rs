@@ -1,12 +1,18 @@
-//! Client connection settings.
+//! Client connection settings, and the connect hook ([`Connector`]) they may name.
 
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
+use tokio::net::TcpStream;
+
+use super::Connection;
 use crate::codec::CodecConfig;
+use crate::error::Result;
 use crate::frame::Protocol;
 use crate::observe::ConnectionObserver;
-use crate::stream::Connector;
 
 /// Settings of a client [`Connection`](super::Connection).
 #[derive(Clone, Debug)]
@@ -51,4 +57,24 @@ impl Default for ConnectionConfig {
             connector: None,
         }
     }
+}
+
+/// The future a [`Connector`] returns.
+pub type ConnectFuture<'a> = Pin<Box<dyn Future<Output = Result<Connection>> + Send + 'a>>;
+
+/// The client's hook between connecting over TCP and starting a [`Connection`]: a TLS
+/// handshake, for example. Set it in [`ConnectionConfig::connector`]; it runs within the
+/// [`connect_timeout`](ConnectionConfig::connect_timeout).
+///
+/// An implementation wraps the stream and starts the connection with
+/// [`Connection::from_io`], so that the connection task is compiled for its stream type.
+pub trait Connector: fmt::Debug + Send + Sync + 'static {
+    /// Wraps `tcp`, connected to `server_name` (the host part of the address dialled, or the
+    /// IP address when only that is known), and starts the connection.
+    fn connect<'a>(
+        &'a self,
+        tcp: TcpStream,
+        server_name: &'a str,
+        config: ConnectionConfig,
+    ) -> ConnectFuture<'a>;
 }

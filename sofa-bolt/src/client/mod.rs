@@ -19,7 +19,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-pub use config::ConnectionConfig;
+pub use config::{ConnectFuture, ConnectionConfig, Connector};
 pub use future::ResponseFuture;
 pub use pool::{ConnectionPool, PoolConfig};
 

@@ -14,9 +14,9 @@ use tokio_rustls::rustls::{
 };
 
 use super::files::{certs, config_error, key, roots};
+use crate::client::{ConnectFuture, Connector};
 use crate::client::{Connection, ConnectionConfig};
 use crate::error::{Error, ErrorKind, Result};
-use crate::stream::{ConnectFuture, Connector};
 
 /// What a TLS client trusts and presents. Files are PEM, read when the [`TlsConnector`] is
 /// made.

@@ -206,8 +206,8 @@ impl RequestContext {
 
     /// The caller's verified identity: the subject and alternative names of the certificate
     /// it presented over mutual TLS. `None` on a plain connection, or over TLS without a
-    /// client certificate. What an authorization filter decides on (see
-    /// [`AuthzFilter`](crate::filter::AuthzFilter)).
+    /// client certificate. What an authorization filter (the `authz` filter of the filter
+    /// module) decides on.
     pub fn peer_identity(&self) -> Option<&PeerIdentity> {
         self.identity.as_deref()
     }

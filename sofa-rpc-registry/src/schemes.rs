@@ -1,6 +1,5 @@
-//! [`Schemes`]: backends by URL scheme, the table behind both
-//! [`RegistryFactories`](crate::RegistryFactories) and
-//! [`ConfigFactories`](crate::config::ConfigFactories).
+//! [`Schemes`]: backends by URL scheme, the table behind both the registry factories and
+//! the configuration-source factories.
 
 use std::collections::BTreeMap;
 use std::fmt;

@@ -54,6 +54,7 @@ mod attempt;
 mod breaker;
 mod call;
 mod empty;
+mod error;
 mod fallback;
 mod index;
 mod limiter;
@@ -71,7 +72,8 @@ use std::time::Duration;
 use arc_swap::ArcSwap;
 use sofa_rpc_registry::config::{ConfigTarget, LiveOptions, LiveRules};
 
-pub use parse::{Format, RuleError};
+pub use error::RuleError;
+pub use parse::Format;
 pub use rules::{
     BreakerRule, BreakerScope, DegradeAction, DegradeRule, FaultAbort, FaultDelay, FaultRule,
     GuardRules, Limiter, Mode, RateLimitRule, Side,

@@ -2,54 +2,16 @@
 //! names the rule and the field it is about; then the checks that need the whole set.
 
 use std::collections::HashSet;
-use std::fmt;
 
 use serde_json::Value;
 
+use super::error::RuleError;
 use super::read::{breaker, degrade, fault, rate_limit, Fields};
 use super::rules::GuardRules;
 
 /// The text format of a rule set: the live-configuration one, which can also
 /// [guess](Format::detect) it from a key or the text.
 pub use sofa_rpc_registry::config::ConfigFormat as Format;
-
-/// Why a rule set was rejected: which rule (`kind[index]`, with its id when it has one),
-/// which field, and what is wrong.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RuleError {
-    /// The rule, e.g. `rate_limit[2] "echo-limit"`; empty for the set as a whole.
-    pub rule: String,
-    /// The field, e.g. `token_bucket.burst`; empty when the rule as a whole is wrong.
-    pub field: String,
-    /// What is wrong.
-    pub message: String,
-}
-
-impl RuleError {
-    pub(crate) fn new(rule: &str, field: &str, message: impl Into<String>) -> Self {
-        RuleError {
-            rule: rule.to_string(),
-            field: field.to_string(),
-            message: message.into(),
-        }
-    }
-}
-
-impl fmt::Display for RuleError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (self.rule.is_empty(), self.field.is_empty()) {
-            (true, _) => write!(f, "guard rules: {}", self.message),
-            (false, true) => write!(f, "guard rule {}: {}", self.rule, self.message),
-            (false, false) => write!(
-                f,
-                "guard rule {}, field {}: {}",
-                self.rule, self.field, self.message
-            ),
-        }
-    }
-}
-
-impl std::error::Error for RuleError {}
 
 impl GuardRules {
     /// Reads and validates a rule set in `format`.
@@ -95,6 +57,14 @@ impl GuardRules {
 
 /// The kinds of rules, as a rule set names its lists.
 const KINDS: [&str; 4] = ["rate_limit", "circuit_breaker", "degrade", "fault"];
+
+impl<'de> serde::Deserialize<'de> for GuardRules {
+    /// Reads and validates, as [`GuardRules::from_json`] does, from any serde format.
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let value = <Value as serde::Deserialize>::deserialize(d)?;
+        from_value(value).map_err(serde::de::Error::custom)
+    }
+}
 
 /// Reads a rule set from a JSON value, rule by rule.
 pub(crate) fn from_value(value: Value) -> Result<GuardRules, RuleError> {

@@ -6,7 +6,7 @@ use std::fmt;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use super::parse::RuleError;
+use super::error::RuleError;
 use super::rules::{
     BreakerRule, BreakerScope, DegradeAction, DegradeRule, FaultAbort, FaultDelay, FaultRule,
     Limiter, Mode, RateLimitRule, Side,

@@ -3,7 +3,8 @@
 use serde::{Deserialize, Serialize};
 
 /// Every rule of a [`Guard`](super::Guard), by kind. Read with [`GuardRules::from_json`],
-/// [`GuardRules::from_toml`] or [`GuardRules::parse`], which validate the set as a whole.
+/// [`GuardRules::from_toml`] or [`GuardRules::parse`] (or deserialize it in any serde format),
+/// which validate the set as a whole.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct GuardRules {
     /// Rate limits.
@@ -18,14 +19,6 @@ pub struct GuardRules {
     /// Faults injected for drills.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub fault: Vec<FaultRule>,
-}
-
-impl<'de> Deserialize<'de> for GuardRules {
-    /// Reads and validates, as [`GuardRules::from_json`] does, from any serde format.
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let value = serde_json::Value::deserialize(d)?;
-        super::parse::from_value(value).map_err(serde::de::Error::custom)
-    }
 }
 
 /// Which end of a call a rule guards.

@@ -8,54 +8,20 @@
 //! time instead (group `guard-cpu`): the call runs on that thread (`block_on`), and on a machine
 //! shared with other work wall time also counts the slices the scheduler gave to others.
 
+#[path = "common/cpu_time.rs"]
+mod cpu_time;
+
 use std::future::IntoFuture;
 use std::time::Duration;
 
 use bytes::Bytes;
-use criterion::measurement::{Measurement, ValueFormatter, WallTime};
+use cpu_time::ThreadCpuTime;
+use criterion::measurement::Measurement;
 use criterion::Criterion;
-use rustix::time::{clock_gettime, ClockId};
 use sofa_rpc_benches::echo::EchoBenchClient;
 use sofa_rpc_benches::loopback::{response_frame, Loopback};
 use sofa_rpc_core::guard::{Guard, GuardRules};
 use sofa_rpc_core::{Client, ConsumerConfig, ExtensionLoader};
-
-/// The calling thread's CPU time, in nanoseconds.
-struct ThreadCpuTime;
-
-fn thread_cpu_ns() -> u64 {
-    let t = clock_gettime(ClockId::ThreadCPUTime);
-    t.tv_sec as u64 * 1_000_000_000 + t.tv_nsec as u64
-}
-
-impl Measurement for ThreadCpuTime {
-    type Intermediate = u64;
-    type Value = u64;
-
-    fn start(&self) -> u64 {
-        thread_cpu_ns()
-    }
-
-    fn end(&self, start: u64) -> u64 {
-        thread_cpu_ns().saturating_sub(start)
-    }
-
-    fn add(&self, a: &u64, b: &u64) -> u64 {
-        a + b
-    }
-
-    fn zero(&self) -> u64 {
-        0
-    }
-
-    fn to_f64(&self, value: &u64) -> f64 {
-        *value as f64
-    }
-
-    fn formatter(&self) -> &dyn ValueFormatter {
-        WallTime.formatter()
-    }
-}
 
 fn bench_guard<M: Measurement>(c: &mut Criterion<M>, group_name: &str) {
     let mut group = c.benchmark_group(group_name);

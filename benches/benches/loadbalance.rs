@@ -15,13 +15,16 @@
 //! CPU time instead (groups `loadbalance-cpu/...`): on a machine shared with other work, wall
 //! time counts the slices the scheduler gave to others, CPU time only what `select` costs.
 
+#[path = "common/cpu_time.rs"]
+mod cpu_time;
+
 use std::hint::black_box;
 use std::sync::Arc;
 use std::time::Duration;
 
-use criterion::measurement::{Measurement, ValueFormatter, WallTime};
+use cpu_time::ThreadCpuTime;
+use criterion::measurement::Measurement;
 use criterion::{BenchmarkId, Criterion};
-use rustix::time::{clock_gettime, ClockId};
 use sofa_rpc_core::{DynArgs, ExtensionLoader, Invocation, ProviderInfo, ServiceId};
 
 const BALANCERS: [&str; 9] = [
@@ -47,44 +50,6 @@ fn providers(n: u16) -> Vec<Arc<ProviderInfo>> {
             ))
         })
         .collect()
-}
-
-/// The calling thread's CPU time, in nanoseconds.
-struct ThreadCpuTime;
-
-fn thread_cpu_ns() -> u64 {
-    let t = clock_gettime(ClockId::ThreadCPUTime);
-    t.tv_sec as u64 * 1_000_000_000 + t.tv_nsec as u64
-}
-
-impl Measurement for ThreadCpuTime {
-    type Intermediate = u64;
-    type Value = u64;
-
-    fn start(&self) -> u64 {
-        thread_cpu_ns()
-    }
-
-    fn end(&self, start: u64) -> u64 {
-        thread_cpu_ns().saturating_sub(start)
-    }
-
-    fn add(&self, a: &u64, b: &u64) -> u64 {
-        a + b
-    }
-
-    fn zero(&self) -> u64 {
-        0
-    }
-
-    fn to_f64(&self, value: &u64) -> f64 {
-        *value as f64
-    }
-
-    fn formatter(&self) -> &dyn ValueFormatter {
-        // Nanoseconds, as wall time's: its formatter prints them alike.
-        WallTime.formatter()
-    }
 }
 
 fn bench_select<M: Measurement>(c: &mut Criterion<M>, prefix: &str) {

@@ -7,6 +7,12 @@
 //! Times are wall-clock by default. With `SOFA_BENCH_CPU_TIME=1` they are the bench thread's CPU
 //! time instead (group `guard-cpu`): the call runs on that thread (`block_on`), and on a machine
 //! shared with other work wall time also counts the slices the scheduler gave to others.
+//!
+//! Criterion measures one case after the other, so a drift of the machine between them shows
+//! as a difference of a few percent, which is the size of what is measured here. After the
+//! criterion groups the bench therefore also runs the cases interleaved (`GUARD_ROUNDS` rounds,
+//! 20 000 calls of each case per round, the thread's CPU time) and prints the median over the
+//! rounds of each case's time and of its ratio to `no_guard` in the same round.
 
 #[path = "common/cpu_time.rs"]
 mod cpu_time;
@@ -54,20 +60,60 @@ fn bench_guard<M: Measurement>(c: &mut Criterion<M>, group_name: &str) {
         ("guard_no_rules", config.clone().guard(Guard::new())),
         ("guard_one_limit", config.clone().guard(one_limit.clone())),
     ];
-    for (name, config) in cases {
-        let stub = EchoBenchClient::new(Client::with_extensions(config, &loader).unwrap());
-        group.bench_function(name, |b| {
-            b.iter(|| {
-                futures::executor::block_on(stub.echo(payload.clone()).into_future()).unwrap()
-            })
-        });
+    let stubs: Vec<_> = cases
+        .into_iter()
+        .map(|(name, config)| {
+            let client = Client::with_extensions(config, &loader).unwrap();
+            (name, EchoBenchClient::new(client))
+        })
+        .collect();
+    let call = |stub: &EchoBenchClient| {
+        futures::executor::block_on(stub.echo(payload.clone()).into_future()).unwrap()
+    };
+    for (name, stub) in &stubs {
+        group.bench_function(*name, |b| b.iter(|| call(stub)));
     }
+    group.finish();
+    interleaved(&stubs, call);
     let stats = one_limit.stats("echo").unwrap();
     assert!(
         stats.passed > 0 && stats.refused == 0,
         "the rule was on the path: {stats:?}"
     );
-    group.finish();
+}
+
+/// Runs the cases in turn, round after round, and prints each one's median CPU time per call
+/// and median ratio to the first case of the same round.
+fn interleaved<S>(stubs: &[(&str, S)], call: impl Fn(&S) -> Bytes) {
+    const CALLS: u32 = 20_000;
+    let rounds: usize = std::env::var("GUARD_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(30);
+    let mut times = vec![Vec::with_capacity(rounds); stubs.len()];
+    for _ in 0..rounds {
+        for (case, (_, stub)) in stubs.iter().enumerate() {
+            let start = ThreadCpuTime.start();
+            for _ in 0..CALLS {
+                std::hint::black_box(call(stub));
+            }
+            times[case].push(ThreadCpuTime.end(start) as f64 / f64::from(CALLS));
+        }
+    }
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    println!("interleaved: {rounds} rounds x {CALLS} calls per case, thread CPU time");
+    for (case, (name, _)) in stubs.iter().enumerate() {
+        let ratios = times[case].iter().zip(&times[0]).map(|(t, base)| t / base);
+        println!(
+            "  {name:<16} {:>7.1} ns/call  {:+.1} % vs {}",
+            median(times[case].clone()),
+            (median(ratios.collect()) - 1.0) * 100.0,
+            stubs[0].0
+        );
+    }
 }
 
 fn configured<M: Measurement>(c: Criterion<M>) -> Criterion<M> {

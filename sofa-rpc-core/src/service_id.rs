@@ -80,6 +80,15 @@ impl ServiceId {
         self.unique_name.as_str()
     }
 
+    /// Whether `other` names the same service: three pointer comparisons when both were
+    /// cloned from one id (as a stub's calls are), else a comparison of the names.
+    pub(crate) fn is_same(&self, other: &ServiceId) -> bool {
+        (Arc::ptr_eq(&self.interface, &other.interface)
+            && Arc::ptr_eq(&self.version, &other.version)
+            && Arc::ptr_eq(&self.unique_id, &other.unique_id))
+            || self == other
+    }
+
     /// `interface:version[:uniqueId]`, as a header value (a cheap clone).
     pub(crate) fn unique_name_header(&self) -> &HeaderStr {
         &self.unique_name

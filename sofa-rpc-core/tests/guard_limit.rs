@@ -328,6 +328,64 @@ async fn replaced_rules_take_effect_under_load() {
     server.shutdown().await;
 }
 
+/// A consumer remembers the rules of the methods it called last: each method must still find
+/// its own, with more methods than are remembered, generic calls whose names are fresh strings,
+/// and after the rules are replaced.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_method_finds_its_own_limit() {
+    let server = serve(Echo::default()).await;
+    let guard = Guard::new();
+    // One call for each of m0..m11, then none for an hour; `echo` is not limited.
+    let limits = |methods: &[String]| {
+        let rules: Vec<String> = methods
+            .iter()
+            .map(|m| {
+                format!(
+                    r#"{{"id": "{m}", "service": "com.example.EchoService", "method": "{m}",
+                        "token_bucket": {{"rate": 0.0003, "burst": 1}}}}"#
+                )
+            })
+            .collect();
+        GuardRules::from_json(&format!(r#"{{"rate_limit": [{}]}}"#, rules.join(","))).unwrap()
+    };
+    let methods: Vec<String> = (0..12).map(|i| format!("m{i}")).collect();
+    guard.replace(limits(&methods)).unwrap();
+    let client = sofa_rpc_core::Client::new(
+        ConsumerConfig::new()
+            .direct_url(server.local_addr().to_string())
+            .guard(guard.clone()),
+    )
+    .unwrap();
+    let service = client.generic("com.example.EchoService:1.0");
+    let call = |method: &str| {
+        let call = service.invoke::<String>(method, sofa_rpc_core::DynArgs::new());
+        async move { call.await.unwrap_err().kind() }
+    };
+    let echo = guarded(&server, &guard);
+    for round in 0..3 {
+        for m in &methods {
+            // Admitted once (the provider has no such method), refused after.
+            let want = match round {
+                0 => ErrorKind::ServerNotFoundInvoker,
+                _ => ErrorKind::ClientRateLimited,
+            };
+            assert_eq!(call(m).await, want, "{m}, round {round}");
+            assert_eq!(echo.echo("x".into()).await.unwrap(), "x");
+        }
+    }
+    for m in &methods {
+        let stats = guard.stats(m).unwrap();
+        assert_eq!((stats.passed, stats.refused), (1, 2), "{m}");
+    }
+    // Replaced: `echo` limited now, m0..m11 free.
+    guard.replace(limits(&["echo".to_string()])).unwrap();
+    assert_eq!(call("m3").await, ErrorKind::ServerNotFoundInvoker);
+    assert_eq!(echo.echo("x".into()).await.unwrap(), "x");
+    let refused = echo.echo("x".into()).await.unwrap_err();
+    assert_eq!(refused.kind(), ErrorKind::ClientRateLimited, "{refused}");
+    server.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_guard_registered_by_name_is_a_filter_on_both_sides() {
     let guard = Guard::new();

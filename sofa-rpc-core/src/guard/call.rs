@@ -56,11 +56,7 @@ impl Guard {
         if !self.is_active(super::CONSUMER) {
             return Quick::Go;
         }
-        let current = cache.0.load();
-        let Some(rules) = current
-            .consumer
-            .get(invocation.service(), invocation.method())
-        else {
+        let Some(rules) = cache.call_rules(invocation) else {
             return Quick::Go;
         };
         if rules.fault.is_some() || rules.breaker.is_some() || rules.fallback.is_some() {

@@ -52,6 +52,7 @@
 
 mod attempt;
 mod breaker;
+mod cache;
 mod call;
 mod empty;
 mod error;
@@ -79,15 +80,11 @@ pub use rules::{
     GuardRules, Limiter, Mode, RateLimitRule, Side,
 };
 
+pub(crate) use cache::RulesCache;
 pub(crate) use call::Quick;
 
 use crate::event::{BreakerState, EventBus};
 use state::Compiled;
-
-/// A consumer's own view of the current rules: checking it for a replacement costs one atomic
-/// load, where a fresh snapshot costs a few.
-#[derive(Clone)]
-pub(crate) struct RulesCache(arc_swap::Cache<Arc<ArcSwap<Compiled>>, Arc<Compiled>>);
 
 /// Rules on the consumer's call path.
 const CONSUMER: u8 = 1;
@@ -291,7 +288,7 @@ impl Guard {
 
     /// A view of the current rules for one consumer's calls.
     pub(crate) fn cache(&self) -> RulesCache {
-        RulesCache(arc_swap::Cache::new(self.shared.current.clone()))
+        RulesCache::new(self.shared.current.clone())
     }
 
     /// Whether any rule applies on `path` ([`CONSUMER`], [`ATTEMPTS`], [`PROVIDER`]).

@@ -187,9 +187,20 @@ async fn provider_limit_per_app_answers_busy_on_the_wire() {
                 "app": "web", "token_bucket": {"rate": 0.001, "burst": 2}}]}"#,
         ))
         .unwrap();
+    // Refused requests are answered requests: the server's events (and metrics) count them.
+    let bus = sofa_rpc_core::event::EventBus::new();
+    let busy_sent = Arc::new(AtomicU64::new(0));
+    let counted = busy_sent.clone();
+    bus.subscribe(move |e: &sofa_rpc_core::event::ServerSend| {
+        if matches!(&e.outcome, sofa_rpc_core::event::Outcome::Failed { kind, .. } if *kind == ErrorKind::ServerBusy)
+        {
+            counted.fetch_add(1, Ordering::SeqCst);
+        }
+    });
     let server = builder()
         .service(EchoServiceServer::new(Echo::default()))
         .guard(guard.clone())
+        .events(bus)
         .start()
         .await
         .unwrap();
@@ -236,6 +247,7 @@ async fn provider_limit_per_app_answers_busy_on_the_wire() {
     }
     let stats = guard.stats("web").unwrap();
     assert_eq!((stats.passed, stats.refused), (2, 3));
+    assert_eq!(busy_sent.load(Ordering::SeqCst), 3);
     server.shutdown().await;
 }
 

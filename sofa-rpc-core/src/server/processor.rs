@@ -223,26 +223,24 @@ async fn handle(shared: &Provided, request: Frame, responder: Responder, span: &
     });
     let mut context = RequestContext::new(peer, service, method, header, deadline);
     context.set_peer_identity(responder.peer_identity().cloned());
-    if let Some(guard) = shared.guard.as_ref().filter(|g| g.guards_requests()) {
-        if let Some(refusal) = guard.admit_request(&context).await {
-            // Answered as a full executor answers: SOFA consumers fail over on it.
-            return respond(
-                &request,
-                responder,
-                &*serializer,
-                &refusal,
-                &Default::default(),
-            );
+    let refusal = match shared.guard.as_ref().filter(|g| g.guards_requests()) {
+        Some(guard) => guard.admit_request(&context).await,
+        None => None,
+    };
+    let (reply, context) = match refusal {
+        // Answered as a full executor answers (see `encode`): SOFA consumers fail over on it.
+        Some(refusal) => (refusal, context),
+        None => {
+            let call = ProviderCall { context, prepared };
+            match &shared.invoker {
+                Some(invoker) => match invoker.clone().oneshot(call).await {
+                    Ok(done) => done,
+                    Err(never) => match never {},
+                },
+                // No provider filters: run the method directly, without a service stack.
+                None => execute(call).await,
+            }
         }
-    }
-    let call = ProviderCall { context, prepared };
-    let (reply, context) = match &shared.invoker {
-        Some(invoker) => match invoker.clone().oneshot(call).await {
-            Ok(done) => done,
-            Err(never) => match never {},
-        },
-        // No provider filters: run the method directly, without a service stack.
-        None => execute(call).await,
     };
     let answer = encode(&request, &*serializer, &reply, context.response_baggage());
     // Published before the answer leaves, so that a caller holding its answer finds the

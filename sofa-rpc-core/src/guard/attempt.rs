@@ -40,6 +40,9 @@ impl Guard {
         let Some(rules) = self.attempt_rules(invocation) else {
             return;
         };
+        if !rules.breakers.iter().any(|rule| rule.any_tripped()) {
+            return;
+        }
         let now = self.now();
         let refusing = |p: &Arc<ProviderInfo>| {
             rules.breakers.iter().any(|rule| {
@@ -75,6 +78,7 @@ impl Guard {
         for rule in &rules.breakers {
             let breaker = rule.of_provider(provider.address());
             let (permit, change) = breaker.permit(now);
+            rule.provider_changed(change);
             self.breaker_changed(&rule.rule.id, &invocation, Some(&provider), change);
             if permit == Permit::Refused {
                 if rule.intercepts() {
@@ -99,6 +103,7 @@ impl Guard {
         let outcome = send(attempt).await;
         for (rule, breaker, permit) in permits {
             let change = self.record(&breaker, permit, start, &outcome);
+            rule.provider_changed(change);
             self.breaker_changed(&rule.rule.id, &invocation, Some(&provider), change);
         }
         outcome

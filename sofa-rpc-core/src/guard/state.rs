@@ -2,10 +2,10 @@
 //! every [`replace`](super::Guard::replace), reusing the state of rules that did not change.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use super::breaker::Breaker;
+use super::breaker::{Breaker, Change};
 use super::fallback::Fallback;
 use super::index::{index, Index};
 use super::limiter::RateLimiter;
@@ -40,6 +40,9 @@ pub(crate) struct BreakerState {
     pub(crate) rule: BreakerRule,
     pub(crate) single: Breaker,
     pub(crate) per_provider: Mutex<HashMap<String, Arc<Breaker>>>,
+    /// How many of `per_provider` are not closed: while none is, the cluster need not ask
+    /// each candidate's breaker (and take the map's lock) before choosing.
+    tripped: AtomicUsize,
     pub(crate) counters: Counters,
 }
 
@@ -59,6 +62,25 @@ impl BreakerState {
     pub(crate) fn existing(&self, addr: &str) -> Option<Arc<Breaker>> {
         let map = self.per_provider.lock().unwrap_or_else(|e| e.into_inner());
         map.get(addr).cloned()
+    }
+
+    /// Notes a change of state of one of its per-provider breakers.
+    pub(crate) fn provider_changed(&self, change: Option<Change>) {
+        use crate::event::BreakerState::Closed;
+        match change {
+            Some((Closed, to)) if to != Closed => {
+                self.tripped.fetch_add(1, Ordering::AcqRel);
+            }
+            Some((from, Closed)) if from != Closed => {
+                self.tripped.fetch_sub(1, Ordering::AcqRel);
+            }
+            _ => {}
+        }
+    }
+
+    /// Whether any of its per-provider breakers is open or half-open: one atomic load.
+    pub(crate) fn any_tripped(&self) -> bool {
+        self.tripped.load(Ordering::Acquire) > 0
     }
 
     pub(crate) fn intercepts(&self) -> bool {
@@ -160,6 +182,7 @@ impl Compiled {
                     rule: rule.clone(),
                     single: Breaker::new(rule),
                     per_provider: Mutex::default(),
+                    tripped: AtomicUsize::new(0),
                     counters: Counters::default(),
                 }),
             };

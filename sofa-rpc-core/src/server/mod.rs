@@ -1,5 +1,6 @@
 //! The provider side: [`Server`], exporting services over SOFABolt.
 
+mod admission;
 mod config;
 mod describe;
 mod local;
@@ -10,7 +11,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use tokio::sync::Semaphore;
+use admission::Executor;
 
 pub use config::{ProviderConfig, ServerConfig};
 
@@ -217,13 +218,11 @@ impl ServerBuilder {
             }
             invoker = Some(stack);
         }
-        let max = self.config.max_concurrency.max(1);
         let provided = Arc::new(Provided {
             services,
             serializers: self.loader.serializers(),
             invoker,
-            admitted: Arc::new(Semaphore::new(max.saturating_add(self.config.queue))),
-            running: Arc::new(Semaphore::new(max)),
+            executor: Executor::new(self.config.max_concurrency, self.config.queue),
             inline_first: self.config.inline_first,
             events: self.events.clone(),
             app: self.app_name.as_deref().map(Arc::from),

@@ -13,10 +13,10 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use futures::FutureExt;
 use sofa_bolt::{Frame, HeaderMap, LogLimit, Processor, Responder, ResponseStatus};
-use tokio::sync::Semaphore;
 use tower::{Service, ServiceExt};
 use tracing::Instrument;
 
+use super::admission::Executor;
 use crate::context::RequestContext;
 use crate::dispatch::Dispatch;
 use crate::error::{ErrorKind, RpcError};
@@ -41,10 +41,8 @@ pub(crate) struct Provided {
     pub(crate) serializers: Serializers,
     /// Provider filters around the method; `None` when there are none.
     pub(crate) invoker: Option<ProviderInvoker>,
-    /// Requests admitted: running or queued (max_concurrency + queue).
-    pub(crate) admitted: Arc<Semaphore>,
-    /// Requests running (max_concurrency).
-    pub(crate) running: Arc<Semaphore>,
+    /// Requests admitted (max_concurrency + queue) and running (max_concurrency).
+    pub(crate) executor: Executor,
     /// Run requests on the connection's task until they first wait.
     pub(crate) inline_first: bool,
     pub(crate) events: EventBus,
@@ -61,7 +59,7 @@ pub(crate) struct RpcProcessor {
 
 impl Processor for RpcProcessor {
     fn process(&self, request: Frame, responder: Responder) {
-        let Ok(admission) = self.provided.admitted.clone().try_acquire_owned() else {
+        let Some(admitted) = Executor::admit(self.provided.clone()) else {
             // Under overload this happens thousands of times a second: one line a second.
             if let Some(suppressed) = BUSY_LOG.allow() {
                 tracing::warn!(
@@ -74,8 +72,7 @@ impl Processor for RpcProcessor {
             responder.send_status(ResponseStatus::SERVER_THREADPOOL_BUSY);
             return;
         };
-        let shared = self.provided.clone();
-        let inline_first = shared.inline_first;
+        let inline_first = self.provided.inline_first;
         // Filled in once the request is read; made only if a subscriber wants it (a disabled
         // span still records its fields when tracing's `log` feature is on).
         let span = if tracing::enabled!(tracing::Level::DEBUG) {
@@ -91,14 +88,14 @@ impl Processor for RpcProcessor {
         };
         let request_span = span.clone();
         let work = async move {
-            let _admission = admission;
+            let shared = admitted.owner();
             // A request that finds a free slot at once was just read: it cannot be stale, and
             // the clock need not be read. One that had to wait in the queue may be.
-            let (_running, waited) = match shared.running.clone().try_acquire_owned() {
-                Ok(slot) => (slot, false),
-                Err(_) => match shared.running.clone().acquire_owned().await {
-                    Ok(slot) => (slot, true),
-                    Err(_) => return,
+            let (_running, waited) = match shared.executor.try_slot() {
+                Some(slot) => (slot, false),
+                None => match shared.executor.slot().await {
+                    Some(slot) => (slot, true),
+                    None => return,
                 },
             };
             if waited && is_stale(&request, &responder) {
@@ -110,7 +107,7 @@ impl Processor for RpcProcessor {
                 );
                 return;
             }
-            handle(&shared, request, responder, &request_span).await;
+            handle(shared, request, responder, &request_span).await;
         };
         if span.is_disabled() {
             run(work, inline_first);
@@ -456,4 +453,10 @@ pub(crate) async fn execute(call: ProviderCall) -> (Reply, RequestContext) {
         ))
     });
     (reply, context)
+}
+
+impl AsRef<Executor> for Arc<Provided> {
+    fn as_ref(&self) -> &Executor {
+        &self.executor
+    }
 }

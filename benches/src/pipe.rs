@@ -54,11 +54,24 @@ fn frame_head(buf: &[u8]) -> Option<(usize, u64)> {
     Some((len, id))
 }
 
+/// The bytes of `in_flight` request frames of `payload` bytes each, if a frame's u32 length field
+/// can say its length and the whole batch can be addressed.
+fn batch_bytes(in_flight: usize, payload: usize) -> Result<usize, String> {
+    u32::try_from(payload)
+        .ok()
+        .and_then(|p| p.checked_add(8))
+        .and_then(|_| payload.checked_add(12))
+        .ok_or_else(|| format!("a payload of {payload} bytes does not fit a frame"))?
+        .checked_mul(in_flight)
+        .ok_or_else(|| format!("{in_flight} calls of {payload} bytes overflow a buffer size"))
+}
+
 /// Runs the closed loop of one connection until `plan.end`, then waits for the calls in flight.
 /// A failure of the connection or a response that does not fit ends the loop and counts every
-/// call still in flight as failed, naming the cause; `Err` only if the tally cannot be made.
+/// call still in flight as failed, naming the cause; `Err` only for a plan that cannot run.
 pub async fn pipe(mut stream: TcpStream, plan: &Plan) -> Result<Tally, String> {
     let mut tally = Tally::new()?;
+    let mut wbuf = BytesMut::with_capacity(batch_bytes(plan.in_flight, plan.payload)?);
     let n = plan.in_flight;
     let start = Instant::now();
     if n == 0 || start >= plan.end {
@@ -70,7 +83,6 @@ pub async fn pipe(mut stream: TcpStream, plan: &Plan) -> Result<Tally, String> {
     // Slot i carries request ids i, i + n, i + 2n, ...: a response's slot is its id mod n, and
     // the id it must carry is the one the slot holds (a stray or repeated id is caught).
     let mut slots: Vec<Option<Call>> = Vec::with_capacity(n);
-    let mut wbuf = BytesMut::with_capacity(n * (12 + plan.payload));
     for id in 0..n as u64 {
         slots.push(Some(Call { id, sent: start }));
         put_frame(&mut wbuf, id, &body);
@@ -161,17 +173,15 @@ pub async fn pipe(mut stream: TcpStream, plan: &Plan) -> Result<Tally, String> {
 /// the shared driver does (connection `i` gets calls `i, i + conns, ...`), runs one [`pipe`]
 /// task per connection and returns the JSON result line.
 pub async fn run(args: &Args) -> Result<String, String> {
-    // The length field is a u32, and every connection buffers its share of requests at once.
-    let frame = u32::try_from(args.payload)
-        .ok()
-        .and_then(|p| p.checked_add(12))
-        .ok_or_else(|| format!("--payload {} does not fit a frame", args.payload))?;
-    if (frame as usize).checked_mul(args.concurrency).is_none() {
-        return Err(format!(
-            "--concurrency {} x --payload {} bytes do not fit in memory",
-            args.concurrency, args.payload
-        ));
-    }
+    // Before connecting: a plan that cannot run fails here, not once per connection.
+    batch_bytes(args.concurrency, args.payload)?;
+    let secs = |key: &str, secs: f64| {
+        Duration::try_from_secs_f64(secs).map_err(|_| format!("{key} {secs} is not a duration"))
+    };
+    let (warmup, duration) = (
+        secs("--warmup", args.warmup)?,
+        secs("--duration", args.duration)?,
+    );
     let mut streams = Vec::with_capacity(args.conns);
     for _ in 0..args.conns {
         let stream = connect_with_retry(|| TcpStream::connect(&args.addr))
@@ -180,8 +190,8 @@ pub async fn run(args: &Args) -> Result<String, String> {
         stream.set_nodelay(true).map_err(|e| e.to_string())?;
         streams.push(stream);
     }
-    let warm_end = Instant::now() + Duration::from_secs_f64(args.warmup);
-    let end = warm_end + Duration::from_secs_f64(args.duration);
+    let warm_end = Instant::now() + warmup;
+    let end = warm_end + duration;
     let window = tokio::spawn(WindowStart::at(warm_end, args.server_pid));
     let mut tasks = Vec::with_capacity(args.conns);
     for (i, stream) in streams.into_iter().enumerate() {
@@ -360,6 +370,14 @@ mod tests {
             let why = t.first_error.unwrap();
             assert!(why.contains(expect), "{why}");
         }
+    }
+
+    #[test]
+    fn plans_whose_frames_cannot_be_written_are_refused() {
+        assert_eq!(batch_bytes(4, 100), Ok(4 * 112));
+        assert!(batch_bytes(1, u32::MAX as usize - 8).is_ok());
+        assert!(batch_bytes(1, u32::MAX as usize - 7).is_err());
+        assert!(batch_bytes(usize::MAX / 2, 1 << 20).is_err());
     }
 
     #[tokio::test]

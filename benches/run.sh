@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Side-by-side echo benchmark of sofa-rpc-rs against a raw-TCP reference and tarpc.
+# Side-by-side echo benchmark of sofa-rpc-rs against raw-TCP references and tarpc.
 #
 #   benches/run.sh                          # full matrix, 3 interleaved repetitions
 #   REPS=1 DURATION=2 CELLS="1:16" PAYLOADS=128 benches/run.sh    # a quick look
@@ -7,12 +7,13 @@
 # Every run starts a fresh server pinned to CPU $SERVER_CPU and a client pinned to $CLIENT_CPU
 # (1 worker thread each, so: one core serving, one core loading), on 127.0.0.1 with a free port.
 # Runs are interleaved (for each repetition, for each cell, every framework once) so that drift
-# of the machine hits all alike. Results: one JSON line per run in $OUT, then a table of medians
-# with ratios against `raw` from the same repetitions.
+# of the machine hits all alike. Results: one JSON line per run in $OUT, then tables of medians
+# with ratios against `raw` and `raw-pipe` from the same repetitions.
 #
 # Env: REPS (3), DURATION (5 s), WARMUP (1 s), PAYLOADS ("128 4096"), CELLS ("1:1 1:16 1:128 4:16
-# 4:128", conns:in-flight), FRAMEWORKS ("raw sofa tarpc"; `sofa-tls` is the sofa binaries with
-# --tls, a self-signed certificate made by the server at start), SERVER_CPU (0), CLIENT_CPU (1),
+# 4:128", conns:in-flight), FRAMEWORKS ("raw-pipe raw sofa tarpc"; `raw-pipe` is the pipelined
+# raw client against the raw server, `sofa-tls` is the sofa binaries with --tls, a self-signed
+# certificate made by the server at start), SERVER_CPU (0), CLIENT_CPU (1),
 # BIN (target/release: where the <framework>-bench-server/-client binaries are),
 # OUT (target/bench-results/<timestamp>.jsonl), SKIP_BUILD=1.
 set -euo pipefail
@@ -23,7 +24,7 @@ DURATION=${DURATION:-5}
 WARMUP=${WARMUP:-1}
 PAYLOADS=${PAYLOADS:-"128 4096"}
 CELLS=${CELLS:-"1:1 1:16 1:128 4:16 4:128"}
-FRAMEWORKS=${FRAMEWORKS:-"raw sofa tarpc"}
+FRAMEWORKS=${FRAMEWORKS:-"raw-pipe raw sofa tarpc"}
 SERVER_CPU=${SERVER_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
 OUT=${OUT:-target/bench-results/$(date +%Y%m%d-%H%M%S).jsonl}

@@ -2,7 +2,8 @@
 //!
 //! * `cargo bench -p sofa-rpc-benches`: criterion micro benches (frame codec, serializers).
 //! * End to end: `sofa-bench-server` / `sofa-bench-client` (an echo of a byte payload through
-//!   the whole pipeline), beside a minimal multiplexed raw-TCP pair and a tarpc pair, all with
+//!   the whole pipeline), beside a minimal multiplexed raw-TCP pair, a pipelined raw-TCP client
+//!   (`raw-pipe`, the wire and system-call limit) and a tarpc pair, all with
 //!   one command line (`--addr --conns --concurrency --payload --duration --warmup --threads
 //!   --server-pid --mode`) and one JSON result line; `benches/run.sh` runs them interleaved.
 
@@ -10,5 +11,6 @@ pub mod child;
 pub mod echo;
 pub mod load;
 pub mod loopback;
+pub mod pipe;
 pub mod raw;
 pub mod tarpc_echo;

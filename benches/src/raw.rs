@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, oneshot};
 
 const BUF: usize = 64 * 1024;
@@ -25,11 +25,23 @@ fn take_frame(buf: &mut BytesMut) -> Option<(u64, Bytes)> {
     Some((id, buf.split_to(len - 8).freeze()))
 }
 
-fn put_frame(buf: &mut BytesMut, id: u64, payload: &[u8]) {
+/// Appends one frame to `buf`.
+pub(crate) fn put_frame(buf: &mut BytesMut, id: u64, payload: &[u8]) {
     buf.reserve(12 + payload.len());
     buf.put_u32((8 + payload.len()) as u32);
     buf.put_u64(id);
     buf.put_slice(payload);
+}
+
+/// Listens on `addr`, says where on standard error (`<name> listening on <addr>`, which
+/// `benches/run.sh` reads), and serves every connection it accepts with [`serve`].
+pub async fn listen(addr: &str, name: &str) -> std::io::Result<()> {
+    let listener = TcpListener::bind(addr).await?;
+    eprintln!("{name} listening on {}", listener.local_addr()?);
+    loop {
+        let (stream, _) = listener.accept().await?;
+        tokio::spawn(serve(stream));
+    }
 }
 
 /// Serves one connection: decode every complete frame of each read, echo them all in one write.

@@ -101,6 +101,14 @@ impl Args {
                 "conns, concurrency and threads must be at least 1".into(),
             ));
         }
+        // Checked here so that the load loops can turn them into durations without failing.
+        for (key, secs) in [("--duration", a.duration), ("--warmup", a.warmup)] {
+            if std::time::Duration::try_from_secs_f64(secs).is_err() {
+                return Err(ArgsError(format!(
+                    "{key} takes a number of seconds of at least 0, got {secs}"
+                )));
+            }
+        }
         Ok(a)
     }
 }
@@ -117,5 +125,7 @@ mod tests {
         assert_eq!(a.server_pid, Some(42));
         assert!(Args::parse(["--conns".to_string()]).is_err());
         assert!(Args::parse(["--bogus".to_string(), "1".to_string()]).is_err());
+        assert!(Args::parse(["--warmup".to_string(), "-1".to_string()]).is_err());
+        assert!(Args::parse(["--duration".to_string(), "NaN".to_string()]).is_err());
     }
 }

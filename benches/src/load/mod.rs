@@ -3,9 +3,11 @@
 mod args;
 mod cpu;
 mod driver;
+mod report;
 
 pub use args::Args;
 pub use driver::{drive, payload};
+pub use report::{report, Tally, WindowStart};
 
 /// A multi-thread tokio runtime with `threads` workers.
 pub fn runtime(threads: usize) -> std::io::Result<tokio::runtime::Runtime> {

@@ -18,11 +18,15 @@ use sofa_bolt::HeaderStr;
 /// let id = ServiceId::new("com.example.EchoService", "", "blue");
 /// assert_eq!(id.unique_name(), "com.example.EchoService:1.0:blue");
 /// ```
-#[derive(Clone, PartialEq, Eq, Hash)]
-pub struct ServiceId {
-    interface: Arc<str>,
-    version: Arc<str>,
-    unique_id: Arc<str>,
+#[derive(Clone)]
+pub struct ServiceId(Arc<Names>);
+
+/// The names of a service, shared by every clone of its id: a call clones one reference.
+#[derive(PartialEq, Eq, Hash)]
+struct Names {
+    interface: String,
+    version: String,
+    unique_id: String,
     /// Goes into every request header: kept in the header's string type to be shared, not copied.
     unique_name: HeaderStr,
 }
@@ -43,12 +47,12 @@ impl ServiceId {
         } else {
             format!("{interface}:{version}:{unique_id}")
         };
-        ServiceId {
+        ServiceId(Arc::new(Names {
             interface: interface.into(),
             version: version.into(),
             unique_id: unique_id.into(),
             unique_name: unique_name.into(),
-        }
+        }))
     }
 
     /// Parses `interface:version[:uniqueId]` (a missing version becomes `1.0`).
@@ -62,47 +66,54 @@ impl ServiceId {
 
     /// The interface name, e.g. `com.example.EchoService`.
     pub fn interface(&self) -> &str {
-        &self.interface
+        &self.0.interface
     }
 
     /// The version, `1.0` unless set.
     pub fn version(&self) -> &str {
-        &self.version
+        &self.0.version
     }
 
     /// The uniqueId, empty unless set.
     pub fn unique_id(&self) -> &str {
-        &self.unique_id
+        &self.0.unique_id
     }
 
     /// `interface:version[:uniqueId]`.
     pub fn unique_name(&self) -> &str {
-        self.unique_name.as_str()
-    }
-
-    /// Whether `other` names the same service: three pointer comparisons when both were
-    /// cloned from one id (as a stub's calls are), else a comparison of the names.
-    pub(crate) fn is_same(&self, other: &ServiceId) -> bool {
-        (Arc::ptr_eq(&self.interface, &other.interface)
-            && Arc::ptr_eq(&self.version, &other.version)
-            && Arc::ptr_eq(&self.unique_id, &other.unique_id))
-            || self == other
+        self.0.unique_name.as_str()
     }
 
     /// `interface:version[:uniqueId]`, as a header value (a cheap clone).
     pub(crate) fn unique_name_header(&self) -> &HeaderStr {
-        &self.unique_name
+        &self.0.unique_name
+    }
+}
+
+/// One pointer comparison when both were cloned from one id (as a stub's calls are), else a
+/// comparison of the names.
+impl PartialEq for ServiceId {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0) || self.0 == other.0
+    }
+}
+
+impl Eq for ServiceId {}
+
+impl std::hash::Hash for ServiceId {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.hash(state);
     }
 }
 
 impl fmt::Display for ServiceId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.unique_name.as_str())
+        f.write_str(self.0.unique_name.as_str())
     }
 }
 
 impl fmt::Debug for ServiceId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "ServiceId({})", self.unique_name)
+        write!(f, "ServiceId({})", self.0.unique_name)
     }
 }

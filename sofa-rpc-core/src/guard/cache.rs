@@ -60,7 +60,7 @@ impl RulesCache {
         let found = self
             .remembered
             .iter()
-            .position(|r| r.service.is_same(service) && r.method == method);
+            .position(|r| r.service == *service && r.method == method);
         let slot = match found {
             Some(slot) => slot,
             None => {

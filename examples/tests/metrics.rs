@@ -170,5 +170,17 @@ fn metrics_example_exports_sofarpc_names_and_labels() {
         ),
         5.0
     );
+
+    // The rules file the guard follows: one set applied, one rejected, the source up.
+    for (name, want) in [
+        ("sofa_config_applied", 1.0),
+        ("sofa_config_rejected", 1.0),
+        ("sofa_config_source_up", 1.0),
+    ] {
+        let found = samples(&text, name);
+        assert_eq!(found.len(), 1, "{name} in:\n{text}");
+        assert!(found[0].0["key"].starts_with("file://"), "{found:?}");
+        assert_eq!(found[0].1, want, "{name}");
+    }
     println!("{text}");
 }

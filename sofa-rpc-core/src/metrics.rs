@@ -12,6 +12,9 @@
 //! | `sofa_server_duration_seconds` | histogram: from reading the request to the answer | same |
 //! | `sofa_request_size` | histogram: serialized request body, bytes | the side's labels and `side` = `client` or `server` |
 //! | `sofa_response_size` | histogram: serialized response body, bytes | same |
+//! | `sofa_config_source_up` | gauge: 1 while the configuration source of live rules answers, 0 while it is down | key (source and key) |
+//! | `sofa_config_applied` | counter: rule sets applied (disk copy included) | key |
+//! | `sofa_config_rejected` | counter: rule sets rejected as malformed or contradictory | key |
 //!
 //! `service` is the service id (`interface:version[:uniqueId]`); `app` the process's own
 //! application name (`ConsumerConfig::app_name`, `ServerBuilder::app_name`), `caller_app`
@@ -31,9 +34,11 @@
 
 use std::sync::Once;
 
-use metrics::{counter, describe_counter, describe_histogram, histogram, Label, Unit};
+use metrics::{
+    counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram, Label, Unit,
+};
 
-use crate::event::{CallEnd, EventBus, ServerSend, Subscription};
+use crate::event::{CallEnd, ConfigStatusChanged, EventBus, ServerSend, Subscription};
 
 /// Calls a consumer made.
 pub const CLIENT_TOTAL: &str = "sofa_client_total";
@@ -51,6 +56,12 @@ pub const RESPONSE_SIZE: &str = "sofa_response_size";
 pub const CLIENT_DURATION: &str = "sofa_client_duration_seconds";
 /// Provider request time, seconds.
 pub const SERVER_DURATION: &str = "sofa_server_duration_seconds";
+/// 1 while a configuration source of live rules answers, 0 while it is down.
+pub const CONFIG_SOURCE_UP: &str = "sofa_config_source_up";
+/// Rule sets applied from a configuration source (or its disk copy).
+pub const CONFIG_APPLIED: &str = "sofa_config_applied";
+/// Rule sets a configuration source held that were rejected.
+pub const CONFIG_REJECTED: &str = "sofa_config_rejected";
 
 /// The subscriptions recording metrics on one bus; [`uninstall`](Metrics::uninstall) stops
 /// them (dropping this handle does not: metrics usually live as long as the process).
@@ -58,7 +69,7 @@ pub const SERVER_DURATION: &str = "sofa_server_duration_seconds";
 #[must_use = "keep it to uninstall, or call `forget`"]
 pub struct Metrics {
     bus: EventBus,
-    subscriptions: [Subscription; 2],
+    subscriptions: [Subscription; 3],
 }
 
 impl Metrics {
@@ -79,9 +90,10 @@ pub fn install(bus: &EventBus) -> Metrics {
     describe();
     let client = bus.subscribe(record_call);
     let server = bus.subscribe(record_request);
+    let config = bus.subscribe(record_config);
     Metrics {
         bus: bus.clone(),
-        subscriptions: [client, server],
+        subscriptions: [client, server, config],
     }
 }
 
@@ -96,7 +108,25 @@ fn describe() {
         describe_histogram!(RESPONSE_SIZE, Unit::Bytes, "Serialized response bodies");
         describe_histogram!(CLIENT_DURATION, Unit::Seconds, "Consumer call time");
         describe_histogram!(SERVER_DURATION, Unit::Seconds, "Provider request time");
+        describe_gauge!(CONFIG_SOURCE_UP, "Whether the source of live rules answers");
+        describe_counter!(
+            CONFIG_APPLIED,
+            "Rule sets applied from a configuration source"
+        );
+        describe_counter!(
+            CONFIG_REJECTED,
+            "Rule sets rejected as malformed or contradictory"
+        );
     });
+}
+
+fn record_config(change: &ConfigStatusChanged) {
+    let labels = [Label::new("key", change.key.clone())];
+    if let Some(up) = change.status.source_up {
+        gauge!(CONFIG_SOURCE_UP, labels.iter()).set(if up { 1.0 } else { 0.0 });
+    }
+    counter!(CONFIG_APPLIED, labels.iter()).absolute(change.status.applied);
+    counter!(CONFIG_REJECTED, labels.iter()).absolute(change.status.rejected);
 }
 
 fn record_call(call: &CallEnd) {

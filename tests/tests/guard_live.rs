@@ -16,6 +16,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use sofa_rpc_core::config::{open, ConfigTarget, LiveOptions, NacosSource};
+use sofa_rpc_core::event::ConfigStatusChanged;
 use sofa_rpc_core::guard::Guard;
 use sofa_rpc_core::{Client, ConsumerConfig, ErrorKind, Server};
 use sofa_rpc_tests::PeerServer;
@@ -105,6 +106,14 @@ async fn rules_follow(name: &str, target: ConfigTarget, mut writer: Writer) {
         .unwrap();
     writer.put(OPEN).await;
     let guard = Guard::new();
+    // What an operator's alerting sees: each rule set applied or rejected, on the guard's bus.
+    let told = Arc::new(Mutex::new(Vec::new()));
+    let seen = told.clone();
+    guard.events().subscribe(move |e: &ConfigStatusChanged| {
+        seen.lock()
+            .unwrap()
+            .push((e.status.applied, e.status.rejected));
+    });
     let live = guard.follow(target, LiveOptions::new()).await;
     assert_eq!(live.status().applied, 1, "{name}: {:?}", live.last_error());
     let client = QuotesClient::new(
@@ -214,6 +223,23 @@ async fn rules_follow(name: &str, target: ConfigTarget, mut writer: Writer) {
         "{name}: the limit was lifted"
     );
     assert!(tally.ok.load(Ordering::Relaxed) > ok_then, "{name}");
+    // Published from a task: the last change may arrive a moment after `wait` saw it.
+    let last = live.status();
+    let final_counts = (last.applied, last.rejected);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while told.lock().unwrap().last() != Some(&final_counts) && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let told = told.lock().unwrap().clone();
+    assert_eq!(
+        told.first(),
+        Some(&(2, 0)),
+        "{name}: the limit applied: {told:?}"
+    );
+    assert!(
+        told.contains(&(2, 1)) && told.last() == Some(&final_counts) && final_counts.0 >= 3,
+        "{name}: the malformed set rejected, then the lift applied: {told:?}"
+    );
     let lost = std::mem::take(&mut *tally.lost.lock().unwrap());
     assert!(
         lost.is_empty(),

@@ -5,12 +5,15 @@
 //!
 //! then `curl http://127.0.0.1:9464/metrics`. Prints `metrics: http://<addr>/metrics` once
 //! listening (port 0 picks a free one) and `calls: done` once the sample calls are made;
-//! serves until Ctrl-C or for `--serve-for` seconds.
+//! serves until Ctrl-C or for `--serve-for` seconds. The client's traffic guard follows a rules
+//! file (in the temporary directory), so the state of that source is exported as well.
 
 use std::time::Duration;
 
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use sofa_rpc_core::config::{open, LiveOptions};
 use sofa_rpc_core::event::EventBus;
+use sofa_rpc_core::guard::Guard;
 use sofa_rpc_core::{Client, ConsumerConfig, Server};
 use sofa_rpc_examples::{Greeter, Greeting, HelloServiceClient, HelloServiceServer};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -51,10 +54,22 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .service(HelloServiceServer::new(Greeter))
         .start()
         .await?;
+    // Guard rules followed live from a file; the guard publishes on the same bus, so the
+    // source's state (`sofa_config_*`) is exported beside the calls.
+    let rules =
+        std::env::temp_dir().join(format!("sofa-metrics-rules-{}.json", std::process::id()));
+    std::fs::write(&rules, r#"{"rate_limit": []}"#)?;
+    let guard = Guard::with_events(bus.clone());
+    let target = open(&format!("file://{}?pollPeriod=50", rules.display())).await?;
+    let live = guard.follow(target, LiveOptions::new()).await;
+    // A malformed set is rejected whole (and counted); the rules in force stay.
+    std::fs::write(&rules, r#"{"rate_limit": 3}"#)?;
+    live.wait(|s| s.rejected == 1, Duration::from_secs(5)).await;
     let hello = HelloServiceClient::new(Client::new(
         ConsumerConfig::new()
             .direct_url(server.local_addr().to_string())
             .app_name("hello-client")
+            .guard(guard)
             .events(bus),
     )?);
 
@@ -79,6 +94,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         None => tokio::signal::ctrl_c().await?,
     }
     server.shutdown().await;
+    drop(live);
+    std::fs::remove_file(&rules)?;
     Ok(())
 }
 

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sofa_bolt::Side;
+use sofa_rpc_registry::config::LiveStatus;
 use sofa_rpc_registry::ProviderInfo;
 
 use super::{sealed, Event};
@@ -300,5 +301,13 @@ events! {
         method: Cow<'static, str>,
         /// `true` in monitor mode: the call went on as if no rule were there.
         monitored: bool,
+    }
+    /// A key of a configuration source followed by live rules (a guard's, a zone map's)
+    /// changed state: the source went down or came back, a value was applied or rejected.
+    ConfigStatusChanged = 19 {
+        /// The source and key, e.g. `etcd://127.0.0.1:2379/sofa/guard/orders.toml`.
+        key: String,
+        /// Its state now: `source_up`, where the rules in force came from, the last error.
+        status: LiveStatus,
     }
 }

@@ -29,6 +29,7 @@
 //! assert!(!bus.is_enabled::<AttemptEnd>());
 //! ```
 
+mod config;
 mod connections;
 mod kinds;
 
@@ -38,12 +39,13 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
+pub use config::publish_config_status;
 pub(crate) use connections::connection_observer;
 pub use kinds::{
     AttemptEnd, AttemptStart, BreakerState, BreakerStateChanged, CallEnd, CallStart,
-    ConnectionClosed, ConnectionOpened, GuardTriggered, Outcome, ProviderAdded, ProviderDegraded,
-    ProviderRecovered, ProviderRemoved, ProviderUpdated, RegistryOutage, RegistrySubscribed,
-    ServerReceive, ServerSend, ServerStarted, ServerStopped,
+    ConfigStatusChanged, ConnectionClosed, ConnectionOpened, GuardTriggered, Outcome,
+    ProviderAdded, ProviderDegraded, ProviderRecovered, ProviderRemoved, ProviderUpdated,
+    RegistryOutage, RegistrySubscribed, ServerReceive, ServerSend, ServerStarted, ServerStopped,
 };
 
 /// Something that happened, publishable on an [`EventBus`]. Implemented by the event types of
@@ -60,7 +62,7 @@ mod sealed {
 
 /// How many event types there are (slots of the bus; each type's `SLOT` is below this, and
 /// below 32 for the `enabled` bits).
-const SLOTS: usize = 19;
+const SLOTS: usize = 20;
 
 type Handler = Arc<dyn Fn(&dyn Any) + Send + Sync>;
 

@@ -197,7 +197,9 @@ impl Guard {
     /// the rules as it arrives; a malformed or contradictory one is rejected whole, logged
     /// with the rule and field it is about (and shown by [`LiveRules::last_error`]), and the
     /// rules in force stay. With a cache directory in `options`, the last good set is kept on
-    /// disk and used when the source cannot be reached at start. Watching stops when the
+    /// disk and used when the source cannot be reached at start. The source going down or
+    /// coming back, and each value applied or rejected, are published on the guard's bus
+    /// ([`ConfigStatusChanged`](crate::event::ConfigStatusChanged)). Watching stops when the
     /// returned [`LiveRules`] is dropped.
     ///
     /// ```no_run
@@ -217,7 +219,7 @@ impl Guard {
     pub async fn follow(&self, target: ConfigTarget, options: LiveOptions) -> LiveRules {
         let guard = self.clone();
         let key = target.key.clone();
-        LiveRules::start(
+        let live = LiveRules::start(
             target,
             options,
             move |raw: &[u8]| GuardRules::parse(raw, Format::detect(&key, raw)),
@@ -228,7 +230,9 @@ impl Guard {
                 }
             },
         )
-        .await
+        .await;
+        crate::event::publish_config_status(&live, &self.shared.events);
+        live
     }
 
     /// The current rules.

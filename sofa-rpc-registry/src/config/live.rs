@@ -165,6 +165,11 @@ impl LiveRules {
         (rules, value)
     }
 
+    /// The source and key watched, e.g. `etcd://127.0.0.1:2379/sofa/guard/orders.toml`.
+    pub fn key(&self) -> &str {
+        &self.name
+    }
+
     /// The current state.
     pub fn status(&self) -> LiveStatus {
         self.status.borrow().clone()

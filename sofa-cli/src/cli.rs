@@ -4,7 +4,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::tls::TlsArgs;
 
-/// grpcurl for SOFABolt: call, list, describe, ping and load SOFARPC services.
+/// grpcurl for SOFABolt: call, list, describe, ping and load SOFARPC services; check rule documents.
 #[derive(Debug, Parser)]
 #[command(name = "sofa", version, about, long_about = None)]
 pub(crate) struct Cli {
@@ -30,6 +30,9 @@ pub(crate) enum Command {
     Ping(PingArgs),
     /// Load a method with concurrent calls and report latencies.
     Bench(BenchArgs),
+    /// Check a traffic guard or zone rule document (a file, or a configuration center's key)
+    /// and show what it holds.
+    Rules(RulesArgs),
 }
 
 /// The serializations a generic call can use.
@@ -149,6 +152,31 @@ pub(crate) struct PingArgs {
     /// TLS settings.
     #[command(flatten)]
     pub(crate) tls: TlsArgs,
+}
+
+/// `sofa rules`.
+#[derive(Debug, Args)]
+pub(crate) struct RulesArgs {
+    /// A file, or a configuration URL (`file://`, `zookeeper://`, `etcd://`, `nacos://`)
+    /// naming the key, as a consumer's `follow` takes it.
+    pub(crate) source: String,
+    /// What the document is; by default, zone rules when it has a top-level `zones`.
+    #[arg(long, value_enum, default_value_t = RulesKind::Auto)]
+    pub(crate) kind: RulesKind,
+    /// How long to wait for a configuration center's answer, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 5000)]
+    pub(crate) timeout: u64,
+}
+
+/// The kinds of rule documents `sofa rules` checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum RulesKind {
+    /// Zone rules if the document has a top-level `zones`, else guard rules.
+    Auto,
+    /// Traffic guard rules (`rate_limit`, `circuit_breaker`, `degrade`, `fault`).
+    Guard,
+    /// Zone routing rules (`zones`, `services`, `rules`).
+    Zone,
 }
 
 /// `sofa bench`.

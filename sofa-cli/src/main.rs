@@ -1,4 +1,4 @@
-//! `sofa`: call, list, describe, ping and bench SOFARPC services over SOFABolt.
+//! `sofa`: call, list, describe, ping and bench SOFARPC services over SOFABolt, and check rule documents.
 //!
 //! Exit codes: 0 success; 1 the method threw (class and message printed) or the call failed
 //! at run time; 2 a mistake in the input (bad flags, malformed JSON, types that do not fit

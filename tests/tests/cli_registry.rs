@@ -179,3 +179,38 @@ async fn unreachable_registry_is_a_usage_error() {
         run.stderr
     );
 }
+
+/// `sofa rules` reads a guard rule set from the etcd key consumers follow, and names the field
+/// of a broken one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rules_checked_in_etcd() {
+    let etcd = registry("start-etcd.sh").await;
+    let mut client = etcd_client::Client::connect([format!("http://{}", etcd.addr())], None)
+        .await
+        .unwrap();
+    let key = "/sofa/guard/orders.toml";
+    let url = format!("etcd://{}{key}", etcd.addr());
+    let rules = "[[rate_limit]]\nid = \"orders-50\"\nservice = \"com.example.Orders\"\n\
+                 token_bucket = { rate = 50.0, burst = 5 }\n";
+    client.put(key, rules, None).await.unwrap();
+    let run = sofa(vec!["--json".into(), "rules".into(), url.clone()]).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let doc = run.json().unwrap();
+    assert_eq!(doc["rules"]["rate_limit"][0], "orders-50", "{doc}");
+
+    client
+        .put(key, rules.replace("burst = 5", "burst = 0"), None)
+        .await
+        .unwrap();
+    let run = sofa(vec!["rules".into(), url.clone()]).await;
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(run.stderr.contains("token_bucket.burst"), "{}", run.stderr);
+
+    let run = sofa(vec![
+        "rules".into(),
+        format!("etcd://{}/sofa/none", etcd.addr()),
+    ])
+    .await;
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(run.stderr.contains("the key is absent"), "{}", run.stderr);
+}

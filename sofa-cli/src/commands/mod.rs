@@ -8,6 +8,7 @@ pub(crate) mod call;
 pub(crate) mod describe;
 pub(crate) mod list;
 pub(crate) mod ping;
+pub(crate) mod rules;
 
 use crate::cli::{Cli, Command};
 use crate::error::Result;
@@ -20,5 +21,6 @@ pub(crate) async fn run(cli: Cli) -> Result<()> {
         Command::Describe(args) => describe::run(args, cli.json).await,
         Command::Ping(args) => ping::run(args, cli.json).await,
         Command::Bench(args) => bench::run(args, cli.json).await,
+        Command::Rules(args) => rules::run(args, cli.json).await,
     }
 }

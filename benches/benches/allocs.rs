@@ -7,7 +7,8 @@
 //! allocations only. Calls are made one at a time from a current-thread runtime after a
 //! warm-up, and the counts are divided by the number of calls.
 //!
-//! `cargo bench -p sofa-rpc-benches --bench allocs`
+//! `cargo bench -p sofa-rpc-benches --bench allocs` (`ALLOCS_SERIALIZATION=hessian2` for
+//! SOFARPC's default serialization instead of msgpack)
 
 use std::future::IntoFuture;
 
@@ -52,9 +53,11 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
+    let serialization =
+        std::env::var("ALLOCS_SERIALIZATION").unwrap_or_else(|_| "msgpack".to_string());
     let config = ConsumerConfig::new()
         .direct_url(format!("bolt://{}", server.addr))
-        .serialization("msgpack");
+        .serialization(serialization.as_str());
     let stub = EchoBenchClient::new(Client::new(config).unwrap());
     let payload = Bytes::from(vec![0x5a; 128]);
     let call = || async {
@@ -78,7 +81,7 @@ fn main() {
     let mut parts = answer.split(' ').map(|n| n.parse::<u64>().unwrap());
     let (server_allocs, server_bytes) = (parts.next().unwrap(), parts.next().unwrap());
     let per = |n: u64| n as f64 / CALLS as f64;
-    println!("allocs/echo-128B-msgpack: {CALLS} calls, one at a time");
+    println!("allocs/echo-128B-{serialization}: {CALLS} calls, one at a time");
     println!(
         "  client: {:.2} allocations/call, {:.0} bytes/call",
         per(client_allocs),

@@ -67,44 +67,123 @@ enum RequestField {
     Other,
 }
 
+/// Writes a `SofaRequest` object from borrowed parts: the bytes [`SofaRequestHead::write`]
+/// writes for the same fields (with string-valued `requestProps`), without owned copies of the
+/// names. What a client writes for every call.
+///
+/// ```
+/// use sofa_hessian::{write_request_head, Decoder, Dialect, Encoder, SofaRequestHead};
+///
+/// let mut enc = Encoder::new(Dialect::V3);
+/// write_request_head(
+///     &mut enc,
+///     "echo",
+///     "com.example.Echo:1.0",
+///     &[("protocol", "bolt")],
+///     ["java.lang.String"].into_iter(),
+/// )?;
+/// let bytes = enc.into_inner();
+/// let head = SofaRequestHead::read(&mut Decoder::new(&bytes, Dialect::V3))?;
+/// assert_eq!(head.method_name, "echo");
+/// assert_eq!(head.method_arg_sigs, ["java.lang.String"]);
+/// # Ok::<(), sofa_hessian::Error>(())
+/// ```
+pub fn write_request_head<B, S>(
+    enc: &mut Encoder<B>,
+    method_name: &str,
+    target_service_unique_name: &str,
+    request_props: &[(&str, &str)],
+    method_arg_sigs: S,
+) -> Result<()>
+where
+    B: OutputBuffer,
+    S: ExactSizeIterator,
+    S::Item: AsRef<str>,
+{
+    write_head(
+        enc,
+        None,
+        method_name,
+        target_service_unique_name,
+        request_props.len(),
+        |enc| {
+            for (k, v) in request_props {
+                enc.write_str(k);
+                enc.write_str(v);
+            }
+            Ok(())
+        },
+        method_arg_sigs,
+    )
+}
+
+/// The `SofaRequest` object: Java's field order, `requestProps` as an untyped map (`null`
+/// when empty, as Java writes it), `methodArgSigs` as a `[string` typed list.
+fn write_head<B, S>(
+    enc: &mut Encoder<B>,
+    target_app_name: Option<&str>,
+    method_name: &str,
+    target_service_unique_name: &str,
+    props: usize,
+    write_props: impl FnOnce(&mut Encoder<B>) -> Result<()>,
+    method_arg_sigs: S,
+) -> Result<()>
+where
+    B: OutputBuffer,
+    S: ExactSizeIterator,
+    S::Item: AsRef<str>,
+{
+    enc.define_static_class(SOFA_REQUEST_CLASS, &REQUEST_FIELDS)?;
+    let mut obj = enc.begin_object_named(Name::Static(SOFA_REQUEST_CLASS))?;
+    let [app, method, service, props_field, sigs] = REQUEST_FIELDS;
+    enc.object_field_named(&mut obj, Name::Static(app))?;
+    match target_app_name {
+        Some(s) => enc.write_str(s),
+        None => enc.write_null(),
+    }
+    enc.object_field_named(&mut obj, Name::Static(method))?;
+    enc.write_str(method_name);
+    enc.object_field_named(&mut obj, Name::Static(service))?;
+    enc.write_str(target_service_unique_name);
+    enc.object_field_named(&mut obj, Name::Static(props_field))?;
+    if props == 0 {
+        enc.write_null();
+    } else {
+        let map = enc.begin_map(None)?;
+        write_props(enc)?;
+        enc.end_map(map)?;
+    }
+    enc.object_field_named(&mut obj, Name::Static(sigs))?;
+    let list =
+        enc.begin_list_named(method_arg_sigs.len(), Some(Name::Static(STRING_ARRAY_TYPE)))?;
+    for sig in method_arg_sigs {
+        enc.write_str(sig.as_ref());
+    }
+    enc.end_list(list)?;
+    enc.end_object(obj)
+}
+
 impl SofaRequestHead {
     /// Writes the `SofaRequest` object with Java's field order
     /// (`targetAppName, methodName, targetServiceUniqueName, requestProps,
     /// methodArgSigs`) and `methodArgSigs` as a `[string` typed list.
     pub fn write<B: OutputBuffer>(&self, enc: &mut Encoder<B>) -> Result<()> {
-        enc.define_static_class(SOFA_REQUEST_CLASS, &REQUEST_FIELDS)?;
-        let mut obj = enc.begin_object_named(Name::Static(SOFA_REQUEST_CLASS))?;
-        let [app, method, service, props, sigs] = REQUEST_FIELDS;
-        enc.object_field_named(&mut obj, Name::Static(app))?;
-        match &self.target_app_name {
-            Some(s) => enc.write_str(s),
-            None => enc.write_null(),
-        }
-        enc.object_field_named(&mut obj, Name::Static(method))?;
-        enc.write_str(&self.method_name);
-        enc.object_field_named(&mut obj, Name::Static(service))?;
-        enc.write_str(&self.target_service_unique_name);
-        enc.object_field_named(&mut obj, Name::Static(props))?;
-        if self.request_props.is_empty() {
-            enc.write_null();
-        } else {
-            let map = enc.begin_map(None)?;
-            for (k, v) in &self.request_props {
-                enc.write_str(k);
-                enc.write_value(v)?;
-            }
-            enc.end_map(map)?;
-        }
-        enc.object_field_named(&mut obj, Name::Static(sigs))?;
-        let list = enc.begin_list_named(
-            self.method_arg_sigs.len(),
-            Some(Name::Static(STRING_ARRAY_TYPE)),
-        )?;
-        for sig in &self.method_arg_sigs {
-            enc.write_str(sig);
-        }
-        enc.end_list(list)?;
-        enc.end_object(obj)
+        let props = &self.request_props;
+        write_head(
+            enc,
+            self.target_app_name.as_deref(),
+            &self.method_name,
+            &self.target_service_unique_name,
+            props.len(),
+            |enc| {
+                for (k, v) in props {
+                    enc.write_str(k);
+                    enc.write_value(v)?;
+                }
+                Ok(())
+            },
+            self.method_arg_sigs.iter(),
+        )
     }
 
     /// Reads a `SofaRequest` object, mapping fields by name (any order, unknown

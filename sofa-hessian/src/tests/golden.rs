@@ -364,3 +364,45 @@ fn rpc_server_exception_body() {
         crate::ErrorKind::Protocol
     );
 }
+
+/// The borrowed writer a client uses per call writes what the owned head writes, in both
+/// dialects, with and without arguments and props.
+#[test]
+fn borrowed_request_head_writes_the_owned_heads_bytes() {
+    for dialect in [Dialect::V3, Dialect::V4] {
+        for sigs in [
+            &[][..],
+            &["java.lang.String"][..],
+            &["int", "[B", "java.util.Map"][..],
+        ] {
+            for props in [&[][..], &[("protocol", "bolt")][..]] {
+                let owned = SofaRequestHead {
+                    target_app_name: None,
+                    method_name: "echo".into(),
+                    target_service_unique_name: "com.example.EchoService:1.0".into(),
+                    request_props: props
+                        .iter()
+                        .map(|(k, v)| (k.to_string(), Value::String(v.to_string())))
+                        .collect(),
+                    method_arg_sigs: sigs.iter().map(|s| s.to_string()).collect(),
+                };
+                let mut enc = Encoder::new(dialect);
+                owned.write(&mut enc).unwrap();
+                let mut borrowed = Encoder::new(dialect);
+                crate::write_request_head(
+                    &mut borrowed,
+                    "echo",
+                    "com.example.EchoService:1.0",
+                    props,
+                    sigs.iter(),
+                )
+                .unwrap();
+                assert_bytes(
+                    &borrowed.into_inner(),
+                    &enc.into_inner(),
+                    &format!("{dialect:?} {sigs:?} {props:?}"),
+                );
+            }
+        }
+    }
+}

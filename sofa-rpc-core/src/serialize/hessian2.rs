@@ -12,8 +12,8 @@ use crate::headers;
 use crate::invocation::Invocation;
 use crate::value::{RemoteException, ValueSource};
 use sofa_hessian::{
-    AppSlot, Decoder, Dialect, Encoder, JavaException, ResponseHead, SofaRequestHead, SofaResponse,
-    Value,
+    write_request_head, AppSlot, Decoder, Dialect, Encoder, JavaException, ResponseHead,
+    SofaRequestHead, SofaResponse, Value,
 };
 
 /// Lists, maps and objects a request head may hold (the `SofaRequest` object, its
@@ -95,26 +95,24 @@ impl Serializer for Hessian2 {
 
     fn encode_request(&self, invocation: &Invocation, _header: &mut HeaderMap) -> Result<Bytes> {
         let args = invocation.args();
-        let count = args.len();
-        let mut sigs = Vec::with_capacity(count);
-        let mut values = Vec::with_capacity(count);
-        for i in 0..count {
-            let arg = args
-                .arg(i)
-                .ok_or_else(|| encode_error(format!("argument {i} is missing")))?;
-            sigs.push(arg.java_type().to_string());
-            values.push(serde_form(&arg, "hessian").map_err(encode_error)?);
-        }
-        let head = SofaRequestHead {
-            target_app_name: None,
-            method_name: invocation.method().to_string(),
-            target_service_unique_name: invocation.service().unique_name().to_string(),
-            request_props: vec![(headers::PROTOCOL.to_string(), Value::String("bolt".into()))],
-            method_arg_sigs: sigs,
+        let arg = |i: usize| {
+            args.arg(i)
+                .ok_or_else(|| encode_error(format!("argument {i} is missing")))
         };
+        // Checked before anything is written: the head lists every argument's type.
+        (0..args.len()).try_for_each(|i| arg(i).map(drop))?;
+        let sigs = (0..args.len()).map(|i| args.arg(i).map_or("", |a| a.java_type()));
         let mut enc = Encoder::with_buffer(Vec::with_capacity(256), self.dialect);
-        head.write(&mut enc).map_err(encode_error)?;
-        for value in values {
+        write_request_head(
+            &mut enc,
+            invocation.method(),
+            invocation.service().unique_name(),
+            &[(headers::PROTOCOL, "bolt")],
+            sigs,
+        )
+        .map_err(encode_error)?;
+        for i in 0..args.len() {
+            let value = serde_form(&arg(i)?, "hessian").map_err(encode_error)?;
             erased_serde::serialize(value, &mut enc).map_err(encode_error)?;
         }
         Ok(enc.into_inner().into())

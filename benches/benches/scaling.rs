@@ -7,10 +7,13 @@
 //! machine the server competes for the same cores.
 //!
 //! `cargo bench -p sofa-rpc-benches --bench scaling` (`SCALING_SECS`, default 3, sets the
-//! measured window of each run; `SCALING_TASKS`, default 64, the calling tasks).
+//! measured window of each run; `SCALING_TASKS`, default 64, the calling tasks). With
+//! `SCALING_CLIENTS=per-task` every task calls a client of its own instead: the control that
+//! shows what sharing one client costs, on the same machine at the same moment. Each task counts
+//! its own calls (a counter shared by the tasks would itself be a point of contention).
 
 use std::future::IntoFuture;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -52,41 +55,48 @@ fn client(addr: Option<&str>) -> Client {
     Client::new(config).unwrap()
 }
 
-/// Calls per second of `tasks` tasks sharing one client, on `threads` workers.
-fn run(addr: Option<&str>, threads: usize, tasks: u64, window: Duration) -> f64 {
+/// Calls per second of `tasks` tasks sharing one client (or each with its own, `shared`
+/// false), on `threads` workers.
+fn run(addr: Option<&str>, threads: usize, tasks: u64, window: Duration, shared: bool) -> f64 {
     let rt = sofa_rpc_benches::load::runtime(threads).unwrap();
     rt.block_on(async {
-        let stub = EchoBenchClient::new(client(addr));
+        let one = EchoBenchClient::new(client(addr));
         let payload = Bytes::from(vec![0x5a; 128]);
-        stub.echo(payload.clone()).into_future().await.unwrap();
+        one.echo(payload.clone()).into_future().await.unwrap();
         let counting = Arc::new(AtomicBool::new(false));
         let stop = Arc::new(AtomicBool::new(false));
-        let done = Arc::new(AtomicU64::new(0));
         let mut handles = Vec::new();
         for _ in 0..tasks {
-            let (stub, payload) = (stub.clone(), payload.clone());
-            let (counting, stop, done) = (counting.clone(), stop.clone(), done.clone());
+            let stub = match shared {
+                true => one.clone(),
+                false => EchoBenchClient::new(client(addr)),
+            };
+            let payload = payload.clone();
+            let (counting, stop) = (counting.clone(), stop.clone());
             handles.push(tokio::spawn(async move {
+                let mut done = 0u64;
                 while !stop.load(Ordering::Relaxed) {
                     // The loopback cluster answers at once: let the other tasks in.
                     tokio::task::yield_now().await;
                     let echoed = stub.echo(payload.clone()).into_future().await.unwrap();
                     assert_eq!(echoed.len(), 128);
                     if counting.load(Ordering::Relaxed) {
-                        done.fetch_add(1, Ordering::Relaxed);
+                        done += 1;
                     }
                 }
+                done
             }));
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
         counting.store(true, Ordering::Relaxed);
         let start = Instant::now();
         tokio::time::sleep(window).await;
-        let calls = done.load(Ordering::Relaxed);
+        counting.store(false, Ordering::Relaxed);
         let elapsed = start.elapsed();
         stop.store(true, Ordering::Relaxed);
+        let mut calls = 0;
         for h in handles {
-            h.await.unwrap();
+            calls += h.await.unwrap();
         }
         calls as f64 / elapsed.as_secs_f64()
     })
@@ -99,15 +109,20 @@ fn main() {
     }
     let window = Duration::from_secs(env_or("SCALING_SECS", 3));
     let tasks = env_or("SCALING_TASKS", 64);
+    let shared = std::env::var("SCALING_CLIENTS").map_or(true, |v| v != "per-task");
+    let clients = match shared {
+        true => "sharing one Client",
+        false => "with a Client each",
+    };
     let server = ServerChild::spawn(&[]).unwrap();
     for (name, addr) in [
         ("client pipeline alone", None),
         ("over a loopback socket", Some(server.addr.as_str())),
     ] {
-        println!("scaling/echo-128B-msgpack, {name}: {tasks} tasks sharing one Client");
+        println!("scaling/echo-128B-msgpack, {name}: {tasks} tasks {clients}");
         let mut first = None;
         for threads in [1, 2] {
-            let rate = run(addr, threads, tasks, window);
+            let rate = run(addr, threads, tasks, window, shared);
             let ratio = first.map(|f: f64| rate / f).unwrap_or(1.0);
             first.get_or_insert(rate);
             println!("  {threads} worker thread(s): {rate:.0} calls/s ({ratio:.2}x)");

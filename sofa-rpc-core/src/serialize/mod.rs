@@ -4,6 +4,7 @@ mod hessian2;
 mod json;
 mod msgpack;
 mod protobuf;
+mod scratch;
 mod serializers;
 
 use std::fmt;

@@ -11,6 +11,7 @@ use bytes::Bytes;
 use serde::ser::SerializeSeq;
 use sofa_bolt::HeaderMap;
 
+use super::scratch::encode_with;
 use super::{
     encode_error, reply_error, request_error, response_error, Reply, RequestReader, ResponseBody,
     Serializer,
@@ -76,9 +77,7 @@ impl Serializer for Msgpack {
     }
 
     fn encode_request(&self, invocation: &Invocation, _header: &mut HeaderMap) -> Result<Bytes> {
-        let mut buf = Vec::with_capacity(64);
-        write_value(&mut buf, &ArgList(invocation.args())).map_err(encode_error)?;
-        Ok(buf.into())
+        encode_with(|buf| write_value(buf, &ArgList(invocation.args()))).map_err(encode_error)
     }
 
     fn read_request<'a>(
@@ -101,35 +100,35 @@ impl Serializer for Msgpack {
         _request: &[u8],
         header: &mut HeaderMap,
     ) -> Result<Bytes> {
-        let mut buf = Vec::with_capacity(64);
-        match reply {
+        let returned;
+        let error;
+        let body: &dyn erased_serde::Serialize = match reply {
             Reply::Value(value) => {
-                let value = value.value();
-                write_value(&mut buf, serde_of(&value).map_err(reply_error)?)
-                    .map_err(reply_error)?
+                returned = value.value();
+                serde_of(&returned).map_err(reply_error)?
             }
             Reply::AppError(e) => {
                 header.insert(headers::RESPONSE_ERROR, "true");
-                let body = ErrorBody {
+                error = ErrorBody {
                     app: true,
                     class_name: e.class_name.clone(),
                     message: e.message.clone(),
                     kind: 0,
                 };
-                write_value(&mut buf, &body).map_err(reply_error)?
+                &error
             }
             Reply::Error(e) => {
                 header.insert(headers::RESPONSE_ERROR, "true");
-                let body = ErrorBody {
+                error = ErrorBody {
                     app: false,
                     class_name: String::new(),
                     message: e.message().to_string(),
                     kind: e.kind().code(),
                 };
-                write_value(&mut buf, &body).map_err(reply_error)?
+                &error
             }
-        }
-        Ok(buf.into())
+        };
+        encode_with(|buf| write_value(buf, body)).map_err(reply_error)
     }
 
     fn read_response<'a>(

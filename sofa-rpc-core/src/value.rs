@@ -77,7 +77,7 @@ impl fmt::Debug for ValueRef<'_> {
 /// An incoming value, ready to be decoded into whatever type the receiver expects.
 pub enum ValueSource<'a> {
     /// A self-describing value read through serde.
-    Serde(Box<dyn SerdeSource + 'a>),
+    Serde(SerdeInput<'a>),
     /// The bytes of one protobuf message.
     Proto(&'a [u8]),
 }
@@ -88,7 +88,7 @@ impl<'a> ValueSource<'a> {
     where
         D: serde::Deserializer<'de> + 'a,
     {
-        ValueSource::Serde(Box::new(ByValue(de)))
+        ValueSource::Serde(SerdeInput::Boxed(Box::new(ByValue(de))))
     }
 
     /// A value read by a deserializer that works through `&mut` (as most owned ones do).
@@ -97,7 +97,13 @@ impl<'a> ValueSource<'a> {
         D: 'a,
         for<'x> &'x mut D: serde::Deserializer<'de>,
     {
-        ValueSource::Serde(Box::new(ByMut(de)))
+        ValueSource::Serde(SerdeInput::Boxed(Box::new(ByMut(de))))
+    }
+
+    /// A value in `bytes`, read by `read` (which makes a deserializer over them and lends it):
+    /// nothing is boxed, so a format that reads from a byte slice costs no allocation here.
+    pub fn from_slice(bytes: &'a [u8], read: ReadSlice) -> Self {
+        ValueSource::Serde(SerdeInput::Slice { bytes, read })
     }
 
     /// Decodes the value through serde with `decode` (which must accept any input lifetime,
@@ -122,6 +128,37 @@ impl<'a> ValueSource<'a> {
             ValueSource::Proto(_) => {
                 Err("the value is a protobuf message, not a serde value".into())
             }
+        }
+    }
+}
+
+/// Lends `visit` a deserializer over `bytes`, once: how [`ValueSource::from_slice`] reads.
+pub(crate) type ReadSlice = fn(&[u8], &mut LendTo<'_>) -> Result<(), erased_serde::Error>;
+
+/// What a deserializer is lent to.
+pub(crate) type LendTo<'v> =
+    dyn FnMut(&mut dyn erased_serde::Deserializer<'_>) -> Result<(), erased_serde::Error> + 'v;
+
+/// The input of a serde value: a deserializer of any kind behind a box, or a byte slice with
+/// the function that reads it (no box).
+pub enum SerdeInput<'a> {
+    /// A deserializer, type-erased.
+    Boxed(Box<dyn SerdeSource + 'a>),
+    /// Bytes and their reader.
+    Slice {
+        /// The value's bytes.
+        bytes: &'a [u8],
+        /// Makes the deserializer over them.
+        read: ReadSlice,
+    },
+}
+
+impl SerdeInput<'_> {
+    /// Lends the deserializer to `visit`, once.
+    pub fn deserialize_with(self, visit: &mut LendTo<'_>) -> Result<(), erased_serde::Error> {
+        match self {
+            SerdeInput::Boxed(source) => source.deserialize_with(visit),
+            SerdeInput::Slice { bytes, read } => read(bytes, visit),
         }
     }
 }

@@ -19,7 +19,7 @@ use super::{
 use crate::error::{ErrorKind, Result, RpcError};
 use crate::headers;
 use crate::invocation::{Args, Invocation};
-use crate::value::{RemoteException, ValueRef, ValueSource};
+use crate::value::{LendTo, RemoteException, ValueRef, ValueSource};
 
 /// The MessagePack serializer (`msgpack`, codec 13).
 #[derive(Clone, Copy, Debug, Default)]
@@ -145,9 +145,8 @@ impl Serializer for Msgpack {
                 ResponseBody::Error(RpcError::new(kind, body.message))
             });
         }
-        let de = rmp_serde::Deserializer::from_read_ref(content);
-        Ok(ResponseBody::Value(ValueSource::from_owned_deserializer(
-            de,
+        Ok(ResponseBody::Value(ValueSource::from_slice(
+            content, read_slice,
         )))
     }
 
@@ -266,10 +265,14 @@ impl<'a> RequestReader<'a> for Reader<'a> {
             .ok_or_else(|| request_error("a msgpack argument is truncated or malformed"))?;
         let (arg, rest) = self.rest.split_at(len);
         self.rest = rest;
-        Ok(ValueSource::from_owned_deserializer(
-            rmp_serde::Deserializer::from_read_ref(arg),
-        ))
+        Ok(ValueSource::from_slice(arg, read_slice))
     }
+}
+
+/// Lends `visit` a deserializer over `bytes`, made on the stack (no box per value).
+fn read_slice(bytes: &[u8], visit: &mut LendTo<'_>) -> Result<(), erased_serde::Error> {
+    let mut de = rmp_serde::Deserializer::from_read_ref(bytes);
+    visit(&mut <dyn erased_serde::Deserializer<'_>>::erase(&mut de))
 }
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ use super::{
 use crate::error::{ErrorKind, Result, RpcError};
 use crate::headers;
 use crate::invocation::{Args, Invocation};
-use crate::value::{LendTo, RemoteException, ValueRef, ValueSource};
+use crate::value::{LendTo, RemoteException, SliceFormat, ValueRef, ValueSource};
 
 /// The MessagePack serializer (`msgpack`, codec 13).
 #[derive(Clone, Copy, Debug, Default)]
@@ -145,8 +145,10 @@ impl Serializer for Msgpack {
                 ResponseBody::Error(RpcError::new(kind, body.message))
             });
         }
-        Ok(ResponseBody::Value(ValueSource::from_slice(
-            content, read_slice,
+        Ok(ResponseBody::Value(ValueSource::from_format(
+            content,
+            read_slice,
+            SliceFormat::Msgpack,
         )))
     }
 
@@ -265,7 +267,11 @@ impl<'a> RequestReader<'a> for Reader<'a> {
             .ok_or_else(|| request_error("a msgpack argument is truncated or malformed"))?;
         let (arg, rest) = self.rest.split_at(len);
         self.rest = rest;
-        Ok(ValueSource::from_slice(arg, read_slice))
+        Ok(ValueSource::from_format(
+            arg,
+            read_slice,
+            SliceFormat::Msgpack,
+        ))
     }
 }
 
@@ -357,5 +363,39 @@ mod tests {
             .unwrap();
         assert_eq!(second, nested);
         assert!(reader.next_arg().is_err(), "only two arguments");
+    }
+
+    #[test]
+    fn values_decode_the_same_straight_or_type_erased() {
+        #[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+        struct Sample {
+            name: String,
+            blob: bytes::Bytes,
+            scores: Vec<Option<u32>>,
+        }
+        let sample = Sample {
+            name: "n".repeat(40),
+            blob: bytes::Bytes::from(vec![7; 300]),
+            scores: vec![Some(1), None, Some(u32::MAX)],
+        };
+        let mut wire = Vec::new();
+        write_value(&mut wire, &sample).unwrap();
+        let straight = |bytes: &[u8]| {
+            crate::__private::decode!(
+                Sample,
+                ValueSource::from_format(bytes, read_slice, SliceFormat::Msgpack)
+            )
+        };
+        let erased = |bytes: &[u8]| {
+            crate::__private::decode!(Sample, ValueSource::from_slice(bytes, read_slice))
+        };
+        assert_eq!(straight(&wire).unwrap(), sample);
+        assert_eq!(erased(&wire).unwrap(), sample);
+        // Bad input fails alike, with the same message, either way.
+        for bad in [&wire[..wire.len() - 1], &[0xc1][..], &[0x92, 1, 2][..]] {
+            let (a, b) = (straight(bad).unwrap_err(), erased(bad).unwrap_err());
+            assert!(a.contains("Sample"), "{a}");
+            assert_eq!(a, b);
+        }
     }
 }

@@ -3,12 +3,17 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, OnceLock};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
+use pin_project_lite::pin_project;
 use sofa_bolt::{HeaderMap, PeerIdentity};
 use sofa_rpc_registry::ProviderInfo;
+use tokio::task::futures::TaskLocalFuture;
 
 use crate::service_id::ServiceId;
 use crate::trace::{ChildSpans, TraceContext};
@@ -120,7 +125,7 @@ impl InvokeContext {
 }
 
 tokio::task_local! {
-    static CURRENT: Arc<Mutex<RequestContext>>;
+    static CURRENT: Mutex<RequestContext>;
 }
 
 /// What a provider knows about the request it is handling: who called, which service and
@@ -185,18 +190,17 @@ impl RequestContext {
 
     /// Runs `fut` with `ctx` as the current request context; returns its output and the
     /// context as the method left it.
-    pub(crate) async fn scope<F: std::future::Future>(
-        ctx: RequestContext,
-        fut: F,
-    ) -> (F::Output, RequestContext) {
-        let cell = Arc::new(Mutex::new(ctx));
-        let out = CURRENT.scope(cell.clone(), fut).await;
-        let ctx = match Arc::try_unwrap(cell) {
-            Ok(m) => m.into_inner().unwrap_or_else(|e| e.into_inner()),
-            // A task spawned by the method may still hold it: take a copy.
-            Err(shared) => shared.lock().unwrap_or_else(|e| e.into_inner()).clone(),
-        };
-        (out, ctx)
+    pub(crate) fn scope<F: Future>(ctx: RequestContext, fut: F) -> Scoped<F> {
+        let fallback = (
+            ctx.peer,
+            ctx.service.clone(),
+            ctx.method.clone(),
+            ctx.deadline,
+        );
+        Scoped {
+            inner: CURRENT.scope(Mutex::new(ctx), fut),
+            fallback,
+        }
     }
 
     /// The caller's address.
@@ -281,5 +285,37 @@ impl RequestContext {
     /// The response baggage set so far.
     pub fn response_baggage(&self) -> &BTreeMap<String, String> {
         &self.response_baggage
+    }
+}
+pin_project! {
+    /// A future run with a request context as the current one: its output comes with the
+    /// context as the future left it. The context lives in the task-local slot itself (no
+    /// shared cell to allocate: nothing outside this task can reach it) and is taken back out
+    /// of it at the end.
+    pub(crate) struct Scoped<F: Future> {
+        #[pin]
+        inner: TaskLocalFuture<Mutex<RequestContext>, F>,
+        // Only for a slot found empty, which cannot happen: it is emptied here alone.
+        fallback: (SocketAddr, ServiceId, Cow<'static, str>, Option<Instant>),
+    }
+}
+
+impl<F: Future> Future for Scoped<F> {
+    type Output = (F::Output, RequestContext);
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        let out = match this.inner.as_mut().poll(cx) {
+            Poll::Ready(out) => out,
+            Poll::Pending => return Poll::Pending,
+        };
+        let ctx = match this.inner.take_value() {
+            Some(cell) => cell.into_inner().unwrap_or_else(|e| e.into_inner()),
+            None => {
+                let (peer, service, method, deadline) = this.fallback.clone();
+                RequestContext::new(peer, service, method, HeaderMap::new(), deadline)
+            }
+        };
+        Poll::Ready((out, ctx))
     }
 }

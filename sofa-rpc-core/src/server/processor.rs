@@ -441,9 +441,18 @@ impl Service<ProviderCall> for Execute {
 
 /// Runs the method with its request context set; a panic becomes a framework error instead of
 /// a lost request.
-pub(crate) async fn execute(call: ProviderCall) -> (Reply, RequestContext) {
+///
+/// Built as one future without an `async fn` around it: the state of such a function keeps
+/// its arguments (the request context) beside the futures it makes from them.
+pub(crate) fn execute(call: ProviderCall) -> impl Future<Output = (Reply, RequestContext)> {
     let run = AssertUnwindSafe(call.prepared).catch_unwind();
-    let (outcome, context) = RequestContext::scope(call.context, run).await;
+    RequestContext::scope(call.context, run).map(settle)
+}
+
+/// The reply of a method that ran to its end or panicked.
+fn settle(
+    (outcome, context): (std::thread::Result<Reply>, RequestContext),
+) -> (Reply, RequestContext) {
     let reply = outcome.unwrap_or_else(|panic| {
         let what = panic
             .downcast_ref::<&str>()

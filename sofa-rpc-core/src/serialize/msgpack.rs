@@ -85,13 +85,17 @@ impl Serializer for Msgpack {
         header: &'a HeaderMap,
         content: &'a [u8],
     ) -> Result<Box<dyn RequestReader<'a> + 'a>> {
-        let (len, rest) = array_header(content)
-            .ok_or_else(|| request_error("msgpack request content is not an argument array"))?;
-        Ok(Box::new(Reader {
-            header,
-            remaining: len,
-            rest,
-        }))
+        Ok(Box::new(Reader::new(header, content)?))
+    }
+
+    fn lend_request<'a>(
+        &self,
+        header: &'a HeaderMap,
+        content: &'a [u8],
+        visit: &mut dyn FnMut(&mut dyn RequestReader<'a>),
+    ) -> Result<()> {
+        visit(&mut Reader::new(header, content)?);
+        Ok(())
     }
 
     fn encode_response(
@@ -236,6 +240,19 @@ struct Reader<'a> {
     remaining: usize,
     /// The arguments not read yet.
     rest: &'a [u8],
+}
+
+impl<'a> Reader<'a> {
+    /// A reader over `content`, which must be an array of the arguments.
+    fn new(header: &'a HeaderMap, content: &'a [u8]) -> Result<Self> {
+        let (len, rest) = array_header(content)
+            .ok_or_else(|| request_error("msgpack request content is not an argument array"))?;
+        Ok(Reader {
+            header,
+            remaining: len,
+            rest,
+        })
+    }
 }
 
 impl<'a> RequestReader<'a> for Reader<'a> {

@@ -292,16 +292,36 @@ enum Rejection {
     Reply(String, String, RpcError),
 }
 
+/// A request read: its service, its method, and the call ready to run.
+type Ready = (ServiceId, Cow<'static, str>, crate::dispatch::Prepared);
+
 /// Reads the request and finds its service and method; returns the call ready to run.
 fn prepare(
     shared: &Provided,
     serializer: &dyn Serializer,
     header: &HeaderMap,
     content: &Bytes,
-) -> Result<(ServiceId, Cow<'static, str>, crate::dispatch::Prepared), Rejection> {
-    let mut reader = serializer
-        .read_request(header, content)
+) -> Result<Ready, Rejection> {
+    let mut prepared = None;
+    serializer
+        .lend_request(header, content, &mut |reader| {
+            prepared = Some(prepare_from(shared, header, reader));
+        })
         .map_err(|e| Rejection::Status(ResponseStatus::SERVER_DESERIAL_EXCEPTION, e.to_string()))?;
+    prepared.unwrap_or_else(|| {
+        Err(Rejection::Status(
+            ResponseStatus::SERVER_DESERIAL_EXCEPTION,
+            format!("serializer {} lent no request reader", serializer.name()),
+        ))
+    })
+}
+
+/// [`prepare`] with the request's reader.
+fn prepare_from(
+    shared: &Provided,
+    header: &HeaderMap,
+    reader: &mut dyn crate::serialize::RequestReader<'_>,
+) -> Result<Ready, Rejection> {
     // Routing: header `service`, then `sofa_head_target_service`, then the body.
     let target = header
         .get(headers::SERVICE)
@@ -330,7 +350,7 @@ fn prepare(
     };
     let prepared = exported
         .dispatch
-        .prepare(&method, &mut *reader)
+        .prepare(&method, reader)
         .map_err(|e| Rejection::Reply(exported.id.to_string(), method.to_string(), e))?;
     Ok((exported.id.clone(), method, prepared))
 }

@@ -3,7 +3,8 @@
 //! A serializer cannot know the size of what it writes until it has written it: a fresh
 //! buffer grows (a reallocation or more) for any body past its first guess, and a body that
 //! does not fill it makes `Bytes` keep the spare room. Writing into a buffer this thread keeps,
-//! then copying the result out, costs one allocation of exactly the body's size every time.
+//! then copying the result out, costs one allocation of exactly the body's size every time. A
+//! body too large for the thread to keep its buffer is handed over in that buffer, uncopied.
 
 use std::cell::RefCell;
 
@@ -29,12 +30,16 @@ pub(crate) fn encode_with<E>(
         };
         buf.clear();
         let written = write.take().map(|w| w(&mut buf))?;
-        let out = written.map(|()| Bytes::copy_from_slice(&buf));
+        let out = match written {
+            // Too large to keep: the buffer itself becomes the body, saving the copy.
+            Ok(()) if buf.capacity() > KEEP_AT_MOST => Ok(Bytes::from(std::mem::take(&mut *buf))),
+            Ok(()) => Ok(Bytes::copy_from_slice(&buf)),
+            Err(e) => Err(e),
+        };
         if buf.capacity() > KEEP_AT_MOST {
             *buf = Vec::new();
-        } else {
-            buf.clear();
         }
+        buf.clear();
         Some(out)
     });
     match (reused, write) {

@@ -287,6 +287,7 @@ impl RequestContext {
         &self.response_baggage
     }
 }
+
 pin_project! {
     /// A future run with a request context as the current one: its output comes with the
     /// context as the future left it. The context lives in the task-local slot itself (no

@@ -13,7 +13,6 @@ use std::time::{Duration, Instant};
 use pin_project_lite::pin_project;
 use sofa_bolt::{HeaderMap, PeerIdentity};
 use sofa_rpc_registry::ProviderInfo;
-use tokio::task::futures::TaskLocalFuture;
 
 use crate::service_id::ServiceId;
 use crate::trace::{ChildSpans, TraceContext};
@@ -125,7 +124,8 @@ impl InvokeContext {
 }
 
 tokio::task_local! {
-    static CURRENT: Mutex<RequestContext>;
+    /// Set while a request's method is polled: the context, taken back after every poll.
+    static CURRENT: Mutex<Option<RequestContext>>;
 }
 
 /// What a provider knows about the request it is handling: who called, which service and
@@ -182,10 +182,11 @@ impl RequestContext {
     pub fn with_current<R>(f: impl FnOnce(&mut RequestContext) -> R) -> Option<R> {
         CURRENT
             .try_with(|cell| {
-                let mut ctx = cell.lock().unwrap_or_else(|e| e.into_inner());
-                f(&mut ctx)
+                let mut slot = cell.lock().unwrap_or_else(|e| e.into_inner());
+                slot.as_mut().map(f)
             })
             .ok()
+            .flatten()
     }
 
     /// Runs `fut` with `ctx` as the current request context; returns its output and the
@@ -198,7 +199,8 @@ impl RequestContext {
             ctx.deadline,
         );
         Scoped {
-            inner: CURRENT.scope(Mutex::new(ctx), fut),
+            inner: fut,
+            ctx: Some(ctx),
             fallback,
         }
     }
@@ -290,13 +292,14 @@ impl RequestContext {
 
 pin_project! {
     /// A future run with a request context as the current one: its output comes with the
-    /// context as the future left it. The context lives in the task-local slot itself (no
-    /// shared cell to allocate: nothing outside this task can reach it) and is taken back out
-    /// of it at the end.
-    pub(crate) struct Scoped<F: Future> {
+    /// context as the future left it. The context is moved into the task-local slot for each
+    /// poll and taken back out after it (no shared cell to allocate: nothing outside this
+    /// task can reach it), so this future is `Unpin` whenever the one it runs is.
+    pub(crate) struct Scoped<F> {
         #[pin]
-        inner: TaskLocalFuture<Mutex<RequestContext>, F>,
-        // Only for a slot found empty, which cannot happen: it is emptied here alone.
+        inner: F,
+        ctx: Option<RequestContext>,
+        // Only for a context found missing, which cannot happen: it is taken out here alone.
         fallback: (SocketAddr, ServiceId, Cow<'static, str>, Option<Instant>),
     }
 }
@@ -305,18 +308,24 @@ impl<F: Future> Future for Scoped<F> {
     type Output = (F::Output, RequestContext);
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut this = self.project();
-        let out = match this.inner.as_mut().poll(cx) {
-            Poll::Ready(out) => out,
-            Poll::Pending => return Poll::Pending,
+        let this = self.project();
+        let inner = this.inner;
+        let (polled, back) = CURRENT.sync_scope(Mutex::new(this.ctx.take()), || {
+            let polled = inner.poll(cx);
+            let back = CURRENT
+                .try_with(|cell| cell.lock().unwrap_or_else(|e| e.into_inner()).take())
+                .ok()
+                .flatten();
+            (polled, back)
+        });
+        *this.ctx = back;
+        let Poll::Ready(out) = polled else {
+            return Poll::Pending;
         };
-        let ctx = match this.inner.take_value() {
-            Some(cell) => cell.into_inner().unwrap_or_else(|e| e.into_inner()),
-            None => {
-                let (peer, service, method, deadline) = this.fallback.clone();
-                RequestContext::new(peer, service, method, HeaderMap::new(), deadline)
-            }
-        };
+        let ctx = this.ctx.take().unwrap_or_else(|| {
+            let (peer, service, method, deadline) = this.fallback.clone();
+            RequestContext::new(peer, service, method, HeaderMap::new(), deadline)
+        });
         Poll::Ready((out, ctx))
     }
 }

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use futures::FutureExt;
 use sofa_bolt::{Frame, HeaderMap, LogLimit, Processor, Responder, ResponseStatus};
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tower::{Service, ServiceExt};
 use tracing::Instrument;
 
@@ -89,6 +89,32 @@ impl Processor for RpcProcessor {
         } else {
             tracing::Span::none()
         };
+        // The common case needs no future of its own: no provider filter or request guard to
+        // await, no span to enter, a free slot at once. The method's future (boxed already)
+        // runs here until it first waits, and only then moves to a task of its own.
+        let direct = inline_first
+            && span.is_disabled()
+            && shared.invoker.is_none()
+            && !shared.guard.as_ref().is_some_and(|g| g.guards_requests());
+        if direct {
+            if let Ok(running) = shared.running.clone().try_acquire_owned() {
+                let Some(Begun { call, answering }) = begin(&shared, request, responder, &span)
+                else {
+                    return;
+                };
+                let mut method = Running {
+                    run: execute(call),
+                    answering: Some(answering),
+                    shared,
+                    _permits: (admission, running),
+                };
+                let mut cx = Context::from_waker(futures::task::noop_waker_ref());
+                if Pin::new(&mut method).poll(&mut cx).is_pending() {
+                    tokio::spawn(method);
+                }
+                return;
+            }
+        }
         let request_span = span.clone();
         let work = async move {
             let _admission = admission;
@@ -164,51 +190,136 @@ fn is_stale(request: &Frame, responder: &Responder) -> bool {
             > Duration::from_millis(u64::try_from(timeout).unwrap_or(0))
 }
 
+/// A request whose method is running without a future around it: answered when it is done.
+struct Running<F> {
+    run: F,
+    answering: Option<Answering>,
+    shared: Arc<Provided>,
+    /// Its places among the admitted and the running requests, held until it is answered.
+    _permits: (OwnedSemaphorePermit, OwnedSemaphorePermit),
+}
+
+impl<F> Future for Running<F>
+where
+    F: Future<Output = (Reply, RequestContext)> + Unpin,
+{
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let (reply, context) = match Pin::new(&mut self.run).poll(cx) {
+            Poll::Ready(done) => done,
+            Poll::Pending => return Poll::Pending,
+        };
+        if let Some(answering) = self.answering.take() {
+            finish(&self.shared, answering, &reply, &context);
+        }
+        Poll::Ready(())
+    }
+}
+
+/// A request read and about to run, with what answering it takes once the method is done.
+struct Begun {
+    call: ProviderCall,
+    answering: Answering,
+}
+
+/// What answering a request takes once its method is done.
+struct Answering {
+    request: Frame,
+    responder: Responder,
+    serializer: Arc<dyn Serializer>,
+    /// The service and method, when someone listens for [`ServerSend`].
+    observed: Option<(ServiceId, String)>,
+}
+
 async fn handle(shared: &Provided, request: Frame, responder: Responder, span: &tracing::Span) {
+    let Some(Begun { call, answering }) = begin(shared, request, responder, span) else {
+        return;
+    };
+    if let Some(guard) = shared.guard.as_ref().filter(|g| g.guards_requests()) {
+        if let Some(refusal) = guard.admit_request(&call.context).await {
+            // Answered as a full executor answers: SOFA consumers fail over on it.
+            let Answering {
+                request,
+                responder,
+                serializer,
+                ..
+            } = answering;
+            return respond(
+                &request,
+                responder,
+                &*serializer,
+                &refusal,
+                &Default::default(),
+            );
+        }
+    }
+    let (reply, context) = match &shared.invoker {
+        Some(invoker) => match invoker.clone().oneshot(call).await {
+            Ok(done) => done,
+            Err(never) => match never {},
+        },
+        // No provider filters: run the method directly, without a service stack.
+        None => execute(call).await,
+    };
+    finish(shared, answering, &reply, &context);
+}
+
+/// Reads `request` up to the call of its method: `None` when it was answered (it could not be
+/// read, or named no method we have) or dropped (its caller gave up) instead.
+fn begin(
+    shared: &Provided,
+    request: Frame,
+    responder: Responder,
+    span: &tracing::Span,
+) -> Option<Begun> {
     let peer = responder.peer_addr();
     let header = match request.header() {
         Ok(h) => h.into_owned(),
         Err(e) => {
-            return reject(
+            reject(
                 &request,
                 responder,
                 ResponseStatus::SERVER_DESERIAL_EXCEPTION,
                 &e,
             );
+            return None;
         }
     };
     let Some(serializer) = shared.serializers.by_code(request.codec()) else {
         let reason = format!("no serializer for codec {}", request.codec());
-        return reject(
+        reject(
             &request,
             responder,
             ResponseStatus::SERVER_DESERIAL_EXCEPTION,
             &reason,
         );
+        return None;
     };
-    let content = request.content().clone();
-    let (service, method, prepared) = match prepare(shared, &*serializer, &header, &content) {
-        Ok(prepared) => prepared,
-        Err(Rejection::Status(status, reason)) => {
-            return reject(&request, responder, status, &reason);
-        }
-        Err(Rejection::Reply(id, method, error)) => {
-            tracing::debug!(%peer, service = %id, method, error = %error, "request failed");
-            let reply = Reply::Error(error);
-            respond(
-                &request,
-                responder,
-                &*serializer,
-                &reply,
-                &Default::default(),
-            );
-            return;
-        }
-    };
+    let (service, method, prepared) =
+        match prepare(shared, &*serializer, &header, request.content()) {
+            Ok(prepared) => prepared,
+            Err(Rejection::Status(status, reason)) => {
+                reject(&request, responder, status, &reason);
+                return None;
+            }
+            Err(Rejection::Reply(id, method, error)) => {
+                tracing::debug!(%peer, service = %id, method, error = %error, "request failed");
+                let reply = Reply::Error(error);
+                respond(
+                    &request,
+                    responder,
+                    &*serializer,
+                    &reply,
+                    &Default::default(),
+                );
+                return None;
+            }
+        };
     let deadline = deadline(&request, &header, &responder);
     if deadline.is_some_and(|d| d <= Instant::now()) {
         tracing::debug!(%peer, service = %service, method = &*method, "dropping a request whose caller's deadline has passed");
-        return;
+        return None;
     }
     span.record("service", tracing::field::display(&service));
     span.record("method", &*method);
@@ -223,32 +334,30 @@ async fn handle(shared: &Provided, request: Frame, responder: Responder, span: &
     });
     let mut context = RequestContext::new(peer, service, method, header, deadline);
     context.set_peer_identity(responder.peer_identity().cloned());
-    if let Some(guard) = shared.guard.as_ref().filter(|g| g.guards_requests()) {
-        if let Some(refusal) = guard.admit_request(&context).await {
-            // Answered as a full executor answers: SOFA consumers fail over on it.
-            return respond(
-                &request,
-                responder,
-                &*serializer,
-                &refusal,
-                &Default::default(),
-            );
-        }
-    }
-    let call = ProviderCall { context, prepared };
-    let (reply, context) = match &shared.invoker {
-        Some(invoker) => match invoker.clone().oneshot(call).await {
-            Ok(done) => done,
-            Err(never) => match never {},
+    Some(Begun {
+        call: ProviderCall { context, prepared },
+        answering: Answering {
+            request,
+            responder,
+            serializer,
+            observed,
         },
-        // No provider filters: run the method directly, without a service stack.
-        None => execute(call).await,
-    };
-    let answer = encode(&request, &*serializer, &reply, context.response_baggage());
+    })
+}
+
+/// Answers a request whose method has run with `reply`, `context` as the method left it.
+fn finish(shared: &Provided, answering: Answering, reply: &Reply, context: &RequestContext) {
+    let Answering {
+        request,
+        responder,
+        serializer,
+        observed,
+    } = answering;
+    let answer = encode(&request, &*serializer, reply, context.response_baggage());
     // Published before the answer leaves, so that a caller holding its answer finds the
     // event already delivered.
     if let Some((service, method)) = observed {
-        let outcome = match &reply {
+        let outcome = match reply {
             Reply::Error(e) => Outcome::Failed {
                 kind: e.kind(),
                 message: e.message().to_string(),
@@ -263,10 +372,10 @@ async fn handle(shared: &Provided, request: Frame, responder: Responder, span: &
             _ if oneway => InvokeType::Oneway,
             _ => InvokeType::Sync,
         };
-        events.publish(ServerSend {
+        shared.events.publish(ServerSend {
             service,
             method,
-            peer,
+            peer: responder.peer_addr(),
             elapsed: responder.received_at().elapsed(),
             outcome,
             app_exception: matches!(reply, Reply::AppError(_)),
@@ -274,7 +383,7 @@ async fn handle(shared: &Provided, request: Frame, responder: Responder, span: &
             caller_app: context.caller_app().map(str::to_string),
             protocol: "bolt",
             invoke_type,
-            request_size: content.len(),
+            request_size: request.content().len(),
             response_size: answer
                 .as_ref()
                 .ok()
@@ -464,7 +573,7 @@ impl Service<ProviderCall> for Execute {
 ///
 /// Built as one future without an `async fn` around it: the state of such a function keeps
 /// its arguments (the request context) beside the futures it makes from them.
-pub(crate) fn execute(call: ProviderCall) -> impl Future<Output = (Reply, RequestContext)> {
+pub(crate) fn execute(call: ProviderCall) -> impl Future<Output = (Reply, RequestContext)> + Unpin {
     let run = AssertUnwindSafe(call.prepared).catch_unwind();
     RequestContext::scope(call.context, run).map(settle)
 }

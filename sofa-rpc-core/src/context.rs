@@ -3,10 +3,14 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, OnceLock};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
+use pin_project_lite::pin_project;
 use sofa_bolt::{HeaderMap, PeerIdentity};
 use sofa_rpc_registry::ProviderInfo;
 
@@ -120,7 +124,8 @@ impl InvokeContext {
 }
 
 tokio::task_local! {
-    static CURRENT: Arc<Mutex<RequestContext>>;
+    /// Set while a request's method is polled: the context, taken back after every poll.
+    static CURRENT: Mutex<Option<RequestContext>>;
 }
 
 /// What a provider knows about the request it is handling: who called, which service and
@@ -177,26 +182,27 @@ impl RequestContext {
     pub fn with_current<R>(f: impl FnOnce(&mut RequestContext) -> R) -> Option<R> {
         CURRENT
             .try_with(|cell| {
-                let mut ctx = cell.lock().unwrap_or_else(|e| e.into_inner());
-                f(&mut ctx)
+                let mut slot = cell.lock().unwrap_or_else(|e| e.into_inner());
+                slot.as_mut().map(f)
             })
             .ok()
+            .flatten()
     }
 
     /// Runs `fut` with `ctx` as the current request context; returns its output and the
     /// context as the method left it.
-    pub(crate) async fn scope<F: std::future::Future>(
-        ctx: RequestContext,
-        fut: F,
-    ) -> (F::Output, RequestContext) {
-        let cell = Arc::new(Mutex::new(ctx));
-        let out = CURRENT.scope(cell.clone(), fut).await;
-        let ctx = match Arc::try_unwrap(cell) {
-            Ok(m) => m.into_inner().unwrap_or_else(|e| e.into_inner()),
-            // A task spawned by the method may still hold it: take a copy.
-            Err(shared) => shared.lock().unwrap_or_else(|e| e.into_inner()).clone(),
-        };
-        (out, ctx)
+    pub(crate) fn scope<F: Future>(ctx: RequestContext, fut: F) -> Scoped<F> {
+        let fallback = (
+            ctx.peer,
+            ctx.service.clone(),
+            ctx.method.clone(),
+            ctx.deadline,
+        );
+        Scoped {
+            inner: fut,
+            ctx: Some(ctx),
+            fallback,
+        }
     }
 
     /// The caller's address.
@@ -281,5 +287,45 @@ impl RequestContext {
     /// The response baggage set so far.
     pub fn response_baggage(&self) -> &BTreeMap<String, String> {
         &self.response_baggage
+    }
+}
+
+pin_project! {
+    /// A future run with a request context as the current one: its output comes with the
+    /// context as the future left it. The context is moved into the task-local slot for each
+    /// poll and taken back out after it (no shared cell to allocate: nothing outside this
+    /// task can reach it), so this future is `Unpin` whenever the one it runs is.
+    pub(crate) struct Scoped<F> {
+        #[pin]
+        inner: F,
+        ctx: Option<RequestContext>,
+        // Only for a context found missing, which cannot happen: it is taken out here alone.
+        fallback: (SocketAddr, ServiceId, Cow<'static, str>, Option<Instant>),
+    }
+}
+
+impl<F: Future> Future for Scoped<F> {
+    type Output = (F::Output, RequestContext);
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let inner = this.inner;
+        let (polled, back) = CURRENT.sync_scope(Mutex::new(this.ctx.take()), || {
+            let polled = inner.poll(cx);
+            let back = CURRENT
+                .try_with(|cell| cell.lock().unwrap_or_else(|e| e.into_inner()).take())
+                .ok()
+                .flatten();
+            (polled, back)
+        });
+        *this.ctx = back;
+        let Poll::Ready(out) = polled else {
+            return Poll::Pending;
+        };
+        let ctx = this.ctx.take().unwrap_or_else(|| {
+            let (peer, service, method, deadline) = this.fallback.clone();
+            RequestContext::new(peer, service, method, HeaderMap::new(), deadline)
+        });
+        Poll::Ready((out, ctx))
     }
 }

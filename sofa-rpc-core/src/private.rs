@@ -9,6 +9,8 @@
 use std::borrow::Cow;
 use std::marker::PhantomData;
 
+use crate::value::SliceFormat;
+
 pub use crate::client::{Call, Client};
 pub use crate::context::RequestContext;
 pub use crate::dispatch::{Dispatch, MethodDescriptor, Prepared};
@@ -118,6 +120,29 @@ pub mod probe {
     }
     impl<T> SerdeDecodeNo<T> for TypeProbe<T> {}
 
+    /// `T: DeserializeOwned`, decoded from MessagePack bytes without type erasure.
+    pub trait MsgpackDecodeYes<T> {
+        /// Decoder straight from MessagePack bytes.
+        fn msgpack_decoder(&self) -> Option<MsgpackDecodeFn<T>>;
+    }
+    impl<T: serde::de::DeserializeOwned> MsgpackDecodeYes<T> for &TypeProbe<T> {
+        fn msgpack_decoder(&self) -> Option<MsgpackDecodeFn<T>> {
+            Some(|bytes| {
+                // The same deserializer the type-erased path lends, over the same bytes.
+                let mut de = rmp_serde::Deserializer::from_read_ref(bytes);
+                <T as serde::Deserialize>::deserialize(&mut de).map_err(|e| e.to_string())
+            })
+        }
+    }
+    /// Fallback.
+    pub trait MsgpackDecodeNo<T> {
+        /// None.
+        fn msgpack_decoder(&self) -> Option<MsgpackDecodeFn<T>> {
+            None
+        }
+    }
+    impl<T> MsgpackDecodeNo<T> for TypeProbe<T> {}
+
     /// `T: prost::Message + Default`.
     pub trait ProtoDecodeYes<T> {
         /// Decoder through prost.
@@ -181,14 +206,22 @@ pub type SerdeDecodeFn<T> =
     for<'de> fn(&mut dyn erased_serde::Deserializer<'de>) -> Result<T, erased_serde::Error>;
 /// Decodes a protobuf message.
 pub type ProtoDecodeFn<T> = fn(&[u8]) -> Result<T, String>;
+/// Decodes MessagePack bytes.
+pub type MsgpackDecodeFn<T> = fn(&[u8]) -> Result<T, String>;
 
-/// Decodes `source` as a `T` with whichever decoder its form calls for.
+/// Decodes `source` as a `T` with whichever decoder its form calls for. MessagePack bytes are
+/// decoded straight into `T` when it can be: a type-erased deserializer boxes every value it
+/// hands back that is larger than two words (a `String`, `Bytes`, a struct ...).
 pub fn decode_value<T>(
     source: ValueSource<'_>,
     serde: Option<SerdeDecodeFn<T>>,
     proto: Option<ProtoDecodeFn<T>>,
+    msgpack: Option<MsgpackDecodeFn<T>>,
 ) -> Result<T, String> {
     let type_name = std::any::type_name::<T>();
+    if let (Some(decode), Some(bytes)) = (msgpack, source.bytes_of(SliceFormat::Msgpack)) {
+        return decode(bytes).map_err(|e| format!("as {type_name}: {e}"));
+    }
     match source {
         ValueSource::Serde(_) => match serde {
             Some(decode) => source
@@ -310,12 +343,14 @@ macro_rules! __decode {
     ($ty:ty, $source:expr) => {{
         #[allow(unused_imports)]
         use $crate::__private::probe::{
-            ProtoDecodeNo as _, ProtoDecodeYes as _, SerdeDecodeNo as _, SerdeDecodeYes as _,
+            MsgpackDecodeNo as _, MsgpackDecodeYes as _, ProtoDecodeNo as _, ProtoDecodeYes as _,
+            SerdeDecodeNo as _, SerdeDecodeYes as _,
         };
         $crate::__private::decode_value::<$ty>(
             $source,
             (&&$crate::__private::TypeProbe::<$ty>::new()).serde_decoder(),
             (&&$crate::__private::TypeProbe::<$ty>::new()).proto_decoder(),
+            (&&$crate::__private::TypeProbe::<$ty>::new()).msgpack_decoder(),
         )
     }};
 }

@@ -77,7 +77,7 @@ impl fmt::Debug for ValueRef<'_> {
 /// An incoming value, ready to be decoded into whatever type the receiver expects.
 pub enum ValueSource<'a> {
     /// A self-describing value read through serde.
-    Serde(Box<dyn SerdeSource + 'a>),
+    Serde(SerdeInput<'a>),
     /// The bytes of one protobuf message.
     Proto(&'a [u8]),
 }
@@ -88,7 +88,7 @@ impl<'a> ValueSource<'a> {
     where
         D: serde::Deserializer<'de> + 'a,
     {
-        ValueSource::Serde(Box::new(ByValue(de)))
+        ValueSource::Serde(SerdeInput(Input::Boxed(Box::new(ByValue(de)))))
     }
 
     /// A value read by a deserializer that works through `&mut` (as most owned ones do).
@@ -97,7 +97,39 @@ impl<'a> ValueSource<'a> {
         D: 'a,
         for<'x> &'x mut D: serde::Deserializer<'de>,
     {
-        ValueSource::Serde(Box::new(ByMut(de)))
+        ValueSource::Serde(SerdeInput(Input::Boxed(Box::new(ByMut(de)))))
+    }
+
+    /// A value in `bytes`, read by `read` (which makes a deserializer over them and lends it):
+    /// nothing is boxed, so a format that reads from a byte slice costs no allocation here.
+    pub fn from_slice(bytes: &'a [u8], read: ReadSlice) -> Self {
+        ValueSource::Serde(SerdeInput(Input::Slice {
+            bytes,
+            read,
+            format: None,
+        }))
+    }
+
+    /// A value in `bytes` of `format`, read by `read`; a receiver that knows the format may
+    /// decode the bytes directly instead (see [`bytes_of`](Self::bytes_of)).
+    pub(crate) fn from_format(bytes: &'a [u8], read: ReadSlice, format: SliceFormat) -> Self {
+        ValueSource::Serde(SerdeInput(Input::Slice {
+            bytes,
+            read,
+            format: Some(format),
+        }))
+    }
+
+    /// The value's bytes, when they are in `format`.
+    pub(crate) fn bytes_of(&self, format: SliceFormat) -> Option<&'a [u8]> {
+        match self {
+            ValueSource::Serde(SerdeInput(Input::Slice {
+                bytes,
+                format: Some(f),
+                ..
+            })) if *f == format => Some(bytes),
+            _ => None,
+        }
     }
 
     /// Decodes the value through serde with `decode` (which must accept any input lifetime,
@@ -126,8 +158,48 @@ impl<'a> ValueSource<'a> {
     }
 }
 
+/// Lends `visit` a deserializer over `bytes`, once: how [`ValueSource::from_slice`] reads.
+pub(crate) type ReadSlice = fn(&[u8], &mut LendTo<'_>) -> Result<(), erased_serde::Error>;
+
+/// What a deserializer is lent to.
+pub(crate) type LendTo<'v> =
+    dyn FnMut(&mut dyn erased_serde::Deserializer<'_>) -> Result<(), erased_serde::Error> + 'v;
+
+/// The input of a serde value: a deserializer of any kind behind a box, or a byte slice with
+/// the function that reads it (no box).
+pub struct SerdeInput<'a>(Input<'a>);
+
+enum Input<'a> {
+    Boxed(Box<dyn SerdeSource + 'a>),
+    Slice {
+        bytes: &'a [u8],
+        read: ReadSlice,
+        /// The format, when a receiver may decode the bytes into its own type directly.
+        format: Option<SliceFormat>,
+    },
+}
+
+/// Formats whose bytes a generated stub can decode straight into the type it expects,
+/// without going through a type-erased deserializer (which boxes each value it hands back
+/// that is larger than two words).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum SliceFormat {
+    /// MessagePack, as `rmp_serde` reads it.
+    Msgpack,
+}
+
+impl SerdeInput<'_> {
+    /// Lends the deserializer to `visit`, once.
+    pub fn deserialize_with(self, visit: &mut LendTo<'_>) -> Result<(), erased_serde::Error> {
+        match self.0 {
+            Input::Boxed(source) => source.deserialize_with(visit),
+            Input::Slice { bytes, read, .. } => read(bytes, visit),
+        }
+    }
+}
+
 /// One serde value, behind a type-erased deserializer that lives only as long as it is read.
-pub trait SerdeSource {
+pub(crate) trait SerdeSource {
     /// Lends the deserializer to `visit`, once.
     fn deserialize_with(
         self: Box<Self>,

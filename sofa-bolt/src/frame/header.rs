@@ -136,6 +136,10 @@ impl HeaderMap {
     /// dropped, as Java SOFARPC does. Any other negative length, a length past the end of the
     /// section, or bytes that are not UTF-8 are an [`ErrorKind::InvalidHeader`] error.
     pub fn decode(src: &Bytes) -> Result<HeaderMap> {
+        // An empty section (a plain successful response) costs no allocation.
+        if src.is_empty() {
+            return Ok(HeaderMap::new());
+        }
         let mut map = HeaderMap::with_capacity(8);
         let mut at = 0;
         while at < src.len() {
@@ -293,6 +297,13 @@ mod tests {
         assert_eq!(wire(&map), b.to_vec());
         assert_eq!(map.remove("a").as_deref(), Some("3"));
         assert_eq!(map.len(), 1);
+    }
+
+    #[test]
+    fn an_empty_section_is_an_empty_map() {
+        let map = HeaderMap::decode(&Bytes::new()).unwrap();
+        assert!(map.is_empty());
+        assert_eq!(wire(&map), Vec::<u8>::new());
     }
 
     #[test]

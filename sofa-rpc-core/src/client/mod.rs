@@ -206,7 +206,8 @@ impl Client {
                     .all(|name| name == "directUrl" || name == "registry"),
             plain_routes: PlainRoutes::of(&config.routers),
         });
-        let mut invoker = Invoker::new(ClusterService {
+        // The cluster's future is a box already: the invoker passes it on as it is.
+        let mut invoker = Invoker::from_boxed(ClusterService {
             cluster: loader.cluster(&config.cluster)?,
             ctx,
             discovery,

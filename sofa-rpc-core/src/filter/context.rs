@@ -4,8 +4,9 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use futures::future::BoxFuture;
 use pin_project_lite::pin_project;
-use tower::{Layer, Service};
+use tower::Service;
 
 use super::{Filter, Invoker};
 use crate::context::RequestContext;
@@ -22,34 +23,20 @@ pub struct ContextFilter;
 
 impl Filter for ContextFilter {
     fn consumer(&self, next: Invoker) -> Invoker {
-        Invoker::new(ContextLayer.layer(next))
-    }
-}
-
-#[derive(Clone, Copy, Debug, Default)]
-struct ContextLayer;
-
-impl<S> Layer<S> for ContextLayer {
-    type Service = ContextService<S>;
-
-    fn layer(&self, inner: S) -> Self::Service {
-        ContextService { inner }
+        // The layer hands on the inner future as it is when there is nothing to wrap it for.
+        Invoker::from_boxed(ContextService { inner: next })
     }
 }
 
 #[derive(Clone, Debug)]
-struct ContextService<S> {
-    inner: S,
+struct ContextService {
+    inner: Invoker,
 }
 
-impl<S> Service<Invocation> for ContextService<S>
-where
-    S: Service<Invocation, Response = Response, Error = RpcError>,
-    S::Future: Send + 'static,
-{
+impl Service<Invocation> for ContextService {
     type Response = Response;
     type Error = RpcError;
-    type Future = ContextFuture<S::Future>;
+    type Future = BoxFuture<'static, Result<Response>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
         self.inner.poll_ready(cx)
@@ -59,29 +46,30 @@ where
         let inherited = RequestContext::with_current(|ctx| {
             (ctx.baggage().clone(), ctx.child_trace(), ctx.deadline())
         });
-        let nested = inherited.is_some();
-        if let Some((baggage, trace, deadline)) = inherited {
-            // No call made for a request outlives its caller's patience.
-            if let Some(deadline) = deadline {
-                let context = invocation.context_mut();
-                context.fix_deadline();
-                if context.deadline().map_or(true, |own| deadline < own) {
-                    context.set_deadline(deadline);
-                }
-            }
-            for (k, v) in baggage {
-                if !invocation.context().baggage().contains_key(&k) {
-                    invocation.context_mut().insert_baggage(k, v);
-                }
-            }
-            if let (Some(trace), None) = (trace, invocation.context().trace()) {
-                invocation.context_mut().set_trace(trace);
+        // A call made outside any request has nothing to inherit and no request to pass
+        // response baggage up to: its future needs no wrapping (nor an allocation for one).
+        let Some((baggage, trace, deadline)) = inherited else {
+            return self.inner.call(invocation);
+        };
+        // No call made for a request outlives its caller's patience.
+        if let Some(deadline) = deadline {
+            let context = invocation.context_mut();
+            context.fix_deadline();
+            if context.deadline().map_or(true, |own| deadline < own) {
+                context.set_deadline(deadline);
             }
         }
-        ContextFuture {
+        for (k, v) in baggage {
+            if !invocation.context().baggage().contains_key(&k) {
+                invocation.context_mut().insert_baggage(k, v);
+            }
+        }
+        if let (Some(trace), None) = (trace, invocation.context().trace()) {
+            invocation.context_mut().set_trace(trace);
+        }
+        Box::pin(ContextFuture {
             inner: self.inner.call(invocation),
-            nested,
-        }
+        })
     }
 }
 
@@ -91,7 +79,6 @@ pin_project! {
     struct ContextFuture<F> {
         #[pin]
         inner: F,
-        nested: bool,
     }
 }
 
@@ -104,15 +91,13 @@ impl<F: Future<Output = Result<Response>>> Future for ContextFuture<F> {
             Poll::Ready(Ok(response)) => response,
             other => return other,
         };
-        if *this.nested {
-            let baggage = response.baggage();
-            if !baggage.is_empty() {
-                RequestContext::with_current(|ctx| {
-                    for (k, v) in baggage {
-                        ctx.set_response_baggage(k, v);
-                    }
-                });
-            }
+        let baggage = response.baggage();
+        if !baggage.is_empty() {
+            RequestContext::with_current(|ctx| {
+                for (k, v) in baggage {
+                    ctx.set_response_baggage(k, v);
+                }
+            });
         }
         Poll::Ready(Ok(response))
     }

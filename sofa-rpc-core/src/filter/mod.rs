@@ -14,6 +14,7 @@
 mod attempt;
 mod authz;
 mod context;
+mod invoker;
 mod timeout;
 
 use std::convert::Infallible;
@@ -24,6 +25,7 @@ use tower::{Layer, Service};
 pub use attempt::{Attempt, AttemptInvoker};
 pub use authz::{AuthzFilter, AuthzRule};
 pub use context::ContextFilter;
+pub use invoker::Invoker;
 pub use timeout::{Timeout, TimeoutFilter, TimeoutLayer};
 
 use crate::context::RequestContext;
@@ -32,9 +34,6 @@ use crate::error::RpcError;
 use crate::invocation::Invocation;
 use crate::response::Response;
 use crate::serialize::Reply;
-
-/// The consumer-side service every call goes through: filters, then the cluster.
-pub type Invoker = BoxCloneSyncService<Invocation, Response, RpcError>;
 
 /// A service method about to run on the provider, with its request's context.
 pub struct ProviderCall {

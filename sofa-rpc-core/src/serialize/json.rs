@@ -11,7 +11,7 @@ use super::{
 use crate::error::Result;
 use crate::headers;
 use crate::invocation::{Args, Invocation};
-use crate::value::ValueSource;
+use crate::value::{LendTo, ValueSource};
 
 /// The JSON serializer (`json`, codec 12): the content is the JSON of the single argument, or
 /// a JSON array of the arguments when there are several; the response is the JSON of the
@@ -116,9 +116,8 @@ impl Serializer for Json {
         content: &'a [u8],
     ) -> Result<ResponseBody<'a>> {
         if header.get(headers::RESPONSE_ERROR) != Some("true") {
-            let de = serde_json::Deserializer::from_slice(content);
-            return Ok(ResponseBody::Value(ValueSource::from_owned_deserializer(
-                de,
+            return Ok(ResponseBody::Value(ValueSource::from_slice(
+                content, read_slice,
             )));
         }
         let message: String = serde_json::from_slice(content)
@@ -164,8 +163,7 @@ impl<'a> RequestReader<'a> for Reader<'a> {
             if index > 0 {
                 return Err(request_error("a one-argument JSON request was read twice"));
             }
-            let de = serde_json::Deserializer::from_slice(self.content);
-            return Ok(ValueSource::from_owned_deserializer(de));
+            return Ok(ValueSource::from_slice(self.content, read_slice));
         }
         if index == 0 {
             self.args = serde_json::from_slice(self.content).map_err(|e| {
@@ -180,9 +178,14 @@ impl<'a> RequestReader<'a> for Reader<'a> {
                 self.args.len()
             ))
         })?;
-        let de = serde_json::Deserializer::from_str(raw.get());
-        Ok(ValueSource::from_owned_deserializer(de))
+        Ok(ValueSource::from_slice(raw.get().as_bytes(), read_slice))
     }
+}
+
+/// Lends `visit` a deserializer over `bytes`, made on the stack (no box per value).
+fn read_slice(bytes: &[u8], visit: &mut LendTo<'_>) -> Result<(), erased_serde::Error> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    visit(&mut <dyn erased_serde::Deserializer<'_>>::erase(&mut de))
 }
 
 #[cfg(test)]

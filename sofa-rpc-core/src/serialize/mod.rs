@@ -4,6 +4,7 @@ mod hessian2;
 mod json;
 mod msgpack;
 mod protobuf;
+mod scratch;
 mod serializers;
 
 use std::fmt;
@@ -45,6 +46,20 @@ pub trait Serializer: Send + Sync + 'static {
         header: &'a HeaderMap,
         content: &'a [u8],
     ) -> Result<Box<dyn RequestReader<'a> + 'a>>;
+
+    /// Provider side: lends `visit` a reader over a request's content, once. The default
+    /// lends the one [`read_request`](Self::read_request) makes; a format whose reader can
+    /// live on the stack overrides it and saves the box.
+    fn lend_request<'a>(
+        &self,
+        header: &'a HeaderMap,
+        content: &'a [u8],
+        visit: &mut dyn FnMut(&mut dyn RequestReader<'a>),
+    ) -> Result<()> {
+        let mut reader = self.read_request(header, content)?;
+        visit(&mut *reader);
+        Ok(())
+    }
 
     /// Provider side: the response content for `reply` to a request whose content was
     /// `request` (a format with dialects answers in the request's); header entries (such as

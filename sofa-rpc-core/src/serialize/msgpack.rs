@@ -11,6 +11,7 @@ use bytes::Bytes;
 use serde::ser::SerializeSeq;
 use sofa_bolt::HeaderMap;
 
+use super::scratch::encode_with;
 use super::{
     encode_error, reply_error, request_error, response_error, Reply, RequestReader, ResponseBody,
     Serializer,
@@ -18,7 +19,7 @@ use super::{
 use crate::error::{ErrorKind, Result, RpcError};
 use crate::headers;
 use crate::invocation::{Args, Invocation};
-use crate::value::{RemoteException, ValueRef, ValueSource};
+use crate::value::{LendTo, RemoteException, SliceFormat, ValueRef, ValueSource};
 
 /// The MessagePack serializer (`msgpack`, codec 13).
 #[derive(Clone, Copy, Debug, Default)]
@@ -76,9 +77,7 @@ impl Serializer for Msgpack {
     }
 
     fn encode_request(&self, invocation: &Invocation, _header: &mut HeaderMap) -> Result<Bytes> {
-        let mut buf = Vec::with_capacity(64);
-        write_value(&mut buf, &ArgList(invocation.args())).map_err(encode_error)?;
-        Ok(buf.into())
+        encode_with(|buf| write_value(buf, &ArgList(invocation.args()))).map_err(encode_error)
     }
 
     fn read_request<'a>(
@@ -86,13 +85,17 @@ impl Serializer for Msgpack {
         header: &'a HeaderMap,
         content: &'a [u8],
     ) -> Result<Box<dyn RequestReader<'a> + 'a>> {
-        let (len, rest) = array_header(content)
-            .ok_or_else(|| request_error("msgpack request content is not an argument array"))?;
-        Ok(Box::new(Reader {
-            header,
-            remaining: len,
-            rest,
-        }))
+        Ok(Box::new(Reader::new(header, content)?))
+    }
+
+    fn lend_request<'a>(
+        &self,
+        header: &'a HeaderMap,
+        content: &'a [u8],
+        visit: &mut dyn FnMut(&mut dyn RequestReader<'a>),
+    ) -> Result<()> {
+        visit(&mut Reader::new(header, content)?);
+        Ok(())
     }
 
     fn encode_response(
@@ -101,35 +104,35 @@ impl Serializer for Msgpack {
         _request: &[u8],
         header: &mut HeaderMap,
     ) -> Result<Bytes> {
-        let mut buf = Vec::with_capacity(64);
-        match reply {
+        let returned;
+        let error;
+        let body: &dyn erased_serde::Serialize = match reply {
             Reply::Value(value) => {
-                let value = value.value();
-                write_value(&mut buf, serde_of(&value).map_err(reply_error)?)
-                    .map_err(reply_error)?
+                returned = value.value();
+                serde_of(&returned).map_err(reply_error)?
             }
             Reply::AppError(e) => {
                 header.insert(headers::RESPONSE_ERROR, "true");
-                let body = ErrorBody {
+                error = ErrorBody {
                     app: true,
                     class_name: e.class_name.clone(),
                     message: e.message.clone(),
                     kind: 0,
                 };
-                write_value(&mut buf, &body).map_err(reply_error)?
+                &error
             }
             Reply::Error(e) => {
                 header.insert(headers::RESPONSE_ERROR, "true");
-                let body = ErrorBody {
+                error = ErrorBody {
                     app: false,
                     class_name: String::new(),
                     message: e.message().to_string(),
                     kind: e.kind().code(),
                 };
-                write_value(&mut buf, &body).map_err(reply_error)?
+                &error
             }
-        }
-        Ok(buf.into())
+        };
+        encode_with(|buf| write_value(buf, body)).map_err(reply_error)
     }
 
     fn read_response<'a>(
@@ -146,9 +149,10 @@ impl Serializer for Msgpack {
                 ResponseBody::Error(RpcError::new(kind, body.message))
             });
         }
-        let de = rmp_serde::Deserializer::from_read_ref(content);
-        Ok(ResponseBody::Value(ValueSource::from_owned_deserializer(
-            de,
+        Ok(ResponseBody::Value(ValueSource::from_format(
+            content,
+            read_slice,
+            SliceFormat::Msgpack,
         )))
     }
 
@@ -238,6 +242,19 @@ struct Reader<'a> {
     rest: &'a [u8],
 }
 
+impl<'a> Reader<'a> {
+    /// A reader over `content`, which must be an array of the arguments.
+    fn new(header: &'a HeaderMap, content: &'a [u8]) -> Result<Self> {
+        let (len, rest) = array_header(content)
+            .ok_or_else(|| request_error("msgpack request content is not an argument array"))?;
+        Ok(Reader {
+            header,
+            remaining: len,
+            rest,
+        })
+    }
+}
+
 impl<'a> RequestReader<'a> for Reader<'a> {
     fn target_service(&self) -> Option<&str> {
         None
@@ -267,10 +284,18 @@ impl<'a> RequestReader<'a> for Reader<'a> {
             .ok_or_else(|| request_error("a msgpack argument is truncated or malformed"))?;
         let (arg, rest) = self.rest.split_at(len);
         self.rest = rest;
-        Ok(ValueSource::from_owned_deserializer(
-            rmp_serde::Deserializer::from_read_ref(arg),
+        Ok(ValueSource::from_format(
+            arg,
+            read_slice,
+            SliceFormat::Msgpack,
         ))
     }
+}
+
+/// Lends `visit` a deserializer over `bytes`, made on the stack (no box per value).
+fn read_slice(bytes: &[u8], visit: &mut LendTo<'_>) -> Result<(), erased_serde::Error> {
+    let mut de = rmp_serde::Deserializer::from_read_ref(bytes);
+    visit(&mut <dyn erased_serde::Deserializer<'_>>::erase(&mut de))
 }
 
 #[cfg(test)]
@@ -355,5 +380,39 @@ mod tests {
             .unwrap();
         assert_eq!(second, nested);
         assert!(reader.next_arg().is_err(), "only two arguments");
+    }
+
+    #[test]
+    fn values_decode_the_same_straight_or_type_erased() {
+        #[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+        struct Sample {
+            name: String,
+            blob: bytes::Bytes,
+            scores: Vec<Option<u32>>,
+        }
+        let sample = Sample {
+            name: "n".repeat(40),
+            blob: bytes::Bytes::from(vec![7; 300]),
+            scores: vec![Some(1), None, Some(u32::MAX)],
+        };
+        let mut wire = Vec::new();
+        write_value(&mut wire, &sample).unwrap();
+        let straight = |bytes: &[u8]| {
+            crate::__private::decode!(
+                Sample,
+                ValueSource::from_format(bytes, read_slice, SliceFormat::Msgpack)
+            )
+        };
+        let erased = |bytes: &[u8]| {
+            crate::__private::decode!(Sample, ValueSource::from_slice(bytes, read_slice))
+        };
+        assert_eq!(straight(&wire).unwrap(), sample);
+        assert_eq!(erased(&wire).unwrap(), sample);
+        // Bad input fails alike, with the same message, either way.
+        for bad in [&wire[..wire.len() - 1], &[0xc1][..], &[0x92, 1, 2][..]] {
+            let (a, b) = (straight(bad).unwrap_err(), erased(bad).unwrap_err());
+            assert!(a.contains("Sample"), "{a}");
+            assert_eq!(a, b);
+        }
     }
 }

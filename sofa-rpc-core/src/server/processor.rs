@@ -16,7 +16,7 @@ use sofa_bolt::{Frame, HeaderMap, LogLimit, Processor, Responder, ResponseStatus
 use tower::{Service, ServiceExt};
 use tracing::Instrument;
 
-use super::admission::Executor;
+use super::admission::{Admitted, Executor, Slot};
 use crate::context::RequestContext;
 use crate::dispatch::Dispatch;
 use crate::error::{ErrorKind, RpcError};
@@ -72,7 +72,8 @@ impl Processor for RpcProcessor {
             responder.send_status(ResponseStatus::SERVER_THREADPOOL_BUSY);
             return;
         };
-        let inline_first = self.provided.inline_first;
+        let shared = &self.provided;
+        let inline_first = shared.inline_first;
         // Filled in once the request is read; made only if a subscriber wants it (a disabled
         // span still records its fields when tracing's `log` feature is on).
         let span = if tracing::enabled!(tracing::Level::DEBUG) {
@@ -86,6 +87,32 @@ impl Processor for RpcProcessor {
         } else {
             tracing::Span::none()
         };
+        // The common case needs no future of its own: no provider filter or request guard to
+        // await, no span to enter, a free slot at once. The method's future (boxed already)
+        // runs here until it first waits, and only then moves to a task of its own.
+        let direct = inline_first
+            && span.is_disabled()
+            && shared.invoker.is_none()
+            && !shared.guard.as_ref().is_some_and(|g| g.guards_requests());
+        if direct {
+            if let Some(slot) = shared.executor.try_slot() {
+                let Some(Begun { call, answering }) = begin(shared, request, responder, &span)
+                else {
+                    return;
+                };
+                let mut method = Running {
+                    run: execute(call),
+                    answering: Some(answering),
+                    admitted,
+                    _slot: slot,
+                };
+                let mut cx = Context::from_waker(futures::task::noop_waker_ref());
+                if Pin::new(&mut method).poll(&mut cx).is_pending() {
+                    tokio::spawn(method);
+                }
+                return;
+            }
+        }
         let request_span = span.clone();
         let work = async move {
             let shared = admitted.owner();
@@ -161,51 +188,126 @@ fn is_stale(request: &Frame, responder: &Responder) -> bool {
             > Duration::from_millis(u64::try_from(timeout).unwrap_or(0))
 }
 
+/// A request whose method is running without a future around it: answered when it is done.
+struct Running<F> {
+    run: F,
+    answering: Option<Answering>,
+    /// Its place among the admitted requests (and the server it was admitted to), and its
+    /// slot to run: held until it is answered.
+    admitted: Admitted<Arc<Provided>>,
+    _slot: Slot,
+}
+
+impl<F> Future for Running<F>
+where
+    F: Future<Output = (Reply, RequestContext)> + Unpin,
+{
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let (reply, context) = match Pin::new(&mut self.run).poll(cx) {
+            Poll::Ready(done) => done,
+            Poll::Pending => return Poll::Pending,
+        };
+        if let Some(answering) = self.answering.take() {
+            finish(self.admitted.owner(), answering, &reply, &context);
+        }
+        Poll::Ready(())
+    }
+}
+
+/// A request read and about to run, with what answering it takes once the method is done.
+struct Begun {
+    call: ProviderCall,
+    answering: Answering,
+}
+
+/// What answering a request takes once its method is done.
+struct Answering {
+    request: Frame,
+    responder: Responder,
+    serializer: Arc<dyn Serializer>,
+    /// The service and method, when someone listens for [`ServerSend`].
+    observed: Option<(ServiceId, String)>,
+}
+
 async fn handle(shared: &Provided, request: Frame, responder: Responder, span: &tracing::Span) {
+    let Some(Begun { call, answering }) = begin(shared, request, responder, span) else {
+        return;
+    };
+    if let Some(guard) = shared.guard.as_ref().filter(|g| g.guards_requests()) {
+        if let Some(refusal) = guard.admit_request(&call.context).await {
+            // Answered as a full executor answers (see `encode`): SOFA consumers fail over on
+            // it. Published like any answer, so that the server's metrics count it.
+            return finish(shared, answering, &refusal, &call.context);
+        }
+    }
+    let (reply, context) = match &shared.invoker {
+        Some(invoker) => match invoker.clone().oneshot(call).await {
+            Ok(done) => done,
+            Err(never) => match never {},
+        },
+        // No provider filters: run the method directly, without a service stack.
+        None => execute(call).await,
+    };
+    finish(shared, answering, &reply, &context);
+}
+
+/// Reads `request` up to the call of its method: `None` when it was answered (it could not be
+/// read, or named no method we have) or dropped (its caller gave up) instead.
+fn begin(
+    shared: &Provided,
+    request: Frame,
+    responder: Responder,
+    span: &tracing::Span,
+) -> Option<Begun> {
     let peer = responder.peer_addr();
     let header = match request.header() {
         Ok(h) => h.into_owned(),
         Err(e) => {
-            return reject(
+            reject(
                 &request,
                 responder,
                 ResponseStatus::SERVER_DESERIAL_EXCEPTION,
                 &e,
             );
+            return None;
         }
     };
     let Some(serializer) = shared.serializers.by_code(request.codec()) else {
         let reason = format!("no serializer for codec {}", request.codec());
-        return reject(
+        reject(
             &request,
             responder,
             ResponseStatus::SERVER_DESERIAL_EXCEPTION,
             &reason,
         );
+        return None;
     };
-    let content = request.content().clone();
-    let (service, method, prepared) = match prepare(shared, &*serializer, &header, &content) {
-        Ok(prepared) => prepared,
-        Err(Rejection::Status(status, reason)) => {
-            return reject(&request, responder, status, &reason);
-        }
-        Err(Rejection::Reply(id, method, error)) => {
-            tracing::debug!(%peer, service = %id, method, error = %error, "request failed");
-            let reply = Reply::Error(error);
-            respond(
-                &request,
-                responder,
-                &*serializer,
-                &reply,
-                &Default::default(),
-            );
-            return;
-        }
-    };
+    let (service, method, prepared) =
+        match prepare(shared, &*serializer, &header, request.content()) {
+            Ok(prepared) => prepared,
+            Err(Rejection::Status(status, reason)) => {
+                reject(&request, responder, status, &reason);
+                return None;
+            }
+            Err(Rejection::Reply(id, method, error)) => {
+                tracing::debug!(%peer, service = %id, method, error = %error, "request failed");
+                let reply = Reply::Error(error);
+                respond(
+                    &request,
+                    responder,
+                    &*serializer,
+                    &reply,
+                    &Default::default(),
+                );
+                return None;
+            }
+        };
     let deadline = deadline(&request, &header, &responder);
     if deadline.is_some_and(|d| d <= Instant::now()) {
         tracing::debug!(%peer, service = %service, method = &*method, "dropping a request whose caller's deadline has passed");
-        return;
+        return None;
     }
     span.record("service", tracing::field::display(&service));
     span.record("method", &*method);
@@ -220,30 +322,30 @@ async fn handle(shared: &Provided, request: Frame, responder: Responder, span: &
     });
     let mut context = RequestContext::new(peer, service, method, header, deadline);
     context.set_peer_identity(responder.peer_identity().cloned());
-    let refusal = match shared.guard.as_ref().filter(|g| g.guards_requests()) {
-        Some(guard) => guard.admit_request(&context).await,
-        None => None,
-    };
-    let (reply, context) = match refusal {
-        // Answered as a full executor answers (see `encode`): SOFA consumers fail over on it.
-        Some(refusal) => (refusal, context),
-        None => {
-            let call = ProviderCall { context, prepared };
-            match &shared.invoker {
-                Some(invoker) => match invoker.clone().oneshot(call).await {
-                    Ok(done) => done,
-                    Err(never) => match never {},
-                },
-                // No provider filters: run the method directly, without a service stack.
-                None => execute(call).await,
-            }
-        }
-    };
-    let answer = encode(&request, &*serializer, &reply, context.response_baggage());
+    Some(Begun {
+        call: ProviderCall { context, prepared },
+        answering: Answering {
+            request,
+            responder,
+            serializer,
+            observed,
+        },
+    })
+}
+
+/// Answers a request whose method has run with `reply`, `context` as the method left it.
+fn finish(shared: &Provided, answering: Answering, reply: &Reply, context: &RequestContext) {
+    let Answering {
+        request,
+        responder,
+        serializer,
+        observed,
+    } = answering;
+    let answer = encode(&request, &*serializer, reply, context.response_baggage());
     // Published before the answer leaves, so that a caller holding its answer finds the
     // event already delivered.
     if let Some((service, method)) = observed {
-        let outcome = match &reply {
+        let outcome = match reply {
             Reply::Error(e) => Outcome::Failed {
                 kind: e.kind(),
                 message: e.message().to_string(),
@@ -258,10 +360,10 @@ async fn handle(shared: &Provided, request: Frame, responder: Responder, span: &
             _ if oneway => InvokeType::Oneway,
             _ => InvokeType::Sync,
         };
-        events.publish(ServerSend {
+        shared.events.publish(ServerSend {
             service,
             method,
-            peer,
+            peer: responder.peer_addr(),
             elapsed: responder.received_at().elapsed(),
             outcome,
             app_exception: matches!(reply, Reply::AppError(_)),
@@ -269,7 +371,7 @@ async fn handle(shared: &Provided, request: Frame, responder: Responder, span: &
             caller_app: context.caller_app().map(str::to_string),
             protocol: "bolt",
             invoke_type,
-            request_size: content.len(),
+            request_size: request.content().len(),
             response_size: answer
                 .as_ref()
                 .ok()
@@ -287,16 +389,36 @@ enum Rejection {
     Reply(String, String, RpcError),
 }
 
+/// A request read: its service, its method, and the call ready to run.
+type Ready = (ServiceId, Cow<'static, str>, crate::dispatch::Prepared);
+
 /// Reads the request and finds its service and method; returns the call ready to run.
 fn prepare(
     shared: &Provided,
     serializer: &dyn Serializer,
     header: &HeaderMap,
     content: &Bytes,
-) -> Result<(ServiceId, Cow<'static, str>, crate::dispatch::Prepared), Rejection> {
-    let mut reader = serializer
-        .read_request(header, content)
+) -> Result<Ready, Rejection> {
+    let mut prepared = None;
+    serializer
+        .lend_request(header, content, &mut |reader| {
+            prepared = Some(prepare_from(shared, header, reader));
+        })
         .map_err(|e| Rejection::Status(ResponseStatus::SERVER_DESERIAL_EXCEPTION, e.to_string()))?;
+    prepared.unwrap_or_else(|| {
+        Err(Rejection::Status(
+            ResponseStatus::SERVER_DESERIAL_EXCEPTION,
+            format!("serializer {} lent no request reader", serializer.name()),
+        ))
+    })
+}
+
+/// [`prepare`] with the request's reader.
+fn prepare_from(
+    shared: &Provided,
+    header: &HeaderMap,
+    reader: &mut dyn crate::serialize::RequestReader<'_>,
+) -> Result<Ready, Rejection> {
     // Routing: header `service`, then `sofa_head_target_service`, then the body.
     let target = header
         .get(headers::SERVICE)
@@ -325,7 +447,7 @@ fn prepare(
     };
     let prepared = exported
         .dispatch
-        .prepare(&method, &mut *reader)
+        .prepare(&method, reader)
         .map_err(|e| Rejection::Reply(exported.id.to_string(), method.to_string(), e))?;
     Ok((exported.id.clone(), method, prepared))
 }
@@ -436,9 +558,18 @@ impl Service<ProviderCall> for Execute {
 
 /// Runs the method with its request context set; a panic becomes a framework error instead of
 /// a lost request.
-pub(crate) async fn execute(call: ProviderCall) -> (Reply, RequestContext) {
+///
+/// Built as one future without an `async fn` around it: the state of such a function keeps
+/// its arguments (the request context) beside the futures it makes from them.
+pub(crate) fn execute(call: ProviderCall) -> impl Future<Output = (Reply, RequestContext)> + Unpin {
     let run = AssertUnwindSafe(call.prepared).catch_unwind();
-    let (outcome, context) = RequestContext::scope(call.context, run).await;
+    RequestContext::scope(call.context, run).map(settle)
+}
+
+/// The reply of a method that ran to its end or panicked.
+fn settle(
+    (outcome, context): (std::thread::Result<Reply>, RequestContext),
+) -> (Reply, RequestContext) {
     let reply = outcome.unwrap_or_else(|panic| {
         let what = panic
             .downcast_ref::<&str>()

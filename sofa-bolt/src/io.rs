@@ -2,12 +2,12 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use bytes::BytesMut;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
-use tokio::time::{interval_at, Instant, Interval, MissedTickBehavior};
+use tokio::time::{sleep_until, Instant, Sleep};
 
 /// Initial capacity of a connection's read and write buffers.
 pub(crate) const READ_CAPACITY: usize = 64 * 1024;
@@ -48,25 +48,31 @@ impl Activity {
 
 /// Fires once the connection has been quiet for the configured time, checked on a coarse
 /// periodic tick rather than a timer re-armed on every read.
+///
+/// The connection loop polls it on every turn. Between ticks such a poll is one atomic load and
+/// one pointer comparison: the sleep is polled (which registers the waker with the timer) only
+/// when it has fired or the waker it holds is not this task's.
 pub(crate) struct IdleTimer {
     timeout: Duration,
+    period: Duration,
     activity: Activity,
-    tick: Option<Interval>,
+    /// The next look; `None` for a timer that never fires.
+    tick: Option<Pin<Box<Sleep>>>,
+    /// The waker the armed sleep will wake.
+    registered: Option<Waker>,
 }
 
 impl IdleTimer {
     /// A timer for `timeout`; `Duration::ZERO` never fires.
     pub(crate) fn new(timeout: Duration) -> Self {
-        let tick = (!timeout.is_zero()).then(|| {
-            let period = (timeout / 8).max(Duration::from_millis(10));
-            let mut tick = interval_at(Instant::now() + period, period);
-            tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
-            tick
-        });
+        let period = (timeout / 8).max(Duration::from_millis(10));
+        let tick = (!timeout.is_zero()).then(|| Box::pin(sleep_until(Instant::now() + period)));
         IdleTimer {
             timeout,
+            period,
             activity: Activity::new(),
             tick,
+            registered: None,
         }
     }
 
@@ -76,14 +82,35 @@ impl IdleTimer {
     }
 
     /// Completes once the connection has been quiet for the timeout.
-    pub(crate) async fn expired(&mut self) {
+    pub(crate) fn expired(&mut self) -> impl Future<Output = ()> + '_ {
+        std::future::poll_fn(move |cx| self.poll_expired(cx))
+    }
+
+    fn poll_expired(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         let Some(tick) = self.tick.as_mut() else {
-            return std::future::pending().await;
+            return Poll::Pending;
         };
         loop {
-            let now = tick.tick().await;
-            if self.activity.quiet_for(now) >= self.timeout {
-                return;
+            if let Some(waker) = &self.registered {
+                if waker.will_wake(cx.waker()) && !tick.is_elapsed() {
+                    return Poll::Pending;
+                }
+            }
+            match tick.as_mut().poll(cx) {
+                Poll::Pending => {
+                    self.registered = Some(cx.waker().clone());
+                    return Poll::Pending;
+                }
+                Poll::Ready(()) => {
+                    self.registered = None;
+                    let now = Instant::now();
+                    if self.activity.quiet_for(now) >= self.timeout {
+                        return Poll::Ready(());
+                    }
+                    // Counted from now, not from the missed deadline: a late look is not
+                    // followed by a burst of catching up.
+                    tick.as_mut().reset(now + self.period);
+                }
             }
         }
     }

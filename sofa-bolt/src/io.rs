@@ -46,33 +46,69 @@ impl Activity {
     }
 }
 
-/// Fires once the connection has been quiet for the configured time, checked on a coarse
-/// periodic tick rather than a timer re-armed on every read.
+/// A periodic tick that a connection loop may poll on every turn.
 ///
-/// The connection loop polls it on every turn. Between ticks such a poll is one atomic load and
-/// one pointer comparison: the sleep is polled (which registers the waker with the timer) only
-/// when it has fired or the waker it holds is not this task's.
-pub(crate) struct IdleTimer {
-    timeout: Duration,
+/// Between ticks such a poll is one atomic load and one pointer comparison: the sleep is polled
+/// (which registers the task's waker with the timer, and costs more) only once it has fired or
+/// when the waker it holds is not the polling task's. The next tick is counted from the time a
+/// tick is taken, so a late look is not followed by a burst of catching up.
+pub(crate) struct Ticker {
     period: Duration,
-    activity: Activity,
-    /// The next look; `None` for a timer that never fires.
-    tick: Option<Pin<Box<Sleep>>>,
+    sleep: Pin<Box<Sleep>>,
     /// The waker the armed sleep will wake.
     registered: Option<Waker>,
+}
+
+impl Ticker {
+    /// Ticks every `period`, the first one a period from now.
+    pub(crate) fn new(period: Duration) -> Self {
+        Ticker {
+            period,
+            sleep: Box::pin(sleep_until(Instant::now() + period)),
+            registered: None,
+        }
+    }
+
+    /// Completes with the time of the next tick.
+    pub(crate) fn poll_tick(&mut self, cx: &mut Context<'_>) -> Poll<Instant> {
+        if let Some(waker) = &self.registered {
+            if waker.will_wake(cx.waker()) && !self.sleep.is_elapsed() {
+                return Poll::Pending;
+            }
+        }
+        match self.sleep.as_mut().poll(cx) {
+            Poll::Pending => {
+                self.registered = Some(cx.waker().clone());
+                Poll::Pending
+            }
+            Poll::Ready(()) => {
+                self.registered = None;
+                let now = Instant::now();
+                self.sleep.as_mut().reset(now + self.period);
+                Poll::Ready(now)
+            }
+        }
+    }
+}
+
+/// Fires once the connection has been quiet for the configured time, checked on a coarse
+/// periodic [`Ticker`] rather than a timer re-armed on every read.
+pub(crate) struct IdleTimer {
+    timeout: Duration,
+    activity: Activity,
+    /// `None` for a timer that never fires.
+    tick: Option<Ticker>,
 }
 
 impl IdleTimer {
     /// A timer for `timeout`; `Duration::ZERO` never fires.
     pub(crate) fn new(timeout: Duration) -> Self {
-        let period = (timeout / 8).max(Duration::from_millis(10));
-        let tick = (!timeout.is_zero()).then(|| Box::pin(sleep_until(Instant::now() + period)));
+        let tick =
+            (!timeout.is_zero()).then(|| Ticker::new((timeout / 8).max(Duration::from_millis(10))));
         IdleTimer {
             timeout,
-            period,
             activity: Activity::new(),
             tick,
-            registered: None,
         }
     }
 
@@ -83,36 +119,17 @@ impl IdleTimer {
 
     /// Completes once the connection has been quiet for the timeout.
     pub(crate) fn expired(&mut self) -> impl Future<Output = ()> + '_ {
-        std::future::poll_fn(move |cx| self.poll_expired(cx))
-    }
-
-    fn poll_expired(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        let Some(tick) = self.tick.as_mut() else {
-            return Poll::Pending;
-        };
-        loop {
-            if let Some(waker) = &self.registered {
-                if waker.will_wake(cx.waker()) && !tick.is_elapsed() {
-                    return Poll::Pending;
+        std::future::poll_fn(move |cx| {
+            let Some(tick) = self.tick.as_mut() else {
+                return Poll::Pending;
+            };
+            while let Poll::Ready(now) = tick.poll_tick(cx) {
+                if self.activity.quiet_for(now) >= self.timeout {
+                    return Poll::Ready(());
                 }
             }
-            match tick.as_mut().poll(cx) {
-                Poll::Pending => {
-                    self.registered = Some(cx.waker().clone());
-                    return Poll::Pending;
-                }
-                Poll::Ready(()) => {
-                    self.registered = None;
-                    let now = Instant::now();
-                    if self.activity.quiet_for(now) >= self.timeout {
-                        return Poll::Ready(());
-                    }
-                    // Counted from now, not from the missed deadline: a late look is not
-                    // followed by a burst of catching up.
-                    tick.as_mut().reset(now + self.period);
-                }
-            }
-        }
+            Poll::Pending
+        })
     }
 }
 

@@ -111,8 +111,9 @@ async fn serve_with_permit<S: BoltStream>(
     // Bytes written into a stream that buffers them (TLS) and not flushed out yet.
     let mut unflushed = false;
 
-    // Created once: a `cancelled()` future made afresh each turn of the loop would register
-    // with (and leave) the token's waiter list every time.
+    // Created once and polled every turn: between wake-ups a poll is one atomic load (see
+    // `Stopping`); a `cancelled()` future made afresh each turn would join and leave the
+    // token's waiter list every time.
     let mut stopping = Stopping::new(&shared.stop, shutdown);
 
     let close = loop {

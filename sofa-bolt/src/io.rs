@@ -2,12 +2,12 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use bytes::BytesMut;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
-use tokio::time::{interval_at, Instant, Interval, MissedTickBehavior};
+use tokio::time::{sleep_until, Instant, Sleep};
 
 /// Initial capacity of a connection's read and write buffers.
 pub(crate) const READ_CAPACITY: usize = 64 * 1024;
@@ -46,23 +46,65 @@ impl Activity {
     }
 }
 
+/// A periodic tick that a connection loop may poll on every turn.
+///
+/// Between ticks such a poll is one atomic load and one pointer comparison: the sleep is polled
+/// (which registers the task's waker with the timer, and costs more) only once it has fired or
+/// when the waker it holds is not the polling task's. The next tick is counted from the time a
+/// tick is taken, so a late look is not followed by a burst of catching up.
+pub(crate) struct Ticker {
+    period: Duration,
+    sleep: Pin<Box<Sleep>>,
+    /// The waker the armed sleep will wake.
+    registered: Option<Waker>,
+}
+
+impl Ticker {
+    /// Ticks every `period`, the first one a period from now.
+    pub(crate) fn new(period: Duration) -> Self {
+        Ticker {
+            period,
+            sleep: Box::pin(sleep_until(Instant::now() + period)),
+            registered: None,
+        }
+    }
+
+    /// Completes with the time of the next tick.
+    pub(crate) fn poll_tick(&mut self, cx: &mut Context<'_>) -> Poll<Instant> {
+        if let Some(waker) = &self.registered {
+            if waker.will_wake(cx.waker()) && !self.sleep.is_elapsed() {
+                return Poll::Pending;
+            }
+        }
+        match self.sleep.as_mut().poll(cx) {
+            Poll::Pending => {
+                self.registered = Some(cx.waker().clone());
+                Poll::Pending
+            }
+            Poll::Ready(()) => {
+                self.registered = None;
+                let now = Instant::now();
+                self.sleep.as_mut().reset(now + self.period);
+                Poll::Ready(now)
+            }
+        }
+    }
+}
+
 /// Fires once the connection has been quiet for the configured time, checked on a coarse
-/// periodic tick rather than a timer re-armed on every read.
+/// periodic [`Ticker`] rather than a timer re-armed on every read.
 pub(crate) struct IdleTimer {
     timeout: Duration,
     activity: Activity,
-    tick: Option<Interval>,
+    /// `None` for a timer that never fires.
+    tick: Option<Ticker>,
 }
 
 impl IdleTimer {
     /// A timer for `timeout`; `Duration::ZERO` never fires.
     pub(crate) fn new(timeout: Duration) -> Self {
-        let tick = (!timeout.is_zero()).then(|| {
-            let period = (timeout / 8).max(Duration::from_millis(10));
-            let mut tick = interval_at(Instant::now() + period, period);
-            tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
-            tick
-        });
+        let tick =
+            (!timeout.is_zero()).then(|| Ticker::new((timeout / 8).max(Duration::from_millis(10))));
         IdleTimer {
             timeout,
             activity: Activity::new(),
@@ -76,16 +118,18 @@ impl IdleTimer {
     }
 
     /// Completes once the connection has been quiet for the timeout.
-    pub(crate) async fn expired(&mut self) {
-        let Some(tick) = self.tick.as_mut() else {
-            return std::future::pending().await;
-        };
-        loop {
-            let now = tick.tick().await;
-            if self.activity.quiet_for(now) >= self.timeout {
-                return;
+    pub(crate) fn expired(&mut self) -> impl Future<Output = ()> + '_ {
+        std::future::poll_fn(move |cx| {
+            let Some(tick) = self.tick.as_mut() else {
+                return Poll::Pending;
+            };
+            while let Poll::Ready(now) = tick.poll_tick(cx) {
+                if self.activity.quiet_for(now) >= self.timeout {
+                    return Poll::Ready(());
+                }
             }
-        }
+            Poll::Pending
+        })
     }
 }
 

@@ -15,6 +15,7 @@ use super::budget::Charge;
 use super::dispatch::{dispatch, drain, Intake};
 use super::frame_clock::FrameClock;
 use super::read::{after_dispatch, make_room, read_chunk, read_size, stop_reading, Stop};
+use super::stopping::Stopping;
 use super::{ServerConfig, Shared};
 use crate::codec::Codec;
 use crate::frame::Frame;
@@ -110,10 +111,10 @@ async fn serve_with_permit<S: BoltStream>(
     // Bytes written into a stream that buffers them (TLS) and not flushed out yet.
     let mut unflushed = false;
 
-    // Created once: a `cancelled()` future made afresh each turn of the loop would register
-    // with (and leave) the token's waiter list every time.
-    let stopping = shutdown.cancelled();
-    tokio::pin!(stopping);
+    // Created once and polled every turn: between wake-ups a poll is one atomic load (see
+    // `Stopping`); a `cancelled()` future made afresh each turn would join and leave the
+    // token's waiter list every time.
+    let mut stopping = Stopping::new(&shared.stop, shutdown);
 
     let close = loop {
         if !reading && intake.in_flight() == 0 && wbuf.is_empty() && !unflushed {
@@ -160,6 +161,8 @@ async fn serve_with_permit<S: BoltStream>(
                 Ok(Wrote::Flushed) => unflushed = false,
                 Err(e) => break Close::Io(e),
             },
+            // Every message on `rx` comes from a responder counted in flight: with none, there
+            // is nothing to wait for, and not polling spares registering the waker each turn.
             msg = rx.recv(), if wbuf.len() < WRITE_HIGH_WATER => {
                 // `rx` cannot end: `intake` holds a sender for as long as this loop runs.
                 let Some(answer) = msg else { break Close::Done };

@@ -7,6 +7,7 @@ use std::time::Instant;
 use bytes::BytesMut;
 use tokio::sync::mpsc;
 
+use super::inline::{self, Dispatching};
 use super::Shared;
 use crate::codec::Codec;
 use crate::frame::{Frame, HeaderMap, Protocol, ResponseStatus, SERVER_CLOSING_HEADER};
@@ -18,6 +19,8 @@ use crate::server::processor::Responder;
 /// protocol answers are written in.
 pub(super) struct Intake {
     tx: mpsc::UnboundedSender<Option<Frame>>,
+    /// Tells this connection's responders apart from others' (see `inline`).
+    key: u64,
     peer: SocketAddr,
     /// Who the peer proved to be (mutual TLS), handed to every responder.
     identity: Option<Arc<PeerIdentity>>,
@@ -40,6 +43,7 @@ impl Intake {
     ) -> Self {
         Intake {
             tx,
+            key: inline::new_key(),
             peer,
             identity,
             limit,
@@ -97,6 +101,9 @@ pub(super) struct Dispatched {
 /// Decodes the complete frames in `rbuf` and routes them, until the buffer holds no whole
 /// frame or the connection has its fill in flight. A decode error means the peer is not
 /// speaking SOFABolt (or is broken): the caller stops reading from it.
+///
+/// Answers that processors give before `process` returns are encoded into `wbuf` here, on
+/// every way out, without passing through the connection's channel.
 pub(super) fn dispatch(
     shared: &Shared,
     codec: &mut Codec,
@@ -104,10 +111,38 @@ pub(super) fn dispatch(
     wbuf: &mut BytesMut,
     intake: &mut Intake,
 ) -> crate::Result<Dispatched> {
+    let dispatching = Dispatching::enter(intake.key);
+    let got = route_frames(shared, codec, rbuf, wbuf, intake, &dispatching);
+    take_inline(&dispatching, codec, wbuf, intake);
+    got
+}
+
+/// Encodes the answers given inline so far.
+fn take_inline(
+    dispatching: &Dispatching,
+    codec: &mut Codec,
+    wbuf: &mut BytesMut,
+    intake: &mut Intake,
+) {
+    dispatching.take(|answer| intake.answered(answer, codec, wbuf));
+}
+
+fn route_frames(
+    shared: &Shared,
+    codec: &mut Codec,
+    rbuf: &mut BytesMut,
+    wbuf: &mut BytesMut,
+    intake: &mut Intake,
+    dispatching: &Dispatching,
+) -> crate::Result<Dispatched> {
     let now = Instant::now();
     let peer = intake.peer;
     let mut got = Dispatched::default();
     loop {
+        if !intake.has_room() {
+            // Requests answered inline are no longer in flight: count them out first.
+            take_inline(dispatching, codec, wbuf, intake);
+        }
         if !intake.has_room() {
             got.backlog = true;
             break;
@@ -146,6 +181,7 @@ pub(super) fn dispatch(
         }
         let responder = Responder::new(
             intake.tx.clone(),
+            intake.key,
             &frame,
             peer,
             intake.identity.clone(),
@@ -174,7 +210,8 @@ pub(super) fn drain(
     wbuf: &mut BytesMut,
     intake: &mut Intake,
 ) {
-    while wbuf.len() < WRITE_HIGH_WATER {
+    // Only responders in flight send on `rx`.
+    while intake.in_flight() > 0 && wbuf.len() < WRITE_HIGH_WATER {
         match rx.try_recv() {
             Ok(answer) => intake.answered(answer, codec, wbuf),
             Err(_) => break,

@@ -2,7 +2,11 @@
 
 use std::time::Duration;
 
-use tokio::time::{interval, Instant, Interval, MissedTickBehavior};
+use std::task::Poll;
+
+use tokio::time::Instant;
+
+use crate::io::Ticker;
 
 /// Watches how long the frame at the front of a connection's read buffer has been incomplete.
 ///
@@ -13,18 +17,15 @@ use tokio::time::{interval, Instant, Interval, MissedTickBehavior};
 /// tick after a restart starts the count, which is therefore late by at most one period.
 pub(super) struct FrameClock {
     timeout: Duration,
-    tick: Option<Interval>,
+    tick: Option<Ticker>,
     started: Option<Instant>,
 }
 
 impl FrameClock {
     /// A clock for `timeout`; `Duration::ZERO` never expires.
     pub(super) fn new(timeout: Duration) -> Self {
-        let tick = (!timeout.is_zero()).then(|| {
-            let mut tick = interval((timeout / 8).max(Duration::from_millis(10)));
-            tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
-            tick
-        });
+        let tick =
+            (!timeout.is_zero()).then(|| Ticker::new((timeout / 8).max(Duration::from_millis(10))));
         FrameClock {
             timeout,
             tick,
@@ -38,18 +39,22 @@ impl FrameClock {
     }
 
     /// Completes once one frame has been incomplete for the timeout.
-    pub(super) async fn expired(&mut self) {
-        let Some(tick) = self.tick.as_mut() else {
-            return std::future::pending().await;
-        };
-        loop {
-            let now = tick.tick().await;
-            match self.started {
-                None => self.started = Some(now),
-                Some(at) if now.saturating_duration_since(at) >= self.timeout => return,
-                Some(_) => {}
+    pub(super) fn expired(&mut self) -> impl std::future::Future<Output = ()> + '_ {
+        std::future::poll_fn(move |cx| {
+            let Some(tick) = self.tick.as_mut() else {
+                return Poll::Pending;
+            };
+            while let Poll::Ready(now) = tick.poll_tick(cx) {
+                match self.started {
+                    None => self.started = Some(now),
+                    Some(at) if now.saturating_duration_since(at) >= self.timeout => {
+                        return Poll::Ready(())
+                    }
+                    Some(_) => {}
+                }
             }
-        }
+            Poll::Pending
+        })
     }
 }
 

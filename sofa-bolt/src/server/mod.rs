@@ -5,8 +5,10 @@ mod config;
 mod connection;
 mod dispatch;
 mod frame_clock;
+mod inline;
 mod processor;
 mod read;
+mod stopping;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -27,6 +29,7 @@ use crate::error::{Error, Result};
 use crate::observe::{ConnectionEvent, Side};
 use crate::stream::{Acceptor, PlainAcceptor};
 use budget::PartialBudget;
+use stopping::StopFlag;
 
 /// Builds a [`Server`]: settings, one [`Processor`] per request class name, and the
 /// [`Acceptor`] that turns accepted TCP streams into the streams served (plain TCP unless
@@ -96,6 +99,7 @@ impl<A: Acceptor> ServerBuilder<A> {
             config: self.config,
             processors: self.processors,
             fallback: self.fallback,
+            stop: StopFlag::default(),
         });
         let shutdown = CancellationToken::new();
         let tracker = TaskTracker::new();
@@ -187,7 +191,7 @@ impl Server {
     /// answers carry [`SERVER_CLOSING_HEADER`](crate::SERVER_CLOSING_HEADER), on which this
     /// crate's [`Connection`](crate::Connection) stops sending at once.
     pub async fn shutdown(self) {
-        self.shutdown.cancel();
+        self.shared.stop.stop(&self.shutdown);
         self.tracker.close();
         let grace = self.shared.config.shutdown_timeout + Duration::from_secs(1);
         if tokio::time::timeout(grace, self.tracker.wait())
@@ -202,7 +206,7 @@ impl Server {
 impl Drop for Server {
     /// A dropped server stops accepting and winds its connections down in the background.
     fn drop(&mut self) {
-        self.shutdown.cancel();
+        self.shared.stop.stop(&self.shutdown);
     }
 }
 
@@ -213,6 +217,9 @@ struct Shared {
     fallback: Option<Arc<dyn Processor>>,
     limit: Arc<Semaphore>,
     partial: Arc<PartialBudget>,
+    /// Set when the server begins shutting down; always through [`StopFlag::stop`], which
+    /// cancels the token every task waits on.
+    stop: StopFlag,
 }
 
 impl Shared {

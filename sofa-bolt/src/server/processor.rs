@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use tokio::sync::mpsc;
 
+use super::inline;
 use crate::frame::{Frame, ResponseStatus};
 use crate::identity::PeerIdentity;
 
@@ -70,6 +71,8 @@ where
 pub struct Responder {
     /// `Some` carries the answer; `None` says the request is done without one.
     tx: mpsc::UnboundedSender<Option<Frame>>,
+    /// Its connection, for answers given while that connection is dispatching (see `inline`).
+    connection: u64,
     request_id: i32,
     oneway: bool,
     peer: SocketAddr,
@@ -82,6 +85,7 @@ pub struct Responder {
 impl Responder {
     pub(crate) fn new(
         tx: mpsc::UnboundedSender<Option<Frame>>,
+        connection: u64,
         request: &Frame,
         peer: SocketAddr,
         identity: Option<Arc<PeerIdentity>>,
@@ -89,6 +93,7 @@ impl Responder {
     ) -> Self {
         Responder {
             tx,
+            connection,
             request_id: request.request_id(),
             oneway: request.is_oneway(),
             peer,
@@ -106,9 +111,15 @@ impl Responder {
             return;
         }
         self.done = true;
-        let _ = self
-            .tx
-            .send(Some(response.with_request_id(self.request_id)));
+        self.deliver(Some(response.with_request_id(self.request_id)));
+    }
+
+    /// Straight to the connection if it is dispatching on this thread, else through its
+    /// channel (nothing happens if the connection is gone).
+    fn deliver(&self, answer: Option<Frame>) {
+        if let Err(answer) = inline::keep(self.connection, answer) {
+            let _ = self.tx.send(answer);
+        }
     }
 
     /// Answers with an empty frame of `status` (for example `SERVER_THREADPOOL_BUSY`), built
@@ -150,7 +161,7 @@ impl Drop for Responder {
     /// stops counting it as in flight.
     fn drop(&mut self) {
         if !self.done {
-            let _ = self.tx.send(None);
+            self.deliver(None);
         }
     }
 }

@@ -132,9 +132,9 @@ pub use encoder::{Encoder, DEFAULT_MAX_DEPTH};
 pub use error::{Error, ErrorKind, Result};
 pub use object::ObjectToken;
 pub use sofa::{
-    write_request_head, AppResponse, AppSlot, JavaException, ResponseHead, SofaRequestHead,
-    SofaResponse, RPC_SERVER_EXCEPTION_CLASS, SOFA_REQUEST_CLASS, SOFA_RESPONSE_CLASS,
-    STRING_ARRAY_TYPE,
+    write_request_head, AppResponse, AppSlot, JavaException, RequestHeadRef, ResponseHead,
+    SofaRequestHead, SofaResponse, RPC_SERVER_EXCEPTION_CLASS, SOFA_REQUEST_CLASS,
+    SOFA_RESPONSE_CLASS, STRING_ARRAY_TYPE,
 };
 pub use value::{Value, EMPTY_LIST_TYPE, STACK_TRACE_ARRAY_TYPE};
 

@@ -7,6 +7,8 @@
 //! with [`SofaRequestHead::read`] followed by [`Decoder::decode`] per argument.
 //! A response body is a single `SofaResponse` object ([`SofaResponse`]).
 
+use std::borrow::Cow;
+
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -204,10 +206,50 @@ impl SofaRequestHead {
     }
 
     fn read_with(dec: &mut Decoder<'_>, props: bool) -> Result<SofaRequestHead> {
+        let head = RequestHeadRef::read_with(dec, props)?;
+        Ok(SofaRequestHead {
+            target_app_name: head.target_app_name.map(Cow::into_owned),
+            method_name: head.method_name.into_owned(),
+            target_service_unique_name: head.target_service_unique_name.into_owned(),
+            request_props: head.request_props,
+            method_arg_sigs: head
+                .method_arg_sigs
+                .into_iter()
+                .map(Cow::into_owned)
+                .collect(),
+        })
+    }
+}
+
+/// The fields of a `SofaRequest` as read by a provider, its names borrowed from the request's
+/// bytes wherever they are one chunk of UTF-8 (SOFA peers write them so): a server reads a head
+/// per request, and owned copies of its names are allocations it does not need.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RequestHeadRef<'a> {
+    /// Target application name (`null` when unknown).
+    pub target_app_name: Option<Cow<'a, str>>,
+    /// Method to invoke.
+    pub method_name: Cow<'a, str>,
+    /// `interface:version[:uniqueId]`; a `null` reads as an empty string.
+    pub target_service_unique_name: Cow<'a, str>,
+    /// `requestProps`, when read (see [`read_without_props`](Self::read_without_props)).
+    pub request_props: Vec<(String, Value)>,
+    /// Java type names of the declared parameters, one per argument.
+    pub method_arg_sigs: Vec<Cow<'a, str>>,
+}
+
+impl<'a> RequestHeadRef<'a> {
+    /// Reads a `SofaRequest` object like [`SofaRequestHead::read_without_props`], keeping
+    /// its names borrowed from `dec`'s input.
+    pub fn read_without_props(dec: &mut Decoder<'a>) -> Result<Self> {
+        Self::read_with(dec, false)
+    }
+
+    fn read_with(dec: &mut Decoder<'a>, props: bool) -> Result<Self> {
         let at = dec.position();
         let def = expect_object(dec, SOFA_REQUEST_CLASS, at)?;
-        let mut head = SofaRequestHead::default();
-        let mut method: Option<String> = None;
+        let mut head = RequestHeadRef::default();
+        let mut method = None;
         for i in 0..dec.field_count(def) {
             let field = match dec.field_name(def, i) {
                 Some("targetAppName") => RequestField::TargetAppName,
@@ -218,10 +260,10 @@ impl SofaRequestHead {
                 _ => RequestField::Other,
             };
             match field {
-                RequestField::TargetAppName => head.target_app_name = dec.read_opt_string()?,
-                RequestField::MethodName => method = dec.read_opt_string()?,
+                RequestField::TargetAppName => head.target_app_name = dec.read_opt_str()?,
+                RequestField::MethodName => method = dec.read_opt_str()?,
                 RequestField::TargetServiceUniqueName => {
-                    head.target_service_unique_name = dec.read_opt_string()?.unwrap_or_default();
+                    head.target_service_unique_name = dec.read_opt_str()?.unwrap_or_default();
                 }
                 RequestField::RequestProps if !props => dec.skip_value()?,
                 RequestField::RequestProps => {
@@ -229,7 +271,7 @@ impl SofaRequestHead {
                         .read_string_keyed_map(|d| d.read_value())?
                         .unwrap_or_default();
                 }
-                RequestField::MethodArgSigs => head.method_arg_sigs = dec.read_string_list()?,
+                RequestField::MethodArgSigs => head.method_arg_sigs = dec.read_str_list()?,
                 RequestField::Other => dec.skip_value()?,
             }
         }

@@ -217,11 +217,16 @@ impl<'a> Decoder<'a> {
 
     /// Reads a string or `null`.
     pub(crate) fn read_opt_string(&mut self) -> Result<Option<String>> {
+        Ok(self.read_opt_str()?.map(Cow::into_owned))
+    }
+
+    /// Reads a string or `null`, borrowed from the input where it is one chunk of UTF-8.
+    pub(crate) fn read_opt_str(&mut self) -> Result<Option<Cow<'a, str>>> {
         // Fast paths: compact string, null.
         match self.peek_byte() {
             Some(len @ 0x00..=0x1f) => {
                 self.pos += 1;
-                return Ok(Some(self.read_units(usize::from(len))?.into_owned()));
+                return Ok(Some(self.read_units(usize::from(len))?));
             }
             Some(tag::NULL) => {
                 self.pos += 1;
@@ -232,7 +237,7 @@ impl<'a> Decoder<'a> {
         let at = self.pos;
         match self.next_head()? {
             Head::Null => Ok(None),
-            Head::Str(c) => Ok(Some(self.read_str_body(c)?.into_owned())),
+            Head::Str(c) => Ok(Some(self.read_str_body(c)?)),
             _ => Err(Error::at(
                 ErrorKind::TypeMismatch,
                 at,
@@ -241,8 +246,8 @@ impl<'a> Decoder<'a> {
         }
     }
 
-    /// Reads a list of strings (`null` = empty).
-    pub(crate) fn read_string_list(&mut self) -> Result<Vec<String>> {
+    /// Reads a list of strings (`null` = empty), each borrowed from the input where it can be.
+    pub(crate) fn read_str_list(&mut self) -> Result<Vec<Cow<'a, str>>> {
         let at = self.pos;
         let head = self.next_head()?;
         let list = match head {
@@ -250,9 +255,12 @@ impl<'a> Decoder<'a> {
             Head::List(l) => l,
             _ => {
                 self.pos = at;
-                return self
-                    .decode::<Option<Vec<String>>>()
-                    .map(Option::unwrap_or_default);
+                return self.decode::<Option<Vec<String>>>().map(|list| {
+                    list.unwrap_or_default()
+                        .into_iter()
+                        .map(Cow::Owned)
+                        .collect()
+                });
             }
         };
         let mut out = Vec::with_capacity(list.len.unwrap_or(0).min(self.remaining()));
@@ -265,7 +273,7 @@ impl<'a> Decoder<'a> {
                 break;
             }
             let at = self.pos;
-            out.push(self.read_opt_string()?.ok_or_else(|| {
+            out.push(self.read_opt_str()?.ok_or_else(|| {
                 Error::at(ErrorKind::TypeMismatch, at, "null in a list of strings")
             })?);
         }

@@ -427,3 +427,33 @@ fn peek_class_sees_request_and_response_classes() {
     assert_eq!(ci.name(), "com.alipay.sofa.rpc.core.request.SofaRequest");
     assert!(ci.has_field("methodArgSigs"));
 }
+
+/// A provider's reading of the captured requests: the same fields as the owned head, the names
+/// borrowed from the frame, and the arguments where the owned reading leaves them.
+#[test]
+fn request_fixtures_read_with_borrowed_names() {
+    use std::borrow::Cow;
+    for req in requests() {
+        let f = &req.frame;
+        let mut owned = Decoder::new(&f.content, req.dialect);
+        let want = SofaRequestHead::read_without_props(&mut owned).unwrap();
+        let mut dec = Decoder::new(&f.content, req.dialect);
+        let head = crate::RequestHeadRef::read_without_props(&mut dec).unwrap();
+        assert_eq!(head.method_name, want.method_name);
+        assert_eq!(
+            head.target_service_unique_name,
+            want.target_service_unique_name
+        );
+        assert_eq!(head.method_arg_sigs, want.method_arg_sigs);
+        assert!(head.request_props.is_empty());
+        assert_eq!(dec.position(), owned.position(), "{}", req.method);
+        let borrowed = |s: &Cow<'_, str>| matches!(s, Cow::Borrowed(_));
+        assert!(borrowed(&head.method_name), "{}", req.method);
+        assert!(borrowed(&head.target_service_unique_name));
+        assert!(
+            head.method_arg_sigs.iter().all(borrowed),
+            "{:?}",
+            head.method_arg_sigs
+        );
+    }
+}

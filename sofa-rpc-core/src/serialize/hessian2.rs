@@ -1,5 +1,7 @@
 //! Hessian 2 (codec 1), SOFARPC's default: `SofaRequest` + arguments, `SofaResponse`.
 
+use std::borrow::Cow;
+
 use bytes::Bytes;
 use sofa_bolt::HeaderMap;
 
@@ -12,8 +14,8 @@ use crate::headers;
 use crate::invocation::Invocation;
 use crate::value::{RemoteException, ValueSource};
 use sofa_hessian::{
-    write_request_head, AppSlot, Decoder, Dialect, Encoder, JavaException, ResponseHead,
-    SofaRequestHead, SofaResponse, Value,
+    write_request_head, AppSlot, Decoder, Dialect, Encoder, JavaException, RequestHeadRef,
+    ResponseHead, SofaResponse, Value,
 };
 
 /// Lists, maps and objects a request head may hold (the `SofaRequest` object, its
@@ -127,7 +129,7 @@ impl Serializer for Hessian2 {
         // The head is read before anything is known about the request: skip `requestProps`
         // (routing uses the bolt header) and bound what skipping may cost.
         dec.set_max_containers(HEAD_MAX_CONTAINERS);
-        let head = SofaRequestHead::read_without_props(&mut dec).map_err(request_error)?;
+        let head = RequestHeadRef::read_without_props(&mut dec).map_err(request_error)?;
         if dec.position() > HEAD_MAX_BYTES {
             return Err(request_error(format!(
                 "the SofaRequest head takes {} bytes, more than {HEAD_MAX_BYTES}",
@@ -209,21 +211,21 @@ impl Serializer for Hessian2 {
 }
 
 struct Reader<'a> {
-    head: SofaRequestHead,
+    head: RequestHeadRef<'a>,
     dec: Decoder<'a>,
     next: usize,
 }
 
 impl<'a> RequestReader<'a> for Reader<'a> {
     fn target_service(&self) -> Option<&str> {
-        Some(self.head.target_service_unique_name.as_str()).filter(|s| !s.is_empty())
+        Some(&*self.head.target_service_unique_name).filter(|s| !s.is_empty())
     }
 
     fn method(&self) -> Option<&str> {
-        Some(self.head.method_name.as_str()).filter(|s| !s.is_empty())
+        Some(&*self.head.method_name).filter(|s| !s.is_empty())
     }
 
-    fn arg_types(&self) -> &[String] {
+    fn arg_types(&self) -> &[Cow<'a, str>] {
         &self.head.method_arg_sigs
     }
 

@@ -1,5 +1,7 @@
 //! JSON (codec 12), as SOFARPC's Jackson serializer writes it.
 
+use std::borrow::Cow;
+
 use bytes::Bytes;
 use serde::ser::SerializeSeq;
 use sofa_bolt::HeaderMap;
@@ -148,7 +150,7 @@ impl<'a> RequestReader<'a> for Reader<'a> {
         self.header.get(headers::METHOD_NAME)
     }
 
-    fn arg_types(&self) -> &[String] {
+    fn arg_types(&self) -> &[Cow<'a, str>] {
         &[]
     }
 

@@ -7,6 +7,7 @@ mod protobuf;
 mod scratch;
 mod serializers;
 
+use std::borrow::Cow;
 use std::fmt;
 
 use bytes::Bytes;
@@ -108,8 +109,9 @@ pub trait RequestReader<'a> {
     /// The method name.
     fn method(&self) -> Option<&str>;
 
-    /// The Java type names of the arguments, where the format carries them.
-    fn arg_types(&self) -> &[String];
+    /// The Java type names of the arguments, where the format carries them (borrowed from the
+    /// request's bytes where they can be).
+    fn arg_types(&self) -> &[Cow<'a, str>];
 
     /// Tells the reader how many arguments the method takes, before the first
     /// [`next_arg`](Self::next_arg) (formats that write a single argument differently from

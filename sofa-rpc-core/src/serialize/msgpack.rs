@@ -7,6 +7,8 @@
 //! a map `{app, class_name, message, kind}` that tells application exceptions from framework
 //! errors.
 
+use std::borrow::Cow;
+
 use bytes::Bytes;
 use serde::ser::SerializeSeq;
 use sofa_bolt::HeaderMap;
@@ -264,7 +266,7 @@ impl<'a> RequestReader<'a> for Reader<'a> {
         self.header.get(headers::METHOD_NAME)
     }
 
-    fn arg_types(&self) -> &[String] {
+    fn arg_types(&self) -> &[Cow<'a, str>] {
         &[]
     }
 

@@ -1,5 +1,7 @@
 //! Protobuf (codec 11): one message argument, method and service in the header.
 
+use std::borrow::Cow;
+
 use bytes::Bytes;
 use sofa_bolt::{HeaderMap, ResponseStatus};
 
@@ -154,7 +156,7 @@ impl<'a> RequestReader<'a> for Reader<'a> {
         self.header.get(headers::METHOD_NAME)
     }
 
-    fn arg_types(&self) -> &[String] {
+    fn arg_types(&self) -> &[Cow<'a, str>] {
         &[]
     }
 

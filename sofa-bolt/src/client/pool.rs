@@ -3,6 +3,8 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
+
+use arc_swap::ArcSwap;
 use std::time::{Duration, Instant};
 
 use super::health::Health;
@@ -67,13 +69,17 @@ pub struct ConnectionPool {
 
 struct Inner {
     config: PoolConfig,
-    entries: Mutex<HashMap<String, Arc<Entry>>>,
+    /// Read by every call without a lock; replaced whole (under `changing`) when an address
+    /// comes or goes, which is rare.
+    entries: ArcSwap<HashMap<String, Arc<Entry>>>,
+    changing: Mutex<()>,
     health: Health,
 }
 
 /// The connections to one address.
 struct Entry {
-    conns: Mutex<Vec<Connection>>,
+    /// Read by every call without a lock; replaced whole when a connection opens or closes.
+    conns: ArcSwap<Vec<Connection>>,
     next: AtomicUsize,
     /// Serializes connects to the address and holds its back-off state.
     connecting: tokio::sync::Mutex<Backoff>,
@@ -93,15 +99,60 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Entry {
+    fn new() -> Self {
+        Entry {
+            conns: ArcSwap::from_pointee(Vec::new()),
+            next: AtomicUsize::new(0),
+            connecting: tokio::sync::Mutex::new(Backoff::default()),
+            reconnecting: AtomicBool::new(false),
+        }
+    }
+
     /// A live connection, round robin, if at least `want` are alive.
     fn pick(&self, want: usize) -> Option<Connection> {
-        let mut conns = lock(&self.conns);
-        conns.retain(|c| !c.is_closed());
+        let mut conns = self.conns.load();
+        if conns.iter().any(Connection::is_closed) {
+            self.forget(Connection::is_closed);
+            conns = self.conns.load();
+        }
         if conns.is_empty() || conns.len() < want {
             return None;
         }
-        let i = self.next.fetch_add(1, Ordering::Relaxed) % conns.len();
+        // One connection (the default) needs no turn counter: no write every call shares.
+        let i = match conns.len() {
+            1 => 0,
+            n => self.next.fetch_add(1, Ordering::Relaxed) % n,
+        };
         conns.get(i).cloned()
+    }
+
+    /// The live connections now.
+    fn live(&self) -> usize {
+        self.conns.load().iter().filter(|c| !c.is_closed()).count()
+    }
+
+    fn add(&self, conn: &Connection) {
+        self.conns.rcu(|conns| {
+            let mut more = Vec::clone(conns);
+            more.push(conn.clone());
+            more
+        });
+    }
+
+    /// Drops the connections `gone` says are gone.
+    fn forget(&self, gone: impl Fn(&Connection) -> bool) {
+        self.conns.rcu(|conns| {
+            conns
+                .iter()
+                .filter(|c| !gone(c))
+                .cloned()
+                .collect::<Vec<_>>()
+        });
+    }
+
+    /// Takes every connection out.
+    fn take_all(&self) -> Vec<Connection> {
+        Vec::clone(&self.conns.swap(Arc::default()))
     }
 
     fn any(&self) -> Option<Connection> {
@@ -115,7 +166,8 @@ impl ConnectionPool {
         ConnectionPool {
             inner: Arc::new(Inner {
                 config,
-                entries: Mutex::new(HashMap::new()),
+                entries: ArcSwap::default(),
+                changing: Mutex::new(()),
                 health: Health::default(),
             }),
         }
@@ -127,25 +179,31 @@ impl ConnectionPool {
     }
 
     fn entry(&self, addr: &str) -> Arc<Entry> {
-        lock(&self.inner.entries)
-            .entry(addr.to_owned())
-            .or_insert_with(|| {
-                Arc::new(Entry {
-                    conns: Mutex::new(Vec::new()),
-                    next: AtomicUsize::new(0),
-                    connecting: tokio::sync::Mutex::new(Backoff::default()),
-                    reconnecting: AtomicBool::new(false),
-                })
-            })
-            .clone()
+        if let Some(entry) = self.inner.entries.load().get(addr) {
+            return entry.clone();
+        }
+        self.change_entries(|entries| {
+            entries
+                .entry(addr.to_owned())
+                .or_insert_with(|| Arc::new(Entry::new()))
+                .clone()
+        })
+    }
+
+    /// Changes the map of addresses: a copy, changed, replaces it, one change at a time.
+    fn change_entries<R>(&self, change: impl FnOnce(&mut HashMap<String, Arc<Entry>>) -> R) -> R {
+        let _one_at_a_time = lock(&self.inner.changing);
+        let mut entries = HashMap::clone(&self.inner.entries.load());
+        let out = change(&mut entries);
+        self.inner.entries.store(Arc::new(entries));
+        out
     }
 
     /// A live connection to `addr` if the pool has all it keeps for it, without waiting (the
     /// fast path of [`get`](Self::get)).
     pub fn ready(&self, addr: &str) -> Option<Connection> {
         let want = self.inner.config.conn_num.max(1);
-        let entry = lock(&self.inner.entries).get(addr).cloned()?;
-        entry.pick(want)
+        self.inner.entries.load().get(addr)?.pick(want)
     }
 
     /// A live connection to `addr` (`host:port`).
@@ -182,7 +240,7 @@ impl ConnectionPool {
         match Connection::connect_to(addr, self.inner.config.connection.clone()).await {
             Ok(conn) => {
                 *backoff = Backoff::default();
-                lock(&entry.conns).push(conn.clone());
+                entry.add(&conn);
                 if self.inner.health.mark_up(addr) {
                     tracing::info!(%addr, "connected again: the address is up");
                 }
@@ -238,7 +296,7 @@ impl ConnectionPool {
         conn.on_close(move || {
             let Some(inner) = pool.upgrade() else { return };
             let pool = ConnectionPool { inner };
-            lock(&entry.conns).retain(|c| c.local_addr() != local);
+            entry.forget(|c| c.local_addr() == local);
             if pool.holds(&addr, &entry) && entry.any().is_none() {
                 pool.went_down(&addr, &entry);
             }
@@ -247,7 +305,9 @@ impl ConnectionPool {
 
     /// Whether `entry` is still the pool's entry for `addr` (not retired or replaced).
     fn holds(&self, addr: &str, entry: &Arc<Entry>) -> bool {
-        lock(&self.inner.entries)
+        self.inner
+            .entries
+            .load()
             .get(addr)
             .is_some_and(|e| Arc::ptr_eq(e, entry))
     }
@@ -270,22 +330,17 @@ impl ConnectionPool {
 
     /// Live connections to `addr` right now.
     pub fn connections(&self, addr: &str) -> usize {
-        let entry = lock(&self.inner.entries).get(addr).cloned();
-        entry.map_or(0, |e| {
-            let mut conns = lock(&e.conns);
-            conns.retain(|c| !c.is_closed());
-            conns.len()
-        })
+        self.inner.entries.load().get(addr).map_or(0, |e| e.live())
     }
 
     /// Forgets the connections to `addr` and closes each once its calls in flight have been
     /// answered (or after `grace`), so that retiring a provider loses no call already sent to
     /// it. The next [`get`](Self::get) for `addr` opens a new connection.
     pub fn retire(&self, addr: &str, grace: Duration) {
-        let entry = lock(&self.inner.entries).remove(addr);
+        let entry = self.change_entries(|entries| entries.remove(addr));
         self.inner.health.mark_up(addr);
         if let Some(entry) = entry {
-            for conn in lock(&entry.conns).drain(..) {
+            for conn in entry.take_all() {
                 conn.close_when_idle(grace);
             }
         }
@@ -293,10 +348,10 @@ impl ConnectionPool {
 
     /// Closes and forgets the connections to `addr` at once; calls waiting on them fail.
     pub fn remove(&self, addr: &str) {
-        let entry = lock(&self.inner.entries).remove(addr);
+        let entry = self.change_entries(|entries| entries.remove(addr));
         self.inner.health.mark_up(addr);
         if let Some(entry) = entry {
-            for conn in lock(&entry.conns).drain(..) {
+            for conn in entry.take_all() {
                 conn.close();
             }
         }
@@ -304,9 +359,9 @@ impl ConnectionPool {
 
     /// Closes every connection.
     pub fn close(&self) {
-        let entries: Vec<_> = lock(&self.inner.entries).drain().collect();
-        for (_, entry) in entries {
-            for conn in lock(&entry.conns).drain(..) {
+        let entries = self.change_entries(std::mem::take);
+        for entry in entries.values() {
+            for conn in entry.take_all() {
                 conn.close();
             }
         }
@@ -337,7 +392,7 @@ async fn reconnect(pool: Weak<Inner>, addr: &str, entry: &Arc<Entry>) {
 
 impl std::fmt::Debug for ConnectionPool {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let addrs: Vec<String> = lock(&self.inner.entries).keys().cloned().collect();
+        let addrs: Vec<String> = self.inner.entries.load().keys().cloned().collect();
         f.debug_struct("ConnectionPool")
             .field("conn_num", &self.inner.config.conn_num)
             .field("addresses", &addrs)

@@ -8,7 +8,9 @@
 //! `Arc`s with equal contents (a registry pushing the same list again) reuses the derived
 //! value rather than rebuilding it.
 
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
 
 use sofa_rpc_registry::ProviderInfo;
 
@@ -32,22 +34,23 @@ impl<T> Snapshot<T> {
     }
 }
 
-/// A few remembered lists, most recently derived first.
+/// A few remembered lists, most recently derived first. Read by every call without a lock (a
+/// read lock would still be a write every call shares); replaced whole when a list is derived.
 pub(crate) struct ListCache<T> {
-    slots: RwLock<Vec<Arc<Snapshot<T>>>>,
+    slots: ArcSwap<Vec<Arc<Snapshot<T>>>>,
 }
 
 impl<T> Default for ListCache<T> {
     fn default() -> Self {
         ListCache {
-            slots: RwLock::new(Vec::with_capacity(SLOTS)),
+            slots: ArcSwap::from_pointee(Vec::with_capacity(SLOTS)),
         }
     }
 }
 
 impl<T> std::fmt::Debug for ListCache<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let lists = self.slots.read().map(|s| s.len()).unwrap_or_default();
+        let lists = self.slots.load().len();
         f.debug_struct("ListCache").field("lists", &lists).finish()
     }
 }
@@ -81,7 +84,7 @@ impl<T> ListCache<T> {
         let mut now = None;
         let mut now_ms = || *now.get_or_insert_with(&clock);
         {
-            let slots = self.slots.read().unwrap_or_else(|e| e.into_inner());
+            let slots = self.slots.load();
             let hit = slots.iter().find(|s| {
                 same_elements(&s.providers, providers)
                     && (s.expires_ms == u64::MAX || now_ms() < s.expires_ms)
@@ -97,11 +100,11 @@ impl<T> ListCache<T> {
     /// The remembered lists, for balancers that keep per-provider state and drop the state of
     /// providers no list holds any more.
     pub(crate) fn lists(&self) -> Vec<Arc<Snapshot<T>>> {
-        self.slots.read().unwrap_or_else(|e| e.into_inner()).clone()
+        Vec::clone(&self.slots.load())
     }
 
-    /// The slow path: derive (outside the lock, so callers of other lists are not held up),
-    /// then remember.
+    /// The slow path: derive (while other callers go on reading the lists remembered), then
+    /// remember.
     fn snapshot(
         &self,
         providers: &[Arc<ProviderInfo>],
@@ -110,8 +113,7 @@ impl<T> ListCache<T> {
     ) -> Arc<Snapshot<T>> {
         let reusable = self
             .slots
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
+            .load()
             .iter()
             .find(|s| now_ms < s.expires_ms && same_contents(&s.providers, providers))
             .map(|s| (s.value.clone(), s.expires_ms));
@@ -127,10 +129,20 @@ impl<T> ListCache<T> {
             expires_ms,
             value,
         });
-        let mut slots = self.slots.write().unwrap_or_else(|e| e.into_inner());
-        slots.retain(|s| !same_elements(&s.providers, providers) && now_ms < s.expires_ms);
-        slots.insert(0, snapshot.clone());
-        slots.truncate(SLOTS);
+        self.slots.rcu(|slots| {
+            let mut kept: Vec<_> = std::iter::once(snapshot.clone())
+                .chain(
+                    slots
+                        .iter()
+                        .filter(|s| {
+                            !same_elements(&s.providers, providers) && now_ms < s.expires_ms
+                        })
+                        .cloned(),
+                )
+                .collect();
+            kept.truncate(SLOTS);
+            kept
+        });
         snapshot
     }
 }

@@ -37,7 +37,9 @@ use std::any::Any;
 use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex};
+
+use arc_swap::ArcSwap;
 
 pub use config::publish_config_status;
 pub(crate) use connections::connection_observer;
@@ -80,9 +82,10 @@ pub struct EventBus {
 struct Inner {
     /// Bit `SLOT` set while the slot has subscribers: what `publish` reads first.
     enabled: AtomicU32,
-    /// Per slot, the subscribers: replaced whole on change, so publishing holds the lock only to
-    /// clone one `Arc`.
-    slots: RwLock<[Slot; SLOTS]>,
+    /// Per slot, the subscribers: read by publishers without a lock, replaced whole (under
+    /// `changing`) when a subscription starts or stops.
+    slots: ArcSwap<[Slot; SLOTS]>,
+    changing: Mutex<()>,
     next_id: AtomicU64,
 }
 
@@ -110,36 +113,53 @@ impl EventBus {
                 handler(event);
             }
         });
-        let mut slots = self.inner.slots.write().unwrap_or_else(|e| e.into_inner());
-        if let Some(slot) = slots.get_mut(E::SLOT) {
-            let mut list = slot.to_vec();
-            list.push((id, handler));
-            *slot = list.into();
-            self.inner.enabled.fetch_or(1 << E::SLOT, Ordering::Release);
-        }
+        self.change_slots(|slots| {
+            if let Some(slot) = slots.get_mut(E::SLOT) {
+                let mut list = slot.to_vec();
+                list.push((id, handler));
+                *slot = list.into();
+            }
+        });
         Subscription { slot: E::SLOT, id }
     }
 
     /// Stops a subscription; `false` if it was already stopped.
     pub fn unsubscribe(&self, subscription: Subscription) -> bool {
-        let mut slots = self.inner.slots.write().unwrap_or_else(|e| e.into_inner());
-        let Some(slot) = slots.get_mut(subscription.slot) else {
-            return false;
-        };
-        let before = slot.len();
-        let kept: Vec<_> = slot
+        self.change_slots(|slots| {
+            let Some(slot) = slots.get_mut(subscription.slot) else {
+                return false;
+            };
+            let before = slot.len();
+            let kept: Vec<_> = slot
+                .iter()
+                .filter(|(id, _)| *id != subscription.id)
+                .cloned()
+                .collect();
+            let removed = kept.len() < before;
+            *slot = kept.into();
+            removed
+        })
+    }
+
+    /// Changes the subscribers: a copy, changed, replaces them, one change at a time (so that
+    /// the `enabled` bits follow the lists in the order of the changes).
+    fn change_slots<R>(&self, change: impl FnOnce(&mut [Slot; SLOTS]) -> R) -> R {
+        let _one_at_a_time = self
+            .inner
+            .changing
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let mut slots = <[Slot; SLOTS]>::clone(&self.inner.slots.load());
+        let out = change(&mut slots);
+        // A slot's bit is set once its subscribers can be read, and cleared once it has none.
+        let enabled = slots
             .iter()
-            .filter(|(id, _)| *id != subscription.id)
-            .cloned()
-            .collect();
-        let removed = kept.len() < before;
-        if kept.is_empty() {
-            self.inner
-                .enabled
-                .fetch_and(!(1 << subscription.slot), Ordering::Release);
-        }
-        *slot = kept.into();
-        removed
+            .enumerate()
+            .filter(|(_, list)| !list.is_empty())
+            .fold(0u32, |bits, (i, _)| bits | 1 << i);
+        self.inner.slots.store(Arc::new(slots));
+        self.inner.enabled.store(enabled, Ordering::Release);
+        out
     }
 
     /// Whether anyone subscribes to `E`: publishers check this before building an event.
@@ -164,12 +184,9 @@ impl EventBus {
     }
 
     fn deliver(&self, event: &dyn Any, slot: usize) {
-        let handlers = {
-            let slots = self.inner.slots.read().unwrap_or_else(|e| e.into_inner());
-            match slots.get(slot) {
-                Some(list) => list.clone(),
-                None => return,
-            }
+        let slots = self.inner.slots.load();
+        let Some(handlers) = slots.get(slot) else {
+            return;
         };
         for (_, handler) in handlers.iter() {
             // A subscriber that panics must not take the call or the connection with it.
@@ -182,7 +199,7 @@ impl EventBus {
 
 impl fmt::Debug for EventBus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let slots = self.inner.slots.read().unwrap_or_else(|e| e.into_inner());
+        let slots = self.inner.slots.load();
         let subscribers: usize = slots.iter().map(|s| s.len()).sum();
         f.debug_struct("EventBus")
             .field("subscribers", &subscribers)

@@ -25,26 +25,15 @@ use cpu_time::ThreadCpuTime;
 use criterion::measurement::Measurement;
 use criterion::Criterion;
 use sofa_rpc_benches::echo::EchoBenchClient;
-use sofa_rpc_benches::loopback::{response_frame, Loopback};
+use sofa_rpc_benches::loopback;
 use sofa_rpc_core::guard::{Guard, GuardRules};
-use sofa_rpc_core::{Client, ConsumerConfig, ExtensionLoader};
+use sofa_rpc_core::Client;
 
 fn bench_guard<M: Measurement>(c: &mut Criterion<M>, group_name: &str) {
     let mut group = c.benchmark_group(group_name);
     let payload = Bytes::from(vec![0x5a; 128]);
-    let mut loader = ExtensionLoader::default();
-    let serializer = loader.serializer("msgpack").unwrap();
-    loader.register_cluster(
-        "loopback",
-        Loopback {
-            response: response_frame(serializer.as_ref(), &payload).unwrap(),
-            serializer,
-        },
-    );
-    let config = ConsumerConfig::new()
-        .direct_url("bolt://127.0.0.1:12200,bolt://127.0.0.1:12201,bolt://127.0.0.1:12202")
-        .cluster("loopback")
-        .load_balancer("random");
+    let loader = loopback::extensions(&payload).unwrap();
+    let config = loopback::consumer_config();
     let one_limit = Guard::new();
     one_limit
         .replace(

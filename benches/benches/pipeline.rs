@@ -10,26 +10,15 @@ use std::future::IntoFuture;
 use bytes::Bytes;
 use criterion::{criterion_group, criterion_main, Criterion};
 use sofa_rpc_benches::echo::EchoBenchClient;
-use sofa_rpc_benches::loopback::{response_frame, Loopback};
-use sofa_rpc_core::{Client, ConsumerConfig, ExtensionLoader};
+use sofa_rpc_benches::loopback;
+use sofa_rpc_core::Client;
 
 fn bench_pipeline(c: &mut Criterion) {
     let mut group = c.benchmark_group("pipeline");
     for size in [128usize, 4096] {
         let payload = Bytes::from(vec![0x5a; size]);
-        let mut loader = ExtensionLoader::default();
-        let serializer = loader.serializer("msgpack").unwrap();
-        loader.register_cluster(
-            "loopback",
-            Loopback {
-                response: response_frame(serializer.as_ref(), &payload).unwrap(),
-                serializer,
-            },
-        );
-        let config = ConsumerConfig::new()
-            .direct_url("bolt://127.0.0.1:12200,bolt://127.0.0.1:12201,bolt://127.0.0.1:12202")
-            .cluster("loopback")
-            .load_balancer("random");
+        let loader = loopback::extensions(&payload).unwrap();
+        let config = loopback::consumer_config();
         let stub = EchoBenchClient::new(Client::with_extensions(config, &loader).unwrap());
         group.bench_function(format!("echo/{size}B"), |b| {
             b.iter(|| {

@@ -20,8 +20,8 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use sofa_rpc_benches::child::{is_server_child, serve, ServerChild};
 use sofa_rpc_benches::echo::EchoBenchClient;
-use sofa_rpc_benches::loopback::{response_frame, Loopback};
-use sofa_rpc_core::{Client, ConsumerConfig, ExtensionLoader};
+use sofa_rpc_benches::loopback;
+use sofa_rpc_core::{Client, ConsumerConfig};
 
 fn env_or(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -34,19 +34,8 @@ fn env_or(name: &str, default: u64) -> u64 {
 fn client(addr: Option<&str>) -> Client {
     let Some(addr) = addr else {
         let payload = Bytes::from(vec![0x5a; 128]);
-        let mut loader = ExtensionLoader::default();
-        let serializer = loader.serializer("msgpack").unwrap();
-        loader.register_cluster(
-            "loopback",
-            Loopback {
-                response: response_frame(serializer.as_ref(), &payload).unwrap(),
-                serializer,
-            },
-        );
-        let config = ConsumerConfig::new()
-            .direct_url("bolt://127.0.0.1:12200,bolt://127.0.0.1:12201,bolt://127.0.0.1:12202")
-            .serialization("msgpack")
-            .cluster("loopback");
+        let loader = loopback::extensions(&payload).unwrap();
+        let config = loopback::consumer_config().serialization("msgpack");
         return Client::with_extensions(config, &loader).unwrap();
     };
     let config = ConsumerConfig::new()

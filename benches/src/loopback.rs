@@ -8,8 +8,8 @@ use bytes::{Bytes, BytesMut};
 use futures::future::BoxFuture;
 use sofa_bolt::{Codec, Frame, HeaderMap, ResponseStatus};
 use sofa_rpc_core::{
-    Cluster, ClusterContext, Invocation, Reply, ReplyValue, Response, Result, RpcError, Serializer,
-    ValueRef,
+    Cluster, ClusterContext, ConsumerConfig, ExtensionLoader, Invocation, Reply, ReplyValue,
+    Response, Result, RpcError, Serializer, ValueRef,
 };
 
 /// A byte payload as a reply value.
@@ -91,4 +91,28 @@ pub fn response_frame(serializer: &dyn Serializer, payload: &Bytes) -> Result<By
         .encode(&frame, &mut wire)
         .map_err(|e| RpcError::from_bolt(e, "loopback"))?;
     Ok(wire.freeze())
+}
+
+/// Extensions with the `loopback` cluster registered, answering every call with `payload`
+/// echoed in msgpack.
+pub fn extensions(payload: &Bytes) -> Result<ExtensionLoader> {
+    let mut loader = ExtensionLoader::default();
+    let serializer = loader.serializer("msgpack")?;
+    let response = response_frame(serializer.as_ref(), payload)?;
+    loader.register_cluster(
+        "loopback",
+        Loopback {
+            response,
+            serializer,
+        },
+    );
+    Ok(loader)
+}
+
+/// A consumer of three direct providers, called through the `loopback` cluster of
+/// [`extensions`] with the default (random) balancer.
+pub fn consumer_config() -> ConsumerConfig {
+    ConsumerConfig::new()
+        .direct_url("bolt://127.0.0.1:12200,bolt://127.0.0.1:12201,bolt://127.0.0.1:12202")
+        .cluster("loopback")
 }

@@ -48,6 +48,56 @@ async fn many_outstanding_requests_answered_out_of_order() {
     server.shutdown().await;
 }
 
+/// Calls from tasks on two worker threads, more of them in flight than the connection has
+/// slots, some given up before their answer: every answer reaches its own caller, and nothing
+/// stays registered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_from_many_threads_each_get_their_own_answer() {
+    let server = echo_server(ServerConfig::default()).await;
+    let conn = Connection::connect(server.local_addr(), ConnectionConfig::default())
+        .await
+        .unwrap();
+    let tasks: Vec<_> = (0..8)
+        .map(|t| {
+            let conn = conn.clone();
+            tokio::spawn(async move {
+                let mut answered = 0;
+                for round in 0..20 {
+                    let calls: Vec<_> = (0..64)
+                        .map(|i| {
+                            // A few sleep so that answers overtake one another.
+                            let body = format!("sleep:{}:{t}/{round}/{i}", (i % 5 == 0) as u8);
+                            (
+                                body.clone(),
+                                conn.request(echo(body), Duration::from_secs(5)),
+                            )
+                        })
+                        .collect();
+                    let mut kept = Vec::new();
+                    for (i, call) in calls.into_iter().enumerate() {
+                        // Every seventh caller gives up before its answer comes.
+                        if i % 7 != 3 {
+                            kept.push(call);
+                        }
+                    }
+                    for (body, call) in kept {
+                        assert_eq!(call.await.unwrap().content(), body.as_bytes());
+                        answered += 1;
+                    }
+                }
+                answered
+            })
+        })
+        .collect();
+    let mut answered = 0;
+    for task in join_all(tasks).await {
+        answered += task.unwrap();
+    }
+    assert_eq!(answered, 8 * 20 * (64 - 9));
+    assert_eq!(conn.pending_requests(), 0);
+    server.shutdown().await;
+}
+
 #[tokio::test]
 async fn responses_arriving_in_one_write_all_reach_their_callers() {
     let (conn, mut s) = connection_to_raw_server().await;

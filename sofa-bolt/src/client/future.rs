@@ -5,12 +5,11 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use pin_project_lite::pin_project;
-use tokio::sync::oneshot;
-
+use super::pending::Place;
 use super::Shared;
 use crate::error::{Error, ErrorKind, Result};
 use crate::frame::Frame;
+use pin_project_lite::pin_project;
 
 pin_project! {
     /// Resolves to the response frame of one request, or to an error when the call timed out
@@ -29,18 +28,15 @@ pin_project! {
     impl PinnedDrop for ResponseFuture {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
-            if let State::Waiting { shared, .. } = this.state {
-                shared.pending.cancel(*this.id);
+            if let State::Waiting { shared, place } = this.state {
+                shared.pending.cancel(*place, *this.id);
             }
         }
     }
 }
 
 enum State {
-    Waiting {
-        rx: oneshot::Receiver<Result<Frame>>,
-        shared: Arc<Shared>,
-    },
+    Waiting { shared: Arc<Shared>, place: Place },
     Failed(Error),
     Done,
 }
@@ -48,13 +44,9 @@ enum State {
 impl ResponseFuture {
     /// Waits for the response to `id`. The connection task fails the call when its timeout
     /// has passed.
-    pub(super) fn waiting(
-        rx: oneshot::Receiver<Result<Frame>>,
-        shared: Arc<Shared>,
-        id: i32,
-    ) -> Self {
+    pub(super) fn waiting(shared: Arc<Shared>, place: Place, id: i32) -> Self {
         ResponseFuture {
-            state: State::Waiting { rx, shared },
+            state: State::Waiting { shared, place },
             id,
         }
     }
@@ -78,12 +70,8 @@ impl Future for ResponseFuture {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let outcome = match this.state {
-            State::Waiting { rx, shared } => match Pin::new(rx).poll(cx) {
-                Poll::Ready(Ok(result)) => result,
-                Poll::Ready(Err(_)) => Err(shared
-                    .pending
-                    .closed()
-                    .unwrap_or_else(|| Error::closed("connection task ended"))),
+            State::Waiting { shared, place } => match shared.pending.poll(*place, *this.id, cx) {
+                Poll::Ready(outcome) => outcome,
                 Poll::Pending => return Poll::Pending,
             },
             State::Failed(error) => Err(error.clone()),

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use futures::task::AtomicWaker;
 use tokio::net::{TcpStream, ToSocketAddrs};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
@@ -285,15 +285,15 @@ impl Connection {
             let ms = i32::try_from(timeout.as_millis()).unwrap_or(i32::MAX);
             frame = frame.with_timeout(ms);
         }
-        let (tx, rx) = oneshot::channel();
-        if let Err(e) = self.shared.pending.register(id, tx, timeout) {
-            return ResponseFuture::failed(e);
-        }
+        let place = match self.shared.pending.register(id, timeout) {
+            Ok(place) => place,
+            Err(e) => return ResponseFuture::failed(e),
+        };
         if self.shared.tx.send(frame).is_err() {
-            self.shared.pending.cancel(id);
+            self.shared.pending.cancel(place, id);
             return ResponseFuture::failed(self.closed_error().not_sent());
         }
-        ResponseFuture::waiting(rx, self.shared.clone(), id)
+        ResponseFuture::waiting(self.shared.clone(), place, id)
     }
 
     /// Sends a heartbeat now and resolves with the peer's ack (or a timeout). Heartbeats also

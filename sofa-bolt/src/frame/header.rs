@@ -2,6 +2,7 @@
 
 use bytes::{BufMut, Bytes, BytesMut};
 
+use super::spare;
 use super::HeaderStr;
 use crate::error::{Error, ErrorKind, Result};
 
@@ -140,7 +141,9 @@ impl HeaderMap {
         if src.is_empty() {
             return Ok(HeaderMap::new());
         }
-        let mut map = HeaderMap::with_capacity(8);
+        let mut map = HeaderMap {
+            entries: spare::take(),
+        };
         let mut at = 0;
         while at < src.len() {
             let key = take_str(src, &mut at, WELL_KNOWN_KEYS)?;
@@ -150,6 +153,12 @@ impl HeaderMap {
             }
         }
         Ok(map)
+    }
+}
+
+impl Drop for HeaderMap {
+    fn drop(&mut self) {
+        spare::keep(std::mem::take(&mut self.entries));
     }
 }
 
@@ -297,6 +306,21 @@ mod tests {
         assert_eq!(wire(&map), b.to_vec());
         assert_eq!(map.remove("a").as_deref(), Some("3"));
         assert_eq!(map.len(), 1);
+    }
+
+    #[test]
+    fn a_dropped_map_lends_its_storage_to_the_next_decoded_one() {
+        let mut b = BytesMut::new();
+        put_str(&mut b, "service");
+        put_str(&mut b, "com.example.Echo:1.0");
+        let section = b.freeze();
+        let first = HeaderMap::decode(&section).unwrap();
+        let storage = first.entries.as_ptr();
+        drop(first);
+        let second = HeaderMap::decode(&section).unwrap();
+        assert_eq!(second.entries.as_ptr(), storage);
+        assert_eq!(second.get("service"), Some("com.example.Echo:1.0"));
+        assert_eq!(second.len(), 1, "nothing left over from the first map");
     }
 
     #[test]

@@ -4,6 +4,7 @@ mod command;
 mod header;
 mod header_str;
 mod protocol;
+mod spare;
 mod status;
 
 use std::borrow::Cow;

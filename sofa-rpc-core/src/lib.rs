@@ -116,6 +116,7 @@ pub mod loadbalance;
 pub mod metadata;
 #[cfg(feature = "metrics")]
 pub mod metrics;
+mod request_head;
 mod response;
 pub mod router;
 pub mod serialize;

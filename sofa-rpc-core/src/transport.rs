@@ -11,6 +11,7 @@ use sofa_rpc_registry::ProviderInfo;
 use crate::error::{ErrorKind, Result, RpcError};
 use crate::headers;
 use crate::invocation::{Invocation, InvokeType};
+use crate::request_head;
 use crate::response::Response;
 use crate::serialize::Serializers;
 use crate::serialize::{common_request_header, Serializer};
@@ -108,6 +109,45 @@ impl Transport {
             .unwrap_or_else(|| self.fallback.clone())
     }
 
+    /// The request frame for `invocation` to `provider` (its timeout not yet set).
+    fn request_frame(
+        &self,
+        serializer: &Arc<dyn Serializer>,
+        provider: &ProviderInfo,
+        invocation: &Invocation,
+        timeout: Duration,
+    ) -> Result<Frame> {
+        let app = self.app_name.as_ref();
+        let plain = request_head::is_plain(invocation)
+            && !provider
+                .params()
+                .any(|(key, _)| key.starts_with(headers::ROUTE_HEADER_PARAM_PREFIX));
+        let mut header = HeaderMap::new();
+        if !plain {
+            full_header(invocation, app, provider, timeout, &mut header);
+        }
+        let content = serializer.encode_request(invocation, &mut header)?;
+        let frame = Frame::request(
+            Bytes::from_static(headers::SOFA_REQUEST_CLASS.as_bytes()),
+            HeaderMap::new(),
+            content,
+        )
+        .with_codec(serializer.code());
+        if !plain {
+            return Ok(frame.with_header(header));
+        }
+        if header.is_empty() {
+            return Ok(frame.with_header_bytes(request_head::fixed_section(invocation, app)));
+        }
+        // The format added entries of its own: they go after the fixed ones.
+        let mut full = HeaderMap::with_capacity(6 + header.len());
+        request_head::fixed_entries(invocation, app, &mut full);
+        for (key, value) in &header {
+            full.insert(key.to_string(), value.to_string());
+        }
+        Ok(frame.with_header(full))
+    }
+
     pub(crate) async fn call(
         &self,
         provider: Arc<ProviderInfo>,
@@ -128,32 +168,11 @@ impl Transport {
             timeout = timeout.min(remaining);
         }
         let serializer = self.serializer_for(&provider);
-        let mut header = HeaderMap::with_capacity(8);
-        common_request_header(&invocation, &mut header);
-        if let Some(app) = &self.app_name {
-            header.insert(headers::CALLER_APP, app.clone());
-        }
-        // A gateway or sidecar a router chose is told where the call is meant to go.
-        for (key, value) in provider.params() {
-            if let Some(name) = key.strip_prefix(headers::ROUTE_HEADER_PARAM_PREFIX) {
-                header.insert(name.to_string(), value.to_string());
-            }
-        }
-        if invocation.context().deadline().is_some() {
-            // The time left travels, so the provider (and the calls it makes) can give up when
-            // the caller does.
-            header.insert(headers::DEADLINE_REMAIN, timeout.as_millis().to_string());
-        }
-        let content = serializer.encode_request(&invocation, &mut header)?;
-        let request_size = content.len();
         let timeout_ms = i32::try_from(timeout.as_millis()).unwrap_or(i32::MAX);
-        let frame = Frame::request(
-            Bytes::from_static(headers::SOFA_REQUEST_CLASS.as_bytes()),
-            header,
-            content,
-        )
-        .with_codec(serializer.code())
-        .with_timeout(timeout_ms);
+        let frame = self
+            .request_frame(&serializer, &provider, &invocation, timeout)?
+            .with_timeout(timeout_ms);
+        let request_size = frame.content().len();
 
         let addr = provider.address();
         let pool = self.pool_for(&provider)?;
@@ -227,4 +246,29 @@ fn plain_text(content: &[u8]) -> Option<String> {
     let text = std::str::from_utf8(content).ok()?;
     let printable = !text.is_empty() && text.chars().all(|c| !c.is_control() || c == '\n');
     printable.then(|| text.to_string())
+}
+
+/// Writes the whole header of a request that carries more than the fixed entries.
+fn full_header(
+    invocation: &Invocation,
+    app: Option<&HeaderStr>,
+    provider: &ProviderInfo,
+    timeout: Duration,
+    header: &mut HeaderMap,
+) {
+    common_request_header(invocation, header);
+    if let Some(app) = app {
+        header.insert(headers::CALLER_APP, app.clone());
+    }
+    // A gateway or sidecar a router chose is told where the call is meant to go.
+    for (key, value) in provider.params() {
+        if let Some(name) = key.strip_prefix(headers::ROUTE_HEADER_PARAM_PREFIX) {
+            header.insert(name.to_string(), value.to_string());
+        }
+    }
+    if invocation.context().deadline().is_some() {
+        // The time left travels, so the provider (and the calls it makes) can give up when
+        // the caller does.
+        header.insert(headers::DEADLINE_REMAIN, timeout.as_millis().to_string());
+    }
 }

@@ -215,6 +215,26 @@ impl Frame {
         self
     }
 
+    /// Sets the header section to bytes already in its wire form, as [`HeaderMap::encode`]
+    /// writes it: a sender that sends the same section again and again encodes it once and
+    /// shares it. The bytes are sent as they are; [`header`](Self::header) reports them as
+    /// malformed if they are not a header section.
+    ///
+    /// ```
+    /// use sofa_bolt::{Frame, HeaderMap};
+    ///
+    /// let mut map = HeaderMap::new();
+    /// map.insert("service", "com.example.Echo:1.0");
+    /// let mut section = bytes::BytesMut::new();
+    /// map.encode(&mut section);
+    /// let frame = Frame::request("", HeaderMap::new(), "").with_header_bytes(section.freeze());
+    /// assert_eq!(frame.header().unwrap().get("service"), Some("com.example.Echo:1.0"));
+    /// ```
+    pub fn with_header_bytes(mut self, section: Bytes) -> Self {
+        self.header = Header::Raw(section);
+        self
+    }
+
     /// Sets the content (the serialized payload).
     pub fn with_content(mut self, content: impl Into<Bytes>) -> Self {
         self.content = content.into();

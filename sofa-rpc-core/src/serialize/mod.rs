@@ -246,12 +246,7 @@ pub(crate) fn serde_form<'a>(
 /// (under both keys), the method, the invoke type, and the context's baggage and attachments.
 pub(crate) fn common_request_header(invocation: &Invocation, header: &mut HeaderMap) {
     use crate::headers;
-    let service = invocation.service().unique_name_header();
-    header.append(headers::SERVICE, service.clone());
-    header.append(headers::TARGET_SERVICE, service.clone());
-    header.append(headers::METHOD_NAME, invocation.method_name());
-    header.append(headers::INVOKE_TYPE, invocation.invoke_type().as_str());
-    header.append(headers::PROTOCOL, "bolt");
+    crate::request_head::fixed_entries(invocation, None, header);
     let ctx = invocation.context();
     for (k, v) in ctx.attachments() {
         header.insert(k.clone(), v.clone());

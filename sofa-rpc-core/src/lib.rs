@@ -41,7 +41,7 @@
 //!
 //! | layer | modules | what |
 //! |---|---|---|
-//! | model | `error`, `headers`, `service_id`, `value`, `trace`, `java_type`, `context`, `invocation` | what a call is: its service, arguments, context and errors |
+//! | model | `error`, `headers`, `service_id`, `value`, `trace`, `java_type`, `context`, `invocation`, `request_head` | what a call is: its service, arguments, context, errors and request header |
 //! | wire and extension traits | `serialize`, `response`, `dispatch`, [`metadata`], `directory`, `transport`, `inproc`, [`event`] | serializers, what a provider exports and how it describes it, provider lists, sending one request, the services exported in this process, the event bus |
 //! | governance | [`filter`], [`router`], [`loadbalance`], [`fault`], [`guard`], [`cluster`], `metrics` | how a call is wrapped, routed, balanced, isolated from sick providers, limited and broken, retried, and counted (feature `metrics`) |
 //! | assembly | `extension` | the [`ExtensionLoader`]: every extension by name |

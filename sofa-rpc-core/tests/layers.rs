@@ -19,6 +19,7 @@ const LAYERS: &[&[&str]] = &[
         "java_type",
         "context",
         "invocation",
+        "request_head",
     ],
     &[
         "serialize",

@@ -368,3 +368,40 @@ async fn pool_backs_off_and_reconnects_when_the_server_returns() {
     conn.closed().await;
     server.shutdown().await;
 }
+
+/// A call made on a runtime that shuts down before the answer fails, instead of waiting forever.
+#[test]
+fn calls_fail_when_the_connection_runtime_shuts_down() {
+    let other = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (listener, addr) = other.block_on(async {
+        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = l.local_addr().unwrap();
+        (l, addr)
+    });
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let call = runtime.block_on(async {
+        let conn = Connection::connect(addr, ConnectionConfig::default())
+            .await
+            .unwrap();
+        let call = conn.request(echo("never answered"), Duration::from_secs(60));
+        // Let the connection task write it.
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        call
+    });
+    drop(runtime);
+    let outcome = other.block_on(async {
+        tokio::time::timeout(Duration::from_secs(5), call)
+            .await
+            .expect("the call still waits after its connection's runtime is gone")
+    });
+    let err = outcome.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::ConnectionClosed, "{err}");
+    assert!(err.to_string().contains("runtime shut down"), "{err}");
+    drop(listener);
+}

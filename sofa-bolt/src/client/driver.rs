@@ -39,6 +39,7 @@ pub(super) async fn run<S: BoltStream>(
     config: ConnectionConfig,
 ) -> String {
     let peer = shared.peer;
+    let _ends = FailLeftOnDrop(shared.clone());
     let (mut rd, mut wr) = stream.halves();
     let mut codec = Codec::new(config.codec);
     let mut rbuf = BytesMut::with_capacity(READ_CAPACITY);
@@ -171,6 +172,19 @@ pub(super) async fn run<S: BoltStream>(
     drop((rd, wr));
     let _ = stream.shutdown().await;
     why
+}
+
+/// Fails the calls still waiting when the task is dropped before it could (its runtime shut
+/// down), instead of leaving their callers waiting forever. After a normal end it finds none.
+struct FailLeftOnDrop(Arc<Shared>);
+
+impl Drop for FailLeftOnDrop {
+    fn drop(&mut self) {
+        let peer = self.0.peer;
+        self.0.pending.close(Error::closed(format!(
+            "connection to {peer} closed: its runtime shut down"
+        )));
+    }
 }
 
 /// Encodes an outgoing frame, unless it is a request whose caller already gave up on it.

@@ -385,14 +385,14 @@ fn calls_fail_when_the_connection_runtime_shuts_down() {
         .enable_all()
         .build()
         .unwrap();
-    let call = runtime.block_on(async {
+    let (conn, call) = runtime.block_on(async {
         let conn = Connection::connect(addr, ConnectionConfig::default())
             .await
             .unwrap();
         let call = conn.request(echo("never answered"), Duration::from_secs(60));
         // Let the connection task write it.
         tokio::time::sleep(Duration::from_millis(20)).await;
-        call
+        (conn, call)
     });
     drop(runtime);
     let outcome = other.block_on(async {
@@ -403,5 +403,5 @@ fn calls_fail_when_the_connection_runtime_shuts_down() {
     let err = outcome.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::ConnectionClosed, "{err}");
     assert!(err.to_string().contains("runtime shut down"), "{err}");
-    drop(listener);
+    drop((conn, listener));
 }

@@ -5,6 +5,7 @@ use std::borrow::Cow;
 use bytes::Bytes;
 use sofa_bolt::HeaderMap;
 
+use super::scratch::encode_with;
 use super::{
     encode_error, framework_error, reply_error, request_error, response_error, serde_form, Reply,
     RequestReader, ResponseBody, Serializer, ERROR_TYPE,
@@ -104,20 +105,21 @@ impl Serializer for Hessian2 {
         // Checked before anything is written: the head lists every argument's type.
         (0..args.len()).try_for_each(|i| arg(i).map(drop))?;
         let sigs = (0..args.len()).map(|i| args.arg(i).map_or("", |a| a.java_type()));
-        let mut enc = Encoder::with_buffer(Vec::with_capacity(256), self.dialect);
-        write_request_head(
-            &mut enc,
-            invocation.method(),
-            invocation.service().unique_name(),
-            &[(headers::PROTOCOL, "bolt")],
-            sigs,
-        )
-        .map_err(encode_error)?;
-        for i in 0..args.len() {
-            let value = serde_form(&arg(i)?, "hessian").map_err(encode_error)?;
-            erased_serde::serialize(value, &mut enc).map_err(encode_error)?;
-        }
-        Ok(enc.into_inner().into())
+        encode_hessian(self.dialect, |enc| {
+            write_request_head(
+                enc,
+                invocation.method(),
+                invocation.service().unique_name(),
+                &[(headers::PROTOCOL, "bolt")],
+                sigs,
+            )
+            .map_err(encode_error)?;
+            for i in 0..args.len() {
+                let value = serde_form(&arg(i)?, "hessian").map_err(encode_error)?;
+                erased_serde::serialize(value, &mut *enc).map_err(encode_error)?;
+            }
+            Ok(())
+        })
     }
 
     fn read_request<'a>(
@@ -146,31 +148,31 @@ impl Serializer for Hessian2 {
         request: &[u8],
         header: &mut HeaderMap,
     ) -> Result<Bytes> {
-        let mut enc = Encoder::with_buffer(Vec::with_capacity(128), self.dialect_of(request));
-        match reply {
-            Reply::Value(value) => {
-                let value = value.value();
-                let serde = serde_form(&value, "hessian").map_err(reply_error)?;
-                SofaResponse::ok(serde).write(&mut enc)
-            }
-            Reply::AppError(e) => {
-                header.insert(headers::RESPONSE_ERROR, "true");
-                let exception = JavaException::new(e.class_name.as_str(), Some(&e.message));
-                SofaResponse::<()>::exception(exception).write(&mut enc)
-            }
-            Reply::Error(e) => {
-                header.insert(headers::RESPONSE_ERROR, "true");
-                let mut response = SofaResponse::<()>::framework_error(e.message());
-                let code = e.kind().code().to_string();
-                if let Some(props) = response.response_props.as_mut() {
-                    props.push((ERROR_TYPE.to_string(), code.clone()));
+        encode_hessian(self.dialect_of(request), |enc| {
+            match reply {
+                Reply::Value(value) => {
+                    let value = value.value();
+                    let serde = serde_form(&value, "hessian").map_err(reply_error)?;
+                    SofaResponse::ok(serde).write(enc)
                 }
-                header.insert(ERROR_TYPE, code);
-                response.write(&mut enc)
+                Reply::AppError(e) => {
+                    header.insert(headers::RESPONSE_ERROR, "true");
+                    let exception = JavaException::new(e.class_name.as_str(), Some(&e.message));
+                    SofaResponse::<()>::exception(exception).write(enc)
+                }
+                Reply::Error(e) => {
+                    header.insert(headers::RESPONSE_ERROR, "true");
+                    let mut response = SofaResponse::<()>::framework_error(e.message());
+                    let code = e.kind().code().to_string();
+                    if let Some(props) = response.response_props.as_mut() {
+                        props.push((ERROR_TYPE.to_string(), code.clone()));
+                    }
+                    header.insert(ERROR_TYPE, code);
+                    response.write(enc)
+                }
             }
-        }
-        .map_err(reply_error)?;
-        Ok(enc.into_inner().into())
+            .map_err(reply_error)
+        })
     }
 
     fn read_response<'a>(
@@ -248,4 +250,19 @@ pub(crate) fn rpc_server_exception(message: &str) -> Option<Bytes> {
     let exception = Value::java_exception(headers::RPC_SERVER_EXCEPTION_CLASS, Some(message));
     enc.write_value(&exception).ok()?;
     Some(enc.into_inner().into())
+}
+
+/// Runs `write` with an encoder over this thread's reused buffer (see `scratch`); the body
+/// comes out as one exact-size copy.
+fn encode_hessian(
+    dialect: Dialect,
+    write: impl FnOnce(&mut Encoder) -> Result<()>,
+) -> Result<Bytes> {
+    encode_with(|buf| {
+        let mut enc = Encoder::with_buffer(std::mem::take(buf), dialect);
+        let written = write(&mut enc);
+        // The buffer goes back, written or not, for the next body.
+        *buf = enc.into_inner();
+        written
+    })
 }

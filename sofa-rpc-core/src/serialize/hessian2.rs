@@ -82,6 +82,23 @@ impl Hessian2 {
         self.dialect
     }
 
+    /// A reader over a request's content, its head read and bounded.
+    fn reader<'a>(&self, content: &'a [u8]) -> Result<Reader<'a>> {
+        let mut dec = Decoder::new(content, self.dialect_of(content));
+        // The head is read before anything is known about the request: skip `requestProps`
+        // (routing uses the bolt header) and bound what skipping may cost.
+        dec.set_max_containers(HEAD_MAX_CONTAINERS);
+        let head = RequestHeadRef::read_without_props(&mut dec).map_err(request_error)?;
+        if dec.position() > HEAD_MAX_BYTES {
+            return Err(request_error(format!(
+                "the SofaRequest head takes {} bytes, more than {HEAD_MAX_BYTES}",
+                dec.position()
+            )));
+        }
+        dec.set_max_containers(usize::MAX);
+        Ok(Reader { head, dec, next: 0 })
+    }
+
     fn dialect_of(&self, content: &[u8]) -> Dialect {
         Dialect::detect(content).unwrap_or(self.dialect)
     }
@@ -127,19 +144,17 @@ impl Serializer for Hessian2 {
         _header: &'a HeaderMap,
         content: &'a [u8],
     ) -> Result<Box<dyn RequestReader<'a> + 'a>> {
-        let mut dec = Decoder::new(content, self.dialect_of(content));
-        // The head is read before anything is known about the request: skip `requestProps`
-        // (routing uses the bolt header) and bound what skipping may cost.
-        dec.set_max_containers(HEAD_MAX_CONTAINERS);
-        let head = RequestHeadRef::read_without_props(&mut dec).map_err(request_error)?;
-        if dec.position() > HEAD_MAX_BYTES {
-            return Err(request_error(format!(
-                "the SofaRequest head takes {} bytes, more than {HEAD_MAX_BYTES}",
-                dec.position()
-            )));
-        }
-        dec.set_max_containers(usize::MAX);
-        Ok(Box::new(Reader { head, dec, next: 0 }))
+        Ok(Box::new(self.reader(content)?))
+    }
+
+    fn lend_request<'a>(
+        &self,
+        _header: &'a HeaderMap,
+        content: &'a [u8],
+        visit: &mut dyn FnMut(&mut dyn RequestReader<'a>),
+    ) -> Result<()> {
+        visit(&mut self.reader(content)?);
+        Ok(())
     }
 
     fn encode_response(

@@ -8,13 +8,15 @@
 //! warm-up, and the counts are divided by the number of calls.
 //!
 //! `cargo bench -p sofa-rpc-benches --bench allocs` (`ALLOCS_SERIALIZATION=hessian2` for
-//! SOFARPC's default serialization instead of msgpack)
+//! SOFARPC's default serialization instead of msgpack; `ALLOCS_METRICS=1` records SOFARPC's
+//! metrics on both sides into a Prometheus recorder, as a monitored deployment does)
 
 use std::future::IntoFuture;
 
 use bytes::Bytes;
 use sofa_rpc_benches::child::{is_server_child, serve, ServerChild};
 use sofa_rpc_benches::echo::EchoBenchClient;
+use sofa_rpc_core::event::EventBus;
 use sofa_rpc_core::{Client, ConsumerConfig};
 use stats_alloc::{StatsAlloc, INSTRUMENTED_SYSTEM};
 
@@ -32,10 +34,23 @@ fn counted(since: &stats_alloc::Stats) -> (u64, u64) {
     (allocs as u64, bytes as u64)
 }
 
+/// With `ALLOCS_METRICS=1`: a bus recording SOFARPC's metrics into a Prometheus recorder.
+fn metrics_bus() -> Option<EventBus> {
+    if std::env::var("ALLOCS_METRICS").map_or(true, |v| v != "1") {
+        return None;
+    }
+    metrics_exporter_prometheus::PrometheusBuilder::new()
+        .install_recorder()
+        .unwrap();
+    let bus = EventBus::new();
+    sofa_rpc_core::metrics::install(&bus).forget();
+    Some(bus)
+}
+
 fn main() {
     if is_server_child() {
         let mut mark = GLOBAL.stats();
-        serve(1, move |line| match line {
+        serve(1, metrics_bus(), move |line| match line {
             "mark" => {
                 mark = GLOBAL.stats();
                 "ok".to_string()
@@ -55,9 +70,14 @@ fn main() {
         .unwrap();
     let serialization =
         std::env::var("ALLOCS_SERIALIZATION").unwrap_or_else(|_| "msgpack".to_string());
-    let config = ConsumerConfig::new()
+    let mut config = ConsumerConfig::new()
         .direct_url(format!("bolt://{}", server.addr))
-        .serialization(serialization.as_str());
+        .serialization(serialization.as_str())
+        .app_name("bench");
+    let metrics = metrics_bus();
+    if let Some(bus) = &metrics {
+        config = config.events(bus.clone());
+    }
     let stub = EchoBenchClient::new(Client::new(config).unwrap());
     let payload = Bytes::from(vec![0x5a; 128]);
     let call = || async {
@@ -81,7 +101,12 @@ fn main() {
     let mut parts = answer.split(' ').map(|n| n.parse::<u64>().unwrap());
     let (server_allocs, server_bytes) = (parts.next().unwrap(), parts.next().unwrap());
     let per = |n: u64| n as f64 / CALLS as f64;
-    println!("allocs/echo-128B-{serialization}: {CALLS} calls, one at a time");
+    let watched = if metrics.is_some() {
+        ", metrics on"
+    } else {
+        ""
+    };
+    println!("allocs/echo-128B-{serialization}{watched}: {CALLS} calls, one at a time");
     println!(
         "  client: {:.2} allocations/call, {:.0} bytes/call",
         per(client_allocs),

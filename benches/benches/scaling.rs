@@ -93,7 +93,7 @@ fn run(addr: Option<&str>, threads: usize, tasks: u64, window: Duration, shared:
 
 fn main() {
     if is_server_child() {
-        serve(2, |_| "ok".to_string()).unwrap();
+        serve(2, None, |_| "ok".to_string()).unwrap();
         return;
     }
     let window = Duration::from_secs(env_or("SCALING_SECS", 3));

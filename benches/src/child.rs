@@ -24,17 +24,19 @@ pub fn is_server_child() -> bool {
 /// closes.
 pub fn serve(
     threads: usize,
+    events: Option<sofa_rpc_core::event::EventBus>,
     mut answer: impl FnMut(&str) -> String,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let rt = runtime(threads)?;
     // The server is dropped in the runtime's context.
     let _enter = rt.enter();
-    let server = rt.block_on(
-        sofa_rpc_core::Server::builder()
-            .bind("127.0.0.1:0")
-            .service(EchoBenchServer::new(Echo))
-            .start(),
-    )?;
+    let mut builder = sofa_rpc_core::Server::builder()
+        .bind("127.0.0.1:0")
+        .service(EchoBenchServer::new(Echo));
+    if let Some(bus) = events {
+        builder = builder.events(bus);
+    }
+    let server = rt.block_on(builder.start())?;
     let mut out = std::io::stdout().lock();
     writeln!(out, "{}", server.local_addr())?;
     out.flush()?;

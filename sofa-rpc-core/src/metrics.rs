@@ -32,13 +32,18 @@
 //! metrics.uninstall();
 //! ```
 
+use std::cell::RefCell;
+use std::rc::Rc;
 use std::sync::Once;
 
 use metrics::{
-    counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram, Label, Unit,
+    counter, describe_counter, describe_gauge, describe_histogram, gauge, Counter, Histogram, Key,
+    Label, Level, Metadata, Recorder, Unit,
 };
 
 use crate::event::{CallEnd, ConfigStatusChanged, EventBus, ServerSend, Subscription};
+use crate::invocation::InvokeType;
+use crate::service_id::ServiceId;
 
 /// Calls a consumer made.
 pub const CLIENT_TOTAL: &str = "sofa_client_total";
@@ -129,55 +134,384 @@ fn record_config(change: &ConfigStatusChanged) {
     counter!(CONFIG_REJECTED, labels.iter()).absolute(change.status.rejected);
 }
 
-fn record_call(call: &CallEnd) {
-    let labels = vec![
-        Label::new("app", call.app.as_deref().unwrap_or("").to_string()),
-        Label::new("service", call.service.to_string()),
-        Label::new("method", call.method.to_string()),
-        Label::new("protocol", call.protocol),
-        Label::new("invoke_type", call.invoke_type.as_str()),
-    ];
-    counter!(CLIENT_TOTAL, labels.iter()).increment(1);
-    if !call.outcome.is_success() {
-        counter!(CLIENT_FAIL, labels.iter()).increment(1);
+/// What the call and request metrics are recorded under.
+static METADATA: Metadata<'static> =
+    Metadata::new(module_path!(), Level::INFO, Some(module_path!()));
+
+/// Label sets remembered per thread, per side.
+const REMEMBERED: usize = 16;
+
+/// The labels of one call or request, borrowed from its event.
+#[derive(Clone, Copy)]
+struct Labels<'a> {
+    app: Option<&'a str>,
+    service: &'a ServiceId,
+    method: &'a str,
+    protocol: &'static str,
+    invoke_type: InvokeType,
+    /// Only on the server.
+    caller_app: Option<&'a str>,
+}
+
+/// A remembered label set.
+struct Owned {
+    app: Option<String>,
+    service: ServiceId,
+    method: String,
+    protocol: &'static str,
+    invoke_type: InvokeType,
+    caller_app: Option<String>,
+}
+
+impl Owned {
+    fn of(labels: Labels<'_>) -> Self {
+        Owned {
+            app: labels.app.map(str::to_string),
+            service: labels.service.clone(),
+            method: labels.method.to_string(),
+            protocol: labels.protocol,
+            invoke_type: labels.invoke_type,
+            caller_app: labels.caller_app.map(str::to_string),
+        }
     }
-    histogram!(CLIENT_DURATION, labels.iter()).record(call.elapsed.as_secs_f64());
-    record_sizes(labels, "client", call.request_size, call.response_size);
+
+    fn is(&self, labels: Labels<'_>) -> bool {
+        self.method == labels.method
+            && self.service == *labels.service
+            && self.invoke_type == labels.invoke_type
+            && self.protocol == labels.protocol
+            && self.app.as_deref() == labels.app
+            && self.caller_app.as_deref() == labels.caller_app
+    }
+}
+
+/// The keys of one label set. A key holds its labels and its hash, so recording under a
+/// remembered key formats nothing; the handles registered under them skip the recorder's lookup
+/// too, for as long as the same recorder is installed.
+struct Keys {
+    total: Key,
+    fail: Key,
+    duration: Key,
+    request_size: Key,
+    response_size: Key,
+    handles: RefCell<Handles>,
+}
+
+/// Handles registered with one recorder, each on first use (so that, as with the `metrics`
+/// macros, a series appears only once something is recorded in it).
+#[derive(Default)]
+struct Handles {
+    /// The address of the recorder they came from.
+    recorder: usize,
+    total: Option<Counter>,
+    fail: Option<Counter>,
+    duration: Option<Histogram>,
+    request_size: Option<Histogram>,
+    response_size: Option<Histogram>,
+}
+
+impl Keys {
+    fn new(
+        labels: Labels<'_>,
+        [total, fail, duration]: [&'static str; 3],
+        side: &'static str,
+    ) -> Self {
+        let mut list = vec![
+            Label::new("app", labels.app.unwrap_or("").to_string()),
+            Label::new("service", labels.service.to_string()),
+            Label::new("method", labels.method.to_string()),
+            Label::new("protocol", labels.protocol),
+            Label::new("invoke_type", labels.invoke_type.as_str()),
+        ];
+        if side == "server" {
+            list.push(Label::new(
+                "caller_app",
+                labels.caller_app.unwrap_or("").to_string(),
+            ));
+        }
+        let key = |name: &'static str, labels: &[Label]| Key::from_parts(name, labels.to_vec());
+        let (total, fail, duration) = (key(total, &list), key(fail, &list), key(duration, &list));
+        list.push(Label::new("side", side));
+        Keys {
+            total,
+            fail,
+            duration,
+            request_size: key(REQUEST_SIZE, &list),
+            response_size: key(RESPONSE_SIZE, &list),
+            handles: RefCell::default(),
+        }
+    }
+
+    /// Records one call or request into the recorder installed now.
+    fn record(&self, ok: bool, seconds: f64, request: Option<usize>, response: Option<usize>) {
+        metrics::with_recorder(|recorder| {
+            let mut fresh = Handles::default();
+            let mut kept = self.handles.try_borrow_mut();
+            let handles = match kept.as_deref_mut() {
+                Ok(handles) => handles,
+                Err(_) => &mut fresh,
+            };
+            // Another recorder (installed later, or a scoped one): register again with it.
+            let id = recorder as *const dyn Recorder as *const () as usize;
+            if handles.recorder != id {
+                *handles = Handles {
+                    recorder: id,
+                    ..Handles::default()
+                };
+            }
+            let counter = |slot: &mut Option<Counter>, key: &Key| {
+                slot.get_or_insert_with(|| recorder.register_counter(key, &METADATA))
+                    .increment(1);
+            };
+            let histogram = |slot: &mut Option<Histogram>, key: &Key, value: f64| {
+                slot.get_or_insert_with(|| recorder.register_histogram(key, &METADATA))
+                    .record(value);
+            };
+            counter(&mut handles.total, &self.total);
+            if !ok {
+                counter(&mut handles.fail, &self.fail);
+            }
+            histogram(&mut handles.duration, &self.duration, seconds);
+            if let Some(bytes) = request {
+                histogram(&mut handles.request_size, &self.request_size, bytes as f64);
+            }
+            if let Some(bytes) = response {
+                histogram(
+                    &mut handles.response_size,
+                    &self.response_size,
+                    bytes as f64,
+                );
+            }
+        });
+    }
+}
+
+/// The keys of recently seen label sets, oldest replaced first.
+#[derive(Default)]
+struct Remembered {
+    sets: Vec<(Owned, Rc<Keys>)>,
+    next: usize,
+}
+
+impl Remembered {
+    fn keys(&mut self, labels: Labels<'_>, make: fn(Labels<'_>) -> Keys) -> Rc<Keys> {
+        if let Some((_, keys)) = self.sets.iter().find(|(owned, _)| owned.is(labels)) {
+            return keys.clone();
+        }
+        let keys = Rc::new(make(labels));
+        let set = (Owned::of(labels), keys.clone());
+        if self.sets.len() < REMEMBERED {
+            self.sets.push(set);
+        } else {
+            self.sets[self.next] = set;
+            self.next = (self.next + 1) % REMEMBERED;
+        }
+        keys
+    }
+}
+
+thread_local! {
+    static CLIENT_KEYS: RefCell<Remembered> = RefCell::default();
+    static SERVER_KEYS: RefCell<Remembered> = RefCell::default();
+}
+
+/// The keys for `labels` from `remembered`, made with `make` when new to this thread.
+fn keys_for(
+    remembered: &'static std::thread::LocalKey<RefCell<Remembered>>,
+    labels: Labels<'_>,
+    make: fn(Labels<'_>) -> Keys,
+) -> Rc<Keys> {
+    remembered
+        .try_with(|cell| {
+            cell.try_borrow_mut()
+                .ok()
+                .map(|mut cell| cell.keys(labels, make))
+        })
+        .ok()
+        .flatten()
+        // Borrowed already, or the thread is ending: keys of its own for this one.
+        .unwrap_or_else(|| Rc::new(make(labels)))
+}
+
+fn record_call(call: &CallEnd) {
+    let labels = Labels {
+        app: call.app.as_deref(),
+        service: &call.service,
+        method: &call.method,
+        protocol: call.protocol,
+        invoke_type: call.invoke_type,
+        caller_app: None,
+    };
+    let keys = keys_for(&CLIENT_KEYS, labels, |labels| {
+        Keys::new(
+            labels,
+            [CLIENT_TOTAL, CLIENT_FAIL, CLIENT_DURATION],
+            "client",
+        )
+    });
+    keys.record(
+        call.outcome.is_success(),
+        call.elapsed.as_secs_f64(),
+        call.request_size,
+        call.response_size,
+    );
 }
 
 fn record_request(request: &ServerSend) {
-    let labels = vec![
-        Label::new("app", request.app.as_deref().unwrap_or("").to_string()),
-        Label::new("service", request.service.to_string()),
-        Label::new("method", request.method.clone()),
-        Label::new("protocol", request.protocol),
-        Label::new("invoke_type", request.invoke_type.as_str()),
-        Label::new("caller_app", request.caller_app.clone().unwrap_or_default()),
-    ];
-    counter!(SERVER_TOTAL, labels.iter()).increment(1);
-    if !request.outcome.is_success() {
-        counter!(SERVER_FAIL, labels.iter()).increment(1);
-    }
-    histogram!(SERVER_DURATION, labels.iter()).record(request.elapsed.as_secs_f64());
-    record_sizes(
-        labels,
-        "server",
+    let labels = Labels {
+        app: request.app.as_deref(),
+        service: &request.service,
+        method: &request.method,
+        protocol: request.protocol,
+        invoke_type: request.invoke_type,
+        caller_app: request.caller_app.as_deref(),
+    };
+    let keys = keys_for(&SERVER_KEYS, labels, |labels| {
+        Keys::new(
+            labels,
+            [SERVER_TOTAL, SERVER_FAIL, SERVER_DURATION],
+            "server",
+        )
+    });
+    keys.record(
+        request.outcome.is_success(),
+        request.elapsed.as_secs_f64(),
         Some(request.request_size),
         request.response_size,
     );
 }
 
-fn record_sizes(
-    mut labels: Vec<Label>,
-    side: &'static str,
-    request: Option<usize>,
-    response: Option<usize>,
-) {
-    labels.push(Label::new("side", side));
-    if let Some(bytes) = request {
-        histogram!(REQUEST_SIZE, labels.iter()).record(bytes as f64);
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    use metrics::{CounterFn, Gauge, HistogramFn, KeyName, SharedString};
+
+    use super::*;
+    use crate::event::Outcome;
+
+    /// A recorder that counts: counter totals and histogram samples by name and labels.
+    #[derive(Default)]
+    struct Tally(Mutex<BTreeMap<String, Arc<Cell>>>);
+
+    #[derive(Default)]
+    struct Cell(AtomicU64);
+
+    impl CounterFn for Cell {
+        fn increment(&self, value: u64) {
+            self.0.fetch_add(value, Ordering::SeqCst);
+        }
+        fn absolute(&self, value: u64) {
+            self.0.fetch_max(value, Ordering::SeqCst);
+        }
     }
-    if let Some(bytes) = response {
-        histogram!(RESPONSE_SIZE, labels.iter()).record(bytes as f64);
+
+    impl HistogramFn for Cell {
+        fn record(&self, _: f64) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    impl Tally {
+        fn cell(&self, key: &Key) -> Arc<Cell> {
+            let labels: Vec<String> = key
+                .labels()
+                .map(|l| format!("{}={}", l.key(), l.value()))
+                .collect();
+            let name = format!("{}{{{}}}", key.name(), labels.join(","));
+            self.0.lock().unwrap().entry(name).or_default().clone()
+        }
+
+        fn get(&self, name: &str) -> u64 {
+            self.0
+                .lock()
+                .unwrap()
+                .iter()
+                .filter(|(k, _)| k.starts_with(&format!("{name}{{")))
+                .map(|(_, c)| c.0.load(Ordering::SeqCst))
+                .sum()
+        }
+    }
+
+    impl Recorder for Tally {
+        fn describe_counter(&self, _: KeyName, _: Option<Unit>, _: SharedString) {}
+        fn describe_gauge(&self, _: KeyName, _: Option<Unit>, _: SharedString) {}
+        fn describe_histogram(&self, _: KeyName, _: Option<Unit>, _: SharedString) {}
+        fn register_counter(&self, key: &Key, _: &Metadata<'_>) -> Counter {
+            Counter::from_arc(self.cell(key))
+        }
+        fn register_gauge(&self, _: &Key, _: &Metadata<'_>) -> Gauge {
+            Gauge::noop()
+        }
+        fn register_histogram(&self, key: &Key, _: &Metadata<'_>) -> Histogram {
+            Histogram::from_arc(self.cell(key))
+        }
+    }
+
+    fn call(method: &'static str, outcome: Outcome) -> CallEnd {
+        CallEnd {
+            service: ServiceId::new("com.example.Echo", "1.0", ""),
+            method: method.into(),
+            invoke_type: InvokeType::Sync,
+            elapsed: Duration::from_millis(3),
+            outcome,
+            app: Some(Arc::from("shop")),
+            protocol: "bolt",
+            request_size: Some(10),
+            response_size: None,
+        }
+    }
+
+    #[test]
+    fn each_call_is_recorded_into_the_recorder_installed_at_that_moment() {
+        let (first, second) = (Tally::default(), Tally::default());
+        let ok = call("echo", Outcome::Success);
+        metrics::with_local_recorder(&first, || {
+            record_call(&ok);
+            record_call(&ok);
+        });
+        // Handles kept from the first recorder must not swallow what the second should get.
+        metrics::with_local_recorder(&second, || record_call(&ok));
+        metrics::with_local_recorder(&first, || record_call(&ok));
+        assert_eq!(first.get(CLIENT_TOTAL), 3);
+        assert_eq!(second.get(CLIENT_TOTAL), 1);
+        assert_eq!(first.get(CLIENT_DURATION), 3);
+        assert_eq!(first.get(REQUEST_SIZE), 3);
+        // Nothing recorded, no series: as with the macros.
+        assert!(!format!("{:?}", first.0.lock().unwrap().keys()).contains(CLIENT_FAIL));
+        assert_eq!(first.get(RESPONSE_SIZE), 0);
+
+        let failed = call(
+            "echo",
+            Outcome::Failed {
+                kind: crate::ErrorKind::ClientTimeout,
+                message: "late".into(),
+            },
+        );
+        metrics::with_local_recorder(&first, || record_call(&failed));
+        assert_eq!(first.get(CLIENT_FAIL), 1);
+        assert_eq!(first.get(CLIENT_TOTAL), 4);
+
+        // More methods than a thread remembers, each under its own labels.
+        let names: Vec<&'static str> = (0..REMEMBERED + 4)
+            .map(|i| &*Box::leak(format!("m{i}").into_boxed_str()))
+            .collect();
+        metrics::with_local_recorder(&second, || {
+            for _ in 0..2 {
+                for name in &names {
+                    record_call(&call(name, Outcome::Success));
+                }
+            }
+        });
+        let series = second.0.lock().unwrap();
+        for name in &names {
+            let key = format!(
+                "{CLIENT_TOTAL}{{app=shop,service=com.example.Echo:1.0,method={name},protocol=bolt,invoke_type=sync}}"
+            );
+            assert_eq!(series[&key].0.load(Ordering::SeqCst), 2, "{key}");
+        }
     }
 }

@@ -64,6 +64,8 @@ struct Inner {
     invokers: Invokers,
     events: EventBus,
     fault: Option<Arc<FaultIsolation>>,
+    /// The application name as call events carry it (made once, not per call).
+    app: Option<Arc<str>>,
 }
 
 impl Client {
@@ -219,6 +221,7 @@ impl Client {
         }
         Ok(Client {
             inner: Arc::new(Inner {
+                app: config.app_name.as_deref().map(Arc::from),
                 config,
                 invokers: Invokers::new(invoker),
                 events,
@@ -310,7 +313,7 @@ impl Client {
             invoke_type,
         });
         let start = std::time::Instant::now();
-        let app = self.inner.config.app_name.clone();
+        let app = self.inner.app.clone();
         let call = self.set_off(invocation);
         Box::pin(async move {
             let outcome = call.await;
@@ -322,7 +325,7 @@ impl Client {
                     invoke_type,
                     elapsed: start.elapsed(),
                     outcome: Outcome::of(&outcome),
-                    app: app.map(Arc::from),
+                    app,
                     protocol: "bolt",
                     request_size: answer.and_then(Response::request_size),
                     response_size: answer

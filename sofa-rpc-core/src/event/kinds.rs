@@ -146,7 +146,7 @@ events! {
         /// The service requested.
         service: ServiceId,
         /// The method requested.
-        method: String,
+        method: Cow<'static, str>,
         /// The caller's address.
         peer: SocketAddr,
     }
@@ -156,7 +156,7 @@ events! {
         /// The service requested.
         service: ServiceId,
         /// The method requested.
-        method: String,
+        method: Cow<'static, str>,
         /// The caller's address.
         peer: SocketAddr,
         /// From receiving the request to handing over the answer.

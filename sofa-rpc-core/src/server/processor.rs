@@ -228,7 +228,7 @@ struct Answering {
     responder: Responder,
     serializer: Arc<dyn Serializer>,
     /// The service and method, when someone listens for [`ServerSend`].
-    observed: Option<(ServiceId, String)>,
+    observed: Option<(ServiceId, Cow<'static, str>)>,
 }
 
 async fn handle(shared: &Provided, request: Frame, responder: Responder, span: &tracing::Span) {
@@ -314,10 +314,10 @@ fn begin(
     let events = &shared.events;
     let observed = events
         .is_enabled::<ServerSend>()
-        .then(|| (service.clone(), method.to_string()));
+        .then(|| (service.clone(), method.clone()));
     events.publish_with(|| ServerReceive {
         service: service.clone(),
-        method: method.to_string(),
+        method: method.clone(),
         peer,
     });
     let mut context = RequestContext::new(peer, service, method, header, deadline);

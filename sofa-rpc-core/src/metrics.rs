@@ -35,6 +35,8 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Once;
+use std::thread::LocalKey;
+use std::time::Duration;
 
 use metrics::{
     counter, describe_counter, describe_gauge, describe_histogram, gauge, Counter, Histogram, Key,
@@ -149,7 +151,7 @@ struct Labels<'a> {
     method: &'a str,
     protocol: &'static str,
     invoke_type: InvokeType,
-    /// Only on the server.
+    /// Only on the server (empty when the caller sent none).
     caller_app: Option<&'a str>,
 }
 
@@ -211,11 +213,8 @@ struct Handles {
 }
 
 impl Keys {
-    fn new(
-        labels: Labels<'_>,
-        [total, fail, duration]: [&'static str; 3],
-        side: &'static str,
-    ) -> Self {
+    fn new(labels: Labels<'_>, side: &Side) -> Self {
+        let [total, fail, duration] = side.names;
         let mut list = vec![
             Label::new("app", labels.app.unwrap_or("").to_string()),
             Label::new("service", labels.service.to_string()),
@@ -223,15 +222,12 @@ impl Keys {
             Label::new("protocol", labels.protocol),
             Label::new("invoke_type", labels.invoke_type.as_str()),
         ];
-        if side == "server" {
-            list.push(Label::new(
-                "caller_app",
-                labels.caller_app.unwrap_or("").to_string(),
-            ));
+        if let Some(caller_app) = labels.caller_app {
+            list.push(Label::new("caller_app", caller_app.to_string()));
         }
         let key = |name: &'static str, labels: &[Label]| Key::from_parts(name, labels.to_vec());
         let (total, fail, duration) = (key(total, &list), key(fail, &list), key(duration, &list));
-        list.push(Label::new("side", side));
+        list.push(Label::new("side", side.label));
         Keys {
             total,
             fail,
@@ -294,11 +290,11 @@ struct Remembered {
 }
 
 impl Remembered {
-    fn keys(&mut self, labels: Labels<'_>, make: fn(Labels<'_>) -> Keys) -> Rc<Keys> {
+    fn keys(&mut self, labels: Labels<'_>, side: &Side) -> Rc<Keys> {
         if let Some((_, keys)) = self.sets.iter().find(|(owned, _)| owned.is(labels)) {
             return keys.clone();
         }
-        let keys = Rc::new(make(labels));
+        let keys = Rc::new(Keys::new(labels, side));
         let set = (Owned::of(labels), keys.clone());
         if self.sets.len() < REMEMBERED {
             self.sets.push(set);
@@ -315,22 +311,42 @@ thread_local! {
     static SERVER_KEYS: RefCell<Remembered> = RefCell::default();
 }
 
-/// The keys for `labels` from `remembered`, made with `make` when new to this thread.
-fn keys_for(
-    remembered: &'static std::thread::LocalKey<RefCell<Remembered>>,
-    labels: Labels<'_>,
-    make: fn(Labels<'_>) -> Keys,
-) -> Rc<Keys> {
-    remembered
+/// One side's metric names and remembered label sets.
+struct Side {
+    /// Calls, failures, duration.
+    names: [&'static str; 3],
+    /// The `side` label of the size histograms.
+    label: &'static str,
+    remembered: &'static LocalKey<RefCell<Remembered>>,
+}
+
+static CLIENT: Side = Side {
+    names: [CLIENT_TOTAL, CLIENT_FAIL, CLIENT_DURATION],
+    label: "client",
+    remembered: &CLIENT_KEYS,
+};
+
+static SERVER: Side = Side {
+    names: [SERVER_TOTAL, SERVER_FAIL, SERVER_DURATION],
+    label: "server",
+    remembered: &SERVER_KEYS,
+};
+
+/// Records one call or request of `side` under `labels`; `sizes` are the request's and the
+/// response's.
+fn record(side: &Side, labels: Labels<'_>, ok: bool, elapsed: Duration, sizes: [Option<usize>; 2]) {
+    let keys = side
+        .remembered
         .try_with(|cell| {
             cell.try_borrow_mut()
                 .ok()
-                .map(|mut cell| cell.keys(labels, make))
+                .map(|mut cell| cell.keys(labels, side))
         })
         .ok()
         .flatten()
         // Borrowed already, or the thread is ending: keys of its own for this one.
-        .unwrap_or_else(|| Rc::new(make(labels)))
+        .unwrap_or_else(|| Rc::new(Keys::new(labels, side)));
+    keys.record(ok, elapsed.as_secs_f64(), sizes[0], sizes[1]);
 }
 
 fn record_call(call: &CallEnd) {
@@ -342,18 +358,13 @@ fn record_call(call: &CallEnd) {
         invoke_type: call.invoke_type,
         caller_app: None,
     };
-    let keys = keys_for(&CLIENT_KEYS, labels, |labels| {
-        Keys::new(
-            labels,
-            [CLIENT_TOTAL, CLIENT_FAIL, CLIENT_DURATION],
-            "client",
-        )
-    });
-    keys.record(
+    let sizes = [call.request_size, call.response_size];
+    record(
+        &CLIENT,
+        labels,
         call.outcome.is_success(),
-        call.elapsed.as_secs_f64(),
-        call.request_size,
-        call.response_size,
+        call.elapsed,
+        sizes,
     );
 }
 
@@ -364,21 +375,12 @@ fn record_request(request: &ServerSend) {
         method: &request.method,
         protocol: request.protocol,
         invoke_type: request.invoke_type,
-        caller_app: request.caller_app.as_deref(),
+        // Always a label on the server, empty when the caller sent none.
+        caller_app: Some(request.caller_app.as_deref().unwrap_or("")),
     };
-    let keys = keys_for(&SERVER_KEYS, labels, |labels| {
-        Keys::new(
-            labels,
-            [SERVER_TOTAL, SERVER_FAIL, SERVER_DURATION],
-            "server",
-        )
-    });
-    keys.record(
-        request.outcome.is_success(),
-        request.elapsed.as_secs_f64(),
-        Some(request.request_size),
-        request.response_size,
-    );
+    let sizes = [Some(request.request_size), request.response_size];
+    let ok = request.outcome.is_success();
+    record(&SERVER, labels, ok, request.elapsed, sizes);
 }
 
 #[cfg(test)]

@@ -36,7 +36,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Once;
 use std::thread::LocalKey;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use metrics::{
     counter, describe_counter, describe_gauge, describe_histogram, gauge, Counter, Histogram, Key,
@@ -201,16 +201,34 @@ struct Keys {
 
 /// Handles registered with one recorder, each on first use (so that, as with the `metrics`
 /// macros, a series appears only once something is recorded in it).
-#[derive(Default)]
 struct Handles {
     /// The address of the recorder they came from.
     recorder: usize,
+    /// When they last recorded.
+    used: Instant,
     total: Option<Counter>,
     fail: Option<Counter>,
     duration: Option<Histogram>,
     request_size: Option<Histogram>,
     response_size: Option<Histogram>,
 }
+
+impl Default for Handles {
+    fn default() -> Self {
+        Handles {
+            recorder: 0,
+            used: Instant::now(),
+            total: None,
+            fail: None,
+            duration: None,
+            request_size: None,
+            response_size: None,
+        }
+    }
+}
+
+/// A label set unused for longer than this registers its handles again.
+const REREGISTER_AFTER: Duration = Duration::from_secs(1);
 
 impl Keys {
     fn new(labels: Labels<'_>, side: &Side) -> Self {
@@ -247,14 +265,19 @@ impl Keys {
                 Ok(handles) => handles,
                 Err(_) => &mut fresh,
             };
-            // Another recorder (installed later, or a scoped one): register again with it.
+            // Registered again with another recorder (installed later, or a scoped one), and
+            // after a pause: a recorder may drop series left idle (the Prometheus exporter's
+            // idle timeout), and a handle to a dropped series would record into nothing.
             let id = recorder as *const dyn Recorder as *const () as usize;
-            if handles.recorder != id {
+            let now = Instant::now();
+            if handles.recorder != id || now.duration_since(handles.used) > REREGISTER_AFTER {
                 *handles = Handles {
                     recorder: id,
+                    used: now,
                     ..Handles::default()
                 };
             }
+            handles.used = now;
             let counter = |slot: &mut Option<Counter>, key: &Key| {
                 slot.get_or_insert_with(|| recorder.register_counter(key, &METADATA))
                     .increment(1);
@@ -465,6 +488,23 @@ mod tests {
             request_size: Some(10),
             response_size: None,
         }
+    }
+
+    #[test]
+    fn a_series_the_recorder_dropped_while_idle_is_registered_again() {
+        let tally = Tally::default();
+        let ok = call("idle", Outcome::Success);
+        metrics::with_local_recorder(&tally, || record_call(&ok));
+        assert_eq!(tally.get(CLIENT_TOTAL), 1);
+        // The recorder forgets idle series, as the Prometheus exporter's idle timeout does.
+        tally.0.lock().unwrap().clear();
+        std::thread::sleep(REREGISTER_AFTER + Duration::from_millis(100));
+        metrics::with_local_recorder(&tally, || record_call(&ok));
+        assert_eq!(
+            tally.get(CLIENT_TOTAL),
+            1,
+            "recorded into the dropped series"
+        );
     }
 
     #[test]

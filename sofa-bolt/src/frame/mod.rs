@@ -223,12 +223,15 @@ impl Frame {
     /// ```
     /// use sofa_bolt::{Frame, HeaderMap};
     ///
+    /// # fn main() -> Result<(), sofa_bolt::Error> {
     /// let mut map = HeaderMap::new();
     /// map.insert("service", "com.example.Echo:1.0");
     /// let mut section = bytes::BytesMut::new();
     /// map.encode(&mut section);
     /// let frame = Frame::request("", HeaderMap::new(), "").with_header_bytes(section.freeze());
-    /// assert_eq!(frame.header().unwrap().get("service"), Some("com.example.Echo:1.0"));
+    /// assert_eq!(frame.header()?.get("service"), Some("com.example.Echo:1.0"));
+    /// # Ok(())
+    /// # }
     /// ```
     pub fn with_header_bytes(mut self, section: Bytes) -> Self {
         self.header = Header::Raw(section);

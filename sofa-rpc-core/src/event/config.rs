@@ -7,9 +7,10 @@ use super::{ConfigStatusChanged, EventBus};
 
 /// Publishes [`ConfigStatusChanged`] on `bus` each time the state of `live` changes in a way an
 /// operator acts on: the source goes down or comes back, a value is applied, a value is
-/// rejected. Runs on a task of its own, which ends when `live` is dropped or stopped. Call from
-/// inside a Tokio runtime. The guard's `follow` does it for its rules
-/// on the guard's bus.
+/// rejected. Changes that follow each other before the task runs arrive as one event; its
+/// counts of applied and rejected values are totals, so none goes uncounted. Runs on a task of
+/// its own, which ends when `live` is dropped or stopped. Call from inside a Tokio runtime. The
+/// guard's `follow` does it for its rules on the guard's bus.
 ///
 /// ```no_run
 /// use sofa_rpc_core::config::{open, LiveOptions, LiveRules};

@@ -9,6 +9,7 @@ use tokio::sync::mpsc;
 use tokio::time::{interval, Interval, MissedTickBehavior};
 
 use super::outgoing::Outgoing;
+use super::round::Round;
 use super::{ConnectionConfig, Shared};
 use crate::codec::Codec;
 use crate::error::{Error, ErrorKind};
@@ -17,15 +18,6 @@ use crate::io::{
     let_woken_tasks_run, write_or_flush, Activity, Wrote, READ_CAPACITY, WRITE_HIGH_WATER,
 };
 use crate::stream::BoltStream;
-
-/// How many responses are handled before the callers they woke get to run.
-///
-/// Callers that get their answers a few at a time send their next requests a few at a time, while
-/// the server is still busy with the others: both ends keep working. Handling a whole read at once
-/// instead moves every call on the connection in one lockstep batch, and each end waits while the
-/// other works. (Measured with the echo benchmark at 16 and 128 calls in flight: 2, 4, 6, 8 and
-/// unbounded; 4 was best or close to it in every cell.)
-const FRAMES_PER_ROUND: usize = 4;
 
 /// How often calls past their timeout are failed.
 const SWEEP_PERIOD: Duration = Duration::from_millis(10);
@@ -46,6 +38,7 @@ pub(super) async fn run<S: BoltStream>(
     let mut wbuf = BytesMut::with_capacity(READ_CAPACITY);
     let mut activity = Activity::new();
     let mut heartbeat = Heartbeat::new(&config);
+    let mut round = Round::default();
     // Fails calls past their timeout; runs only while calls are waiting.
     let mut sweep = interval(SWEEP_PERIOD);
     sweep.set_missed_tick_behavior(MissedTickBehavior::Delay);
@@ -74,7 +67,15 @@ pub(super) async fn run<S: BoltStream>(
             }
         }
         if std::mem::take(&mut received) {
-            match receive(&shared, &mut codec, &mut rbuf, &mut wbuf, &mut heartbeat) {
+            let limit = round.size(shared.pending.len());
+            match receive(
+                &shared,
+                &mut codec,
+                &mut rbuf,
+                &mut wbuf,
+                &mut heartbeat,
+                limit,
+            ) {
                 Ok(more) => unread = more,
                 Err(e) => {
                     tracing::warn!(%peer, error = %e, "closing connection: malformed input from server");
@@ -232,7 +233,7 @@ fn queue_waiting(
     waits
 }
 
-/// Handles the complete frames in `rbuf`, at most [`FRAMES_PER_ROUND`] of them.
+/// Handles the complete frames in `rbuf`, at most `limit` of them (see [`Round`]).
 /// Returns whether it stopped at that bound, so that more may be waiting.
 fn receive(
     shared: &Shared,
@@ -240,6 +241,7 @@ fn receive(
     rbuf: &mut BytesMut,
     wbuf: &mut BytesMut,
     heartbeat: &mut Heartbeat,
+    limit: usize,
 ) -> crate::Result<bool> {
     let mut handled = 0;
     while let Some(frame) = codec.decode(rbuf)? {
@@ -276,7 +278,7 @@ fn receive(
                 }
             }
         }
-        if handled == FRAMES_PER_ROUND {
+        if handled == limit {
             return Ok(true);
         }
     }

@@ -7,6 +7,7 @@ mod health;
 mod outgoing;
 mod pending;
 mod pool;
+mod round;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};

@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
-use super::report::{report, Tally, WindowStart};
+use super::per_thread::PerThread;
+use super::report::{report, WindowStart};
 use super::Args;
 
 /// A payload of `n` bytes with a recognizable pattern.
@@ -40,14 +41,15 @@ where
     let snapshot = tokio::spawn(WindowStart::at(warm_end, args.server_pid));
 
     let clients = Arc::new(clients);
+    let tallies = PerThread::new();
     let mut tasks = Vec::with_capacity(args.concurrency);
     for i in 0..args.concurrency {
         let client = clients[i % clients.len()].clone();
         let call = call.clone();
         let body = body.clone();
         let expect = args.payload;
+        let tallies = tallies.clone();
         tasks.push(tokio::spawn(async move {
-            let mut result = Tally::new()?;
             loop {
                 let t0 = Instant::now();
                 if t0 >= end {
@@ -55,29 +57,30 @@ where
                 }
                 let outcome = call(client.clone(), body.clone()).await;
                 let elapsed = t0.elapsed();
-                match outcome {
-                    Ok(n) if n == expect => {
-                        if t0 >= warm_end {
-                            result.record(elapsed.as_nanos());
+                let give_up = tallies.with(|tally| {
+                    match outcome {
+                        Ok(n) if n == expect => {
+                            if t0 >= warm_end {
+                                tally.record(elapsed.as_nanos());
+                            }
                         }
+                        Ok(n) => tally.fail(1, || format!("echo returned {n} bytes, not {expect}")),
+                        Err(e) => tally.fail(1, || e),
                     }
-                    Ok(n) => result.fail(1, || format!("echo returned {n} bytes, not {expect}")),
-                    Err(e) => {
-                        result.fail(1, || e);
-                        if result.errors > 1000 {
-                            break;
-                        }
-                    }
+                    tally.errors > 1000
+                })?;
+                if give_up {
+                    break;
                 }
             }
-            Ok::<_, String>(result)
+            Ok::<_, String>(())
         }));
     }
 
-    let mut total = Tally::new()?;
     for task in tasks {
-        total.merge(task.await.map_err(|e| e.to_string())??)?;
+        task.await.map_err(|e| e.to_string())??;
     }
+    let total = tallies.merged()?;
     let window = snapshot.await.map_err(|e| e.to_string())?;
     Ok(report(framework, args, window, &total))
 }

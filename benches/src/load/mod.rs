@@ -3,6 +3,7 @@
 mod args;
 mod cpu;
 mod driver;
+mod per_thread;
 mod report;
 
 pub use args::Args;

@@ -72,8 +72,8 @@ pub use client::{
 pub use codec::{Codec, CodecConfig};
 pub use error::{Error, ErrorKind, Result};
 pub use frame::{
-    CommandCode, CommandType, Frame, HeaderMap, HeaderStr, Protocol, ResponseStatus, Switch,
-    CODEC_HESSIAN2, CODEC_PROTOBUF, SERVER_CLOSING_HEADER,
+    CommandCode, CommandType, Frame, HeaderIter, HeaderMap, HeaderStr, Protocol, ResponseStatus,
+    Switch, CODEC_HESSIAN2, CODEC_PROTOBUF, SERVER_CLOSING_HEADER,
 };
 pub use identity::PeerIdentity;
 pub use log_limit::LogLimit;

@@ -192,16 +192,10 @@ impl RequestContext {
     /// Runs `fut` with `ctx` as the current request context; returns its output and the
     /// context as the method left it.
     pub(crate) fn scope<F: Future>(ctx: RequestContext, fut: F) -> Scoped<F> {
-        let fallback = (
-            ctx.peer,
-            ctx.service.clone(),
-            ctx.method.clone(),
-            ctx.deadline,
-        );
         Scoped {
             inner: fut,
+            peer: ctx.peer,
             ctx: Some(ctx),
-            fallback,
         }
     }
 
@@ -300,7 +294,7 @@ pin_project! {
         inner: F,
         ctx: Option<RequestContext>,
         // Only for a context found missing, which cannot happen: it is taken out here alone.
-        fallback: (SocketAddr, ServiceId, Cow<'static, str>, Option<Instant>),
+        peer: SocketAddr,
     }
 }
 
@@ -322,9 +316,10 @@ impl<F: Future> Future for Scoped<F> {
         let Poll::Ready(out) = polled else {
             return Poll::Pending;
         };
+        let peer = *this.peer;
         let ctx = this.ctx.take().unwrap_or_else(|| {
-            let (peer, service, method, deadline) = this.fallback.clone();
-            RequestContext::new(peer, service, method, HeaderMap::new(), deadline)
+            let unknown = ServiceId::new("unknown", "", "");
+            RequestContext::new(peer, unknown, Cow::Borrowed(""), HeaderMap::new(), None)
         });
         Poll::Ready((out, ctx))
     }

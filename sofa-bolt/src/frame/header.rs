@@ -1,5 +1,7 @@
 //! The header map ("SimpleMapSerializer" in Java SOFARPC).
 
+use std::fmt;
+
 use bytes::{BufMut, Bytes, BytesMut};
 
 use super::spare;
@@ -13,8 +15,9 @@ use crate::error::{Error, ErrorKind, Result};
 /// decoded header re-encodes to the same bytes; as in Java, the last value of a repeated key
 /// wins. Inserting an existing key replaces its value in place.
 ///
-/// Keys and values are [`HeaderStr`]s: static strings, moved-in `String`s, or slices of the
-/// received frame, so neither building nor reading a header copies its text.
+/// Neither building nor reading a header copies its text: keys and values put in are
+/// [`HeaderStr`]s (static strings or moved-in `String`s), and a decoded map keeps the section it
+/// was read from, its entries being places in it.
 ///
 /// ```
 /// use sofa_bolt::HeaderMap;
@@ -29,22 +32,34 @@ use crate::error::{Error, ErrorKind, Result};
 /// # Ok(())
 /// # }
 /// ```
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Default)]
 pub struct HeaderMap {
-    entries: Vec<(HeaderStr, HeaderStr)>,
+    /// The section a decoded map was read from (empty for a map built in code).
+    wire: Bytes,
+    entries: Vec<(Text, Text)>,
+}
+
+/// A key or a value.
+#[derive(Clone, Debug)]
+pub(super) enum Text {
+    /// Bytes `start..end` of the section read, checked to be UTF-8 when it was decoded.
+    Wire {
+        start: u32,
+        end: u32,
+    },
+    Str(HeaderStr),
 }
 
 impl HeaderMap {
     /// An empty map.
     pub fn new() -> Self {
-        HeaderMap {
-            entries: Vec::new(),
-        }
+        HeaderMap::default()
     }
 
     /// An empty map with room for `n` entries.
     pub fn with_capacity(n: usize) -> Self {
         HeaderMap {
+            wire: Bytes::new(),
             entries: Vec::with_capacity(n),
         }
     }
@@ -61,15 +76,12 @@ impl HeaderMap {
 
     /// The value of `key`, if present.
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.entries
-            .iter()
-            .rfind(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
+        self.find(key).map(|(_, v)| self.text(v))
     }
 
     /// The value of `key` as a [`HeaderStr`] (a cheap clone).
-    pub fn get_str(&self, key: &str) -> Option<&HeaderStr> {
-        self.entries.iter().rfind(|(k, _)| k == key).map(|(_, v)| v)
+    pub fn get_str(&self, key: &str) -> Option<HeaderStr> {
+        self.find(key).map(|(_, v)| self.header_str(v))
     }
 
     /// Sets `key` to `value`, replacing (in place) any earlier value; returns the old value.
@@ -79,11 +91,19 @@ impl HeaderMap {
         value: impl Into<HeaderStr>,
     ) -> Option<HeaderStr> {
         let key = key.into();
-        let value = value.into();
-        match self.entries.iter_mut().rfind(|(k, _)| *k == key) {
-            Some((_, v)) => Some(std::mem::replace(v, value)),
+        let value = Text::Str(value.into());
+        let wire = &self.wire;
+        match self
+            .entries
+            .iter_mut()
+            .rfind(|(k, _)| bytes_of(wire, k) == key.as_bytes())
+        {
+            Some((_, v)) => {
+                let old = std::mem::replace(v, value);
+                Some(header_str_of(wire, &old))
+            }
             None => {
-                self.entries.push((key, value));
+                self.entries.push((Text::Str(key), value));
                 None
             }
         }
@@ -92,33 +112,32 @@ impl HeaderMap {
     /// Appends an entry without looking for an earlier one with the same key (the caller knows
     /// there is none); the fast way to build a header.
     pub fn append(&mut self, key: impl Into<HeaderStr>, value: impl Into<HeaderStr>) {
-        self.entries.push((key.into(), value.into()));
+        self.entries
+            .push((Text::Str(key.into()), Text::Str(value.into())));
     }
 
     /// Removes every entry of `key`, returning the value that was in effect.
     pub fn remove(&mut self, key: &str) -> Option<HeaderStr> {
-        let mut removed = None;
-        self.entries.retain_mut(|(k, v)| {
-            if k == key {
-                removed = Some(std::mem::take(v));
-                false
-            } else {
-                true
-            }
-        });
-        removed
+        let removed = self.get_str(key)?;
+        let wire = &self.wire;
+        self.entries
+            .retain(|(k, _)| bytes_of(wire, k) != key.as_bytes());
+        Some(removed)
     }
 
     /// Iterates over `(key, value)` pairs in order.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.entries.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    pub fn iter(&self) -> HeaderIter<'_> {
+        HeaderIter {
+            map: self,
+            entries: self.entries.iter(),
+        }
     }
 
     /// The number of bytes [`encode`](Self::encode) writes.
     pub fn encoded_len(&self) -> usize {
         self.entries
             .iter()
-            .map(|(k, v)| 8 + k.len() + v.len())
+            .map(|(k, v)| 8 + self.bytes(k).len() + self.bytes(v).len())
             .sum()
     }
 
@@ -126,12 +145,13 @@ impl HeaderMap {
     pub fn encode(&self, dst: &mut BytesMut) {
         dst.reserve(self.encoded_len());
         for (k, v) in &self.entries {
-            put_str(dst, k);
-            put_str(dst, v);
+            put_bytes(dst, self.bytes(k));
+            put_bytes(dst, self.bytes(v));
         }
     }
 
-    /// Parses the wire form; keys and values are slices of `src` (no copy).
+    /// Parses the wire form. The map keeps `src` (a reference, no copy); its entries are
+    /// places in it.
     ///
     /// Entries whose key or value is written as null (length `-1`, which Node peers emit) are
     /// dropped, as Java SOFARPC does. Any other negative length, a length past the end of the
@@ -141,18 +161,74 @@ impl HeaderMap {
         if src.is_empty() {
             return Ok(HeaderMap::new());
         }
-        let mut map = HeaderMap {
-            entries: spare::take(),
-        };
+        let mut entries = spare::take();
         let mut at = 0;
         while at < src.len() {
-            let key = take_str(src, &mut at, WELL_KNOWN_KEYS)?;
-            let value = take_str(src, &mut at, &[])?;
+            let key = take_text(src, &mut at, WELL_KNOWN_KEYS)?;
+            let value = take_text(src, &mut at, &[])?;
             if let (Some(key), Some(value)) = (key, value) {
-                map.entries.push((key, value));
+                entries.push((key, value));
             }
         }
-        Ok(map)
+        Ok(HeaderMap {
+            wire: src.clone(),
+            entries,
+        })
+    }
+
+    /// The entry in effect for `key`: the last one.
+    fn find(&self, key: &str) -> Option<&(Text, Text)> {
+        self.entries
+            .iter()
+            .rfind(|(k, _)| self.bytes(k) == key.as_bytes())
+    }
+
+    fn bytes<'a>(&'a self, t: &'a Text) -> &'a [u8] {
+        bytes_of(&self.wire, t)
+    }
+
+    fn text<'a>(&'a self, t: &'a Text) -> &'a str {
+        match t {
+            Text::Str(s) => s.as_str(),
+            // Checked when decoded: cannot fail.
+            Text::Wire { .. } => std::str::from_utf8(self.bytes(t)).unwrap_or_default(),
+        }
+    }
+
+    fn header_str(&self, t: &Text) -> HeaderStr {
+        header_str_of(&self.wire, t)
+    }
+}
+
+fn bytes_of<'a>(wire: &'a Bytes, t: &'a Text) -> &'a [u8] {
+    match t {
+        Text::Str(s) => s.as_str().as_bytes(),
+        Text::Wire { start, end } => wire.get(*start as usize..*end as usize).unwrap_or_default(),
+    }
+}
+
+fn header_str_of(wire: &Bytes, t: &Text) -> HeaderStr {
+    match t {
+        Text::Str(s) => s.clone(),
+        Text::Wire { start, end } => {
+            let bytes = wire.slice(*start as usize..*end as usize);
+            // Checked when decoded: cannot fail.
+            HeaderStr::from_utf8(bytes).unwrap_or_default()
+        }
+    }
+}
+
+impl PartialEq for HeaderMap {
+    fn eq(&self, other: &Self) -> bool {
+        self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for HeaderMap {}
+
+impl fmt::Debug for HeaderMap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
     }
 }
 
@@ -172,29 +248,42 @@ impl<K: Into<HeaderStr>, V: Into<HeaderStr>> FromIterator<(K, V)> for HeaderMap 
     }
 }
 
-impl<'a> IntoIterator for &'a HeaderMap {
-    type Item = (&'a str, &'a str);
-    type IntoIter = std::iter::Map<
-        std::slice::Iter<'a, (HeaderStr, HeaderStr)>,
-        fn(&'a (HeaderStr, HeaderStr)) -> (&'a str, &'a str),
-    >;
+/// The `(key, value)` pairs of a [`HeaderMap`], in order.
+pub struct HeaderIter<'a> {
+    map: &'a HeaderMap,
+    entries: std::slice::Iter<'a, (Text, Text)>,
+}
 
-    fn into_iter(self) -> Self::IntoIter {
-        fn pair(e: &(HeaderStr, HeaderStr)) -> (&str, &str) {
-            (e.0.as_str(), e.1.as_str())
-        }
-        self.entries.iter().map(pair)
+impl<'a> Iterator for HeaderIter<'a> {
+    type Item = (&'a str, &'a str);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let (k, v) = self.entries.next()?;
+        Some((self.map.text(k), self.map.text(v)))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.entries.size_hint()
     }
 }
 
-fn put_str(dst: &mut BytesMut, s: &str) {
+impl<'a> IntoIterator for &'a HeaderMap {
+    type Item = (&'a str, &'a str);
+    type IntoIter = HeaderIter<'a>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+fn put_bytes(dst: &mut BytesMut, s: &[u8]) {
     // Lengths are bounded when the frame is encoded (a header is at most 32767 bytes).
     dst.put_i32(i32::try_from(s.len()).unwrap_or(i32::MAX));
-    dst.put_slice(s.as_bytes());
+    dst.put_slice(s);
 }
 
 /// Keys SOFARPC peers put in nearly every request and response: read as static strings, with
-/// no UTF-8 check and no reference count to keep.
+/// no UTF-8 check.
 const WELL_KNOWN_KEYS: &[&str] = &[
     "service",
     "sofa_head_target_service",
@@ -209,9 +298,9 @@ const WELL_KNOWN_KEYS: &[&str] = &[
     "app",
 ];
 
-/// Takes one length-prefixed string at `*at`: one of `known` if it is one, else a slice of
-/// `src`.
-fn take_str(src: &Bytes, at: &mut usize, known: &[&'static str]) -> Result<Option<HeaderStr>> {
+/// Takes one length-prefixed string at `*at`: one of `known` if it is one, else its place in
+/// `src`, once checked to be UTF-8.
+fn take_text(src: &[u8], at: &mut usize, known: &[&'static str]) -> Result<Option<Text>> {
     let rest = src.get(*at..).unwrap_or_default();
     let Some((len, _)) = rest.split_first_chunk::<4>() else {
         return Err(Error::new(
@@ -239,15 +328,20 @@ fn take_str(src: &Bytes, at: &mut usize, known: &[&'static str]) -> Result<Optio
             ),
         ));
     }
-    let bytes = &src[*at..*at + len];
-    let s = match known.iter().find(|k| k.as_bytes() == bytes) {
-        Some(k) => HeaderStr::from_static(k),
-        None if len == 0 => HeaderStr::new(),
-        None => HeaderStr::from_utf8(src.slice(*at..*at + len))
-            .map_err(|e| Error::with_source(ErrorKind::InvalidHeader, "header string", e))?,
-    };
-    *at += len;
-    Ok(Some(s))
+    let (start, end) = (*at, *at + len);
+    let bytes = &src[start..end];
+    *at = end;
+    if let Some(k) = known.iter().find(|k| k.as_bytes() == bytes) {
+        return Ok(Some(Text::Str(HeaderStr::from_static(k))));
+    }
+    std::str::from_utf8(bytes)
+        .map_err(|e| Error::with_source(ErrorKind::InvalidHeader, "header string", e))?;
+    // A header section is far shorter than 4 GiB: the frame's header length is 16 bits.
+    let place = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+    Ok(Some(Text::Wire {
+        start: place(start),
+        end: place(end),
+    }))
 }
 
 #[cfg(test)]
@@ -298,8 +392,8 @@ mod tests {
     fn repeated_keys_keep_their_bytes_and_the_last_wins() {
         let mut b = BytesMut::new();
         for (k, v) in [("a", "1"), ("b", "2"), ("a", "3")] {
-            put_str(&mut b, k);
-            put_str(&mut b, v);
+            put_bytes(&mut b, k.as_bytes());
+            put_bytes(&mut b, v.as_bytes());
         }
         let mut map = HeaderMap::decode(&b.clone().freeze()).unwrap();
         assert_eq!(map.get("a"), Some("3"));
@@ -311,8 +405,8 @@ mod tests {
     #[test]
     fn a_dropped_map_lends_its_storage_to_the_next_decoded_one() {
         let mut b = BytesMut::new();
-        put_str(&mut b, "service");
-        put_str(&mut b, "com.example.Echo:1.0");
+        put_bytes(&mut b, b"service");
+        put_bytes(&mut b, b"com.example.Echo:1.0");
         let section = b.freeze();
         let first = HeaderMap::decode(&section).unwrap();
         let storage = first.entries.as_ptr();
@@ -321,6 +415,39 @@ mod tests {
         assert_eq!(second.entries.as_ptr(), storage);
         assert_eq!(second.get("service"), Some("com.example.Echo:1.0"));
         assert_eq!(second.len(), 1, "nothing left over from the first map");
+    }
+
+    #[test]
+    fn a_decoded_map_reads_its_values_in_the_section_and_takes_new_ones() {
+        let mut b = BytesMut::new();
+        for (k, v) in [("service", "com.example.Echo:1.0"), ("rpc_trace", "abc")] {
+            put_bytes(&mut b, k.as_bytes());
+            put_bytes(&mut b, v.as_bytes());
+        }
+        let section = b.freeze();
+        let mut map = HeaderMap::decode(&section).unwrap();
+        let value = map.get_str("rpc_trace").unwrap();
+        let inside = section.as_ptr_range();
+        assert!(inside.contains(&value.as_bytes().as_ptr()), "not copied");
+        assert_eq!(map.insert("rpc_trace", "def").as_deref(), Some("abc"));
+        assert_eq!(map.insert("extra", "1"), None);
+        assert_eq!(
+            map.iter().collect::<Vec<_>>(),
+            [
+                ("service", "com.example.Echo:1.0"),
+                ("rpc_trace", "def"),
+                ("extra", "1")
+            ]
+        );
+        let again = HeaderMap::decode(&Bytes::from(wire(&map))).unwrap();
+        assert_eq!(again, map);
+        assert_eq!(format!("{map:?}"), format!("{again:?}"));
+        assert_eq!(
+            map.remove("service").as_deref(),
+            Some("com.example.Echo:1.0")
+        );
+        assert_eq!(map.get("service"), None);
+        assert_eq!(map.encoded_len(), wire(&map).len());
     }
 
     #[test]

@@ -12,7 +12,7 @@ use std::borrow::Cow;
 use bytes::Bytes;
 
 pub use command::{CommandCode, CommandType};
-pub use header::HeaderMap;
+pub use header::{HeaderIter, HeaderMap};
 pub use header_str::HeaderStr;
 pub use protocol::{Protocol, Switch};
 pub use status::ResponseStatus;

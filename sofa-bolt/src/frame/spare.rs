@@ -6,10 +6,10 @@
 
 use std::cell::RefCell;
 
-use super::HeaderStr;
+use super::header::Text;
 
 /// The storage of one map.
-pub(super) type Entries = Vec<(HeaderStr, HeaderStr)>;
+pub(super) type Entries = Vec<(Text, Text)>;
 
 /// Storages kept per thread.
 const KEEP: usize = 32;

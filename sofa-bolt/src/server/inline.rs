@@ -30,6 +30,8 @@ pub(super) fn new_key() -> u64 {
 
 /// Keeps `answer` for the connection `key` if that connection is dispatching on this thread;
 /// otherwise hands it back for the channel.
+// The frame goes back by value, as it came: boxing it would cost an allocation per answer.
+#[allow(clippy::result_large_err)]
 pub(super) fn keep(key: u64, answer: Option<Frame>) -> Result<(), Option<Frame>> {
     if CURRENT.with(Cell::get) != key {
         return Err(answer);

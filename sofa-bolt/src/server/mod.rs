@@ -10,7 +10,6 @@ mod processor;
 mod read;
 mod stopping;
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -37,7 +36,7 @@ use stopping::StopFlag;
 pub struct ServerBuilder<A = PlainAcceptor> {
     addr: String,
     config: ServerConfig,
-    processors: HashMap<Bytes, Arc<dyn Processor>>,
+    processors: foldhash::HashMap<Bytes, Arc<dyn Processor>>,
     fallback: Option<Arc<dyn Processor>>,
     acceptor: A,
 }
@@ -161,7 +160,7 @@ impl Server {
         ServerBuilder {
             addr: "0.0.0.0:12200".into(),
             config: ServerConfig::default(),
-            processors: HashMap::new(),
+            processors: foldhash::HashMap::default(),
             fallback: None,
             acceptor: PlainAcceptor,
         }
@@ -213,7 +212,7 @@ impl Drop for Server {
 /// What every connection task of one server shares.
 struct Shared {
     config: ServerConfig,
-    processors: HashMap<Bytes, Arc<dyn Processor>>,
+    processors: foldhash::HashMap<Bytes, Arc<dyn Processor>>,
     fallback: Option<Arc<dyn Processor>>,
     limit: Arc<Semaphore>,
     partial: Arc<PartialBudget>,

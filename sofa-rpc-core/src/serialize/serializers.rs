@@ -10,7 +10,7 @@ use super::Serializer;
 #[derive(Clone, Default)]
 pub(crate) struct Serializers {
     by_name: HashMap<String, Arc<dyn Serializer>>,
-    by_code: HashMap<u8, Arc<dyn Serializer>>,
+    by_code: foldhash::HashMap<u8, Arc<dyn Serializer>>,
 }
 
 impl Serializers {

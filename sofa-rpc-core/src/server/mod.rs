@@ -7,7 +7,6 @@ mod local;
 mod processor;
 mod publish;
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -182,7 +181,7 @@ impl ServerBuilder {
 
     /// Binds and starts serving.
     pub async fn start(self) -> Result<Server> {
-        let mut services = HashMap::new();
+        let mut services = foldhash::HashMap::default();
         for provider in &self.providers {
             let id = provider.service_id();
             let name = id.unique_name().to_string();

@@ -1,7 +1,6 @@
 //! The Bolt processor of SOFARPC requests: admission, decoding, routing, dispatch, reply.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::convert::Infallible;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
@@ -37,7 +36,7 @@ pub(crate) struct Exported {
 
 /// Everything the processor needs, shared by all requests of one server.
 pub(crate) struct Provided {
-    pub(crate) services: HashMap<String, Exported>,
+    pub(crate) services: foldhash::HashMap<String, Exported>,
     pub(crate) serializers: Serializers,
     /// Provider filters around the method; `None` when there are none.
     pub(crate) invoker: Option<ProviderInvoker>,

@@ -178,8 +178,9 @@ impl Transport {
         let pool = self.pool_for(&provider)?;
         let conn = match pool.ready(addr) {
             Some(conn) => conn,
-            // Connecting is bounded by the time left too.
-            None => match tokio::time::timeout(timeout, pool.get(addr)).await {
+            // Connecting is bounded by the time left too. Boxed: the connect future is more
+            // than a kilobyte, and unboxed it would make every call's future that large.
+            None => match Box::pin(tokio::time::timeout(timeout, pool.get(addr))).await {
                 Ok(conn) => conn.map_err(|e| RpcError::from_bolt(e, addr))?,
                 Err(_) => {
                     return Err(RpcError::timeout(format!(

@@ -4,6 +4,7 @@ use std::fmt;
 
 use bytes::{BufMut, Bytes, BytesMut};
 
+use super::header_text::Text;
 use super::spare;
 use super::HeaderStr;
 use crate::error::{Error, ErrorKind, Result};
@@ -37,17 +38,6 @@ pub struct HeaderMap {
     /// The section a decoded map was read from (empty for a map built in code).
     wire: Bytes,
     entries: Vec<(Text, Text)>,
-}
-
-/// A key or a value.
-#[derive(Clone, Debug)]
-pub(super) enum Text {
-    /// Bytes `start..end` of the section read, checked to be UTF-8 when it was decoded.
-    Wire {
-        start: u32,
-        end: u32,
-    },
-    Str(HeaderStr),
 }
 
 impl HeaderMap {

@@ -3,6 +3,7 @@
 mod command;
 mod header;
 mod header_str;
+mod header_text;
 mod protocol;
 mod spare;
 mod status;

@@ -6,7 +6,7 @@
 
 use std::cell::RefCell;
 
-use super::header::Text;
+use super::header_text::Text;
 
 /// The storage of one map.
 pub(super) type Entries = Vec<(Text, Text)>;

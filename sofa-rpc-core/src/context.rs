@@ -2,11 +2,12 @@
 //! the provider code handling a request.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -125,7 +126,8 @@ impl InvokeContext {
 
 tokio::task_local! {
     /// Set while a request's method is polled: the context, taken back after every poll.
-    static CURRENT: Mutex<Option<RequestContext>>;
+    /// Only the task that polls reaches it, so a `RefCell` does: no lock to take.
+    static CURRENT: RefCell<Option<RequestContext>>;
 }
 
 /// What a provider knows about the request it is handling: who called, which service and
@@ -179,12 +181,11 @@ impl RequestContext {
     }
 
     /// Runs `f` on the context of the request being handled by the current task, if any.
+    ///
+    /// Inside `f` the context is in use: a nested `with_current` gets `None`.
     pub fn with_current<R>(f: impl FnOnce(&mut RequestContext) -> R) -> Option<R> {
         CURRENT
-            .try_with(|cell| {
-                let mut slot = cell.lock().unwrap_or_else(|e| e.into_inner());
-                slot.as_mut().map(f)
-            })
+            .try_with(|cell| cell.try_borrow_mut().ok()?.as_mut().map(f))
             .ok()
             .flatten()
     }
@@ -304,10 +305,10 @@ impl<F: Future> Future for Scoped<F> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let inner = this.inner;
-        let (polled, back) = CURRENT.sync_scope(Mutex::new(this.ctx.take()), || {
+        let (polled, back) = CURRENT.sync_scope(RefCell::new(this.ctx.take()), || {
             let polled = inner.poll(cx);
             let back = CURRENT
-                .try_with(|cell| cell.lock().unwrap_or_else(|e| e.into_inner()).take())
+                .try_with(|cell| cell.try_borrow_mut().ok()?.take())
                 .ok()
                 .flatten();
             (polled, back)
@@ -322,5 +323,30 @@ impl<F: Future> Future for Scoped<F> {
             RequestContext::new(peer, unknown, Cow::Borrowed(""), HeaderMap::new(), None)
         });
         Poll::Ready((out, ctx))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_context_asked_for_while_in_use_is_refused_not_waited_for() {
+        let peer = SocketAddr::from(([127, 0, 0, 1], 12200));
+        let service = ServiceId::new("com.example.Echo", "", "");
+        let ctx = RequestContext::new(peer, service, Cow::Borrowed("echo"), HeaderMap::new(), None);
+        let run = RequestContext::scope(ctx, async {
+            RequestContext::with_current(|outer| {
+                let nested = RequestContext::with_current(|inner| inner.peer_addr());
+                (outer.method().to_string(), nested)
+            })
+        });
+        let (seen, back) = futures::executor::block_on(run);
+        assert_eq!(seen, Some(("echo".to_string(), None)));
+        assert_eq!(back.method(), "echo", "the context comes back after use");
+        assert!(
+            RequestContext::with_current(|_| ()).is_none(),
+            "none outside a request"
+        );
     }
 }

@@ -213,11 +213,12 @@ struct Handles {
     response_size: Option<Histogram>,
 }
 
-impl Default for Handles {
-    fn default() -> Self {
+impl Handles {
+    /// None registered yet, with `recorder` as of `now`.
+    fn none(recorder: usize, now: Instant) -> Self {
         Handles {
-            recorder: 0,
-            used: Instant::now(),
+            recorder,
+            used: now,
             total: None,
             fail: None,
             duration: None,
@@ -252,30 +253,29 @@ impl Keys {
             duration,
             request_size: key(REQUEST_SIZE, &list),
             response_size: key(RESPONSE_SIZE, &list),
-            handles: RefCell::default(),
+            handles: RefCell::new(Handles::none(0, Instant::now())),
         }
     }
 
     /// Records one call or request into the recorder installed now.
     fn record(&self, ok: bool, seconds: f64, request: Option<usize>, response: Option<usize>) {
         metrics::with_recorder(|recorder| {
-            let mut fresh = Handles::default();
+            let id = recorder as *const dyn Recorder as *const () as usize;
+            let now = Instant::now();
+            let mut fresh;
             let mut kept = self.handles.try_borrow_mut();
             let handles = match kept.as_deref_mut() {
                 Ok(handles) => handles,
-                Err(_) => &mut fresh,
+                Err(_) => {
+                    fresh = Handles::none(id, now);
+                    &mut fresh
+                }
             };
             // Registered again with another recorder (installed later, or a scoped one), and
             // after a pause: a recorder may drop series left idle (the Prometheus exporter's
             // idle timeout), and a handle to a dropped series would record into nothing.
-            let id = recorder as *const dyn Recorder as *const () as usize;
-            let now = Instant::now();
             if handles.recorder != id || now.duration_since(handles.used) > REREGISTER_AFTER {
-                *handles = Handles {
-                    recorder: id,
-                    used: now,
-                    ..Handles::default()
-                };
+                *handles = Handles::none(id, now);
             }
             handles.used = now;
             let counter = |slot: &mut Option<Counter>, key: &Key| {

@@ -341,7 +341,14 @@ mod tests {
                 (outer.method().to_string(), nested)
             })
         });
-        let (seen, back) = futures::executor::block_on(run);
+        // On a thread of its own: a nested use that waited for the context would never end.
+        let (done, result) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = done.send(futures::executor::block_on(run));
+        });
+        let (seen, back) = result
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("the nested use of the context waited for it");
         assert_eq!(seen, Some(("echo".to_string(), None)));
         assert_eq!(back.method(), "echo", "the context comes back after use");
         assert!(

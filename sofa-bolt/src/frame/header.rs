@@ -5,8 +5,8 @@ use std::fmt;
 use bytes::{BufMut, Bytes, BytesMut};
 
 use super::header_text::Text;
-use super::spare;
 use super::HeaderStr;
+use super::{seen, spare};
 use crate::error::{Error, ErrorKind, Result};
 
 /// A frame's header: an ordered map of string keys to string values.
@@ -151,6 +151,12 @@ impl HeaderMap {
         if src.is_empty() {
             return Ok(HeaderMap::new());
         }
+        if let Some(entries) = seen::recall(src) {
+            return Ok(HeaderMap {
+                wire: src.clone(),
+                entries,
+            });
+        }
         let mut entries = spare::take();
         let mut at = 0;
         while at < src.len() {
@@ -160,6 +166,7 @@ impl HeaderMap {
                 entries.push((key, value));
             }
         }
+        seen::remember(src, &entries);
         Ok(HeaderMap {
             wire: src.clone(),
             entries,
@@ -405,6 +412,54 @@ mod tests {
         assert_eq!(second.entries.as_ptr(), storage);
         assert_eq!(second.get("service"), Some("com.example.Echo:1.0"));
         assert_eq!(second.len(), 1, "nothing left over from the first map");
+    }
+
+    /// A section of `pairs`.
+    fn section(pairs: &[(&str, &str)]) -> Bytes {
+        let mut b = BytesMut::new();
+        for (k, v) in pairs {
+            put_bytes(&mut b, k.as_bytes());
+            put_bytes(&mut b, v.as_bytes());
+        }
+        b.freeze()
+    }
+
+    #[test]
+    fn a_section_decoded_again_reuses_its_entries_and_reads_the_new_bytes() {
+        let recalled = || seen::RECALLED.with(std::cell::Cell::get);
+        let pairs = [("service", "com.example.Recall:1.0"), ("x", "1")];
+        let first = HeaderMap::decode(&section(&pairs)).unwrap();
+        let before = recalled();
+        // The same bytes in another buffer: recalled, and read from that buffer.
+        let other = section(&pairs);
+        let again = HeaderMap::decode(&other).unwrap();
+        assert_eq!(recalled(), before + 1);
+        assert_eq!(again, first);
+        let value = again.get_str("x").unwrap();
+        assert!(other.as_ptr_range().contains(&value.as_bytes().as_ptr()));
+        // As long, but not the same: decoded afresh.
+        let changed = HeaderMap::decode(&section(&[
+            ("service", "com.example.Recall:1.0"),
+            ("x", "2"),
+        ]))
+        .unwrap();
+        assert_eq!(recalled(), before + 1);
+        assert_eq!(changed.get("x"), Some("2"));
+        // Malformed bytes are never remembered, however often they come.
+        let mut broken = BytesMut::from(&section(&[("k", "v")])[..]);
+        broken.truncate(broken.len() - 1);
+        let broken = broken.freeze();
+        for _ in 0..2 {
+            assert!(HeaderMap::decode(&broken).is_err());
+        }
+        assert_eq!(recalled(), before + 1);
+        // Only the last few sections are remembered: after enough others, decoded afresh.
+        for n in 0..8 {
+            HeaderMap::decode(&section(&[("n", &n.to_string())])).unwrap();
+        }
+        let before = recalled();
+        assert_eq!(HeaderMap::decode(&section(&pairs)).unwrap(), first);
+        assert_eq!(recalled(), before);
     }
 
     #[test]

@@ -5,6 +5,7 @@ mod header;
 mod header_str;
 mod header_text;
 mod protocol;
+mod seen;
 mod spare;
 mod status;
 

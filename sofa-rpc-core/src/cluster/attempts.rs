@@ -80,8 +80,12 @@ impl AttemptPath {
             .and_then(|guard| Some((guard, guard.attempt_rules(&attempt.invocation)?)));
         match guarded {
             None => Either::Left(self.run_unguarded(attempt)),
+            // Boxed: the breakers' bookkeeping would more than double the size of every
+            // attempt's future, guarded or not, and every call moves its future at least once.
             Some((guard, rules)) => {
-                Either::Right(guard.guarded_attempt(rules, attempt, |a| self.run_unguarded(a)))
+                Either::Right(Box::pin(
+                    guard.guarded_attempt(rules, attempt, |a| self.run_unguarded(a)),
+                ))
             }
         }
     }
@@ -96,7 +100,8 @@ impl AttemptPath {
         if !observed && self.learner.is_none() && self.fault.is_none() {
             Either::Left(self.send(attempt))
         } else {
-            Either::Right(self.run_watched(attempt, observed))
+            // Boxed, as the guarded attempt: its bookkeeping nearly doubles the future.
+            Either::Right(Box::pin(self.run_watched(attempt, observed)))
         }
     }
 

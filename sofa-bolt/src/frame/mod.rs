@@ -106,18 +106,23 @@ impl Frame {
     /// A two-way RPC request. The request id is assigned by the connection that sends it;
     /// the timeout defaults to `-1` (none) and the codec to Hessian 2.
     pub fn request(class: impl Into<Bytes>, header: HeaderMap, content: impl Into<Bytes>) -> Self {
-        Frame::new(CommandType::Request, CommandCode::RpcRequest)
-            .with_class(class)
-            .with_header(header)
-            .with_content(content)
+        Frame::rpc(CommandType::Request, class.into(), header, content.into())
     }
 
     /// A oneway RPC request: the server never answers it. Its timeout is `-1`, as Java writes.
     pub fn oneway(class: impl Into<Bytes>, header: HeaderMap, content: impl Into<Bytes>) -> Self {
-        Frame::new(CommandType::Oneway, CommandCode::RpcRequest)
-            .with_class(class)
-            .with_header(header)
-            .with_content(content)
+        Frame::rpc(CommandType::Oneway, class.into(), header, content.into())
+    }
+
+    /// An RPC request of type `ty`, built in place (a chain of `with_*` would move it at each
+    /// step).
+    fn rpc(ty: CommandType, class: Bytes, header: HeaderMap, content: Bytes) -> Self {
+        Frame {
+            class,
+            header: Header::Map(header),
+            content,
+            ..Frame::new(ty, CommandCode::RpcRequest)
+        }
     }
 
     /// A heartbeat request in the Java form (timeout `-1`, codec 1, no class/header/content).
@@ -170,48 +175,56 @@ impl Frame {
     }
 
     /// Sets the protocol (and v2 version) the frame is written in.
+    #[inline]
     pub fn with_protocol(mut self, protocol: Protocol) -> Self {
         self.protocol = protocol;
         self
     }
 
     /// Sets the request id.
+    #[inline]
     pub fn with_request_id(mut self, id: i32) -> Self {
         self.request_id = id;
         self
     }
 
     /// Sets the serializer code of the content.
+    #[inline]
     pub fn with_codec(mut self, codec: u8) -> Self {
         self.codec = codec;
         self
     }
 
     /// Sets the v2 switch byte (see [`Switch`]); ignored by v1.
+    #[inline]
     pub fn with_switch(mut self, switch: u8) -> Self {
         self.switch = switch;
         self
     }
 
     /// Sets the request timeout in milliseconds (`-1` = none); meaningless on responses.
+    #[inline]
     pub fn with_timeout(mut self, timeout_ms: i32) -> Self {
         self.timeout = timeout_ms;
         self
     }
 
     /// Sets the response status; meaningless on requests.
+    #[inline]
     pub fn with_status(mut self, status: ResponseStatus) -> Self {
         self.status = status;
         self
     }
 
     /// Sets the class name (UTF-8 bytes of a Java class name).
+    #[inline]
     pub fn with_class(mut self, class: impl Into<Bytes>) -> Self {
         self.class = class.into();
         self
     }
 
     /// Sets the header map.
+    #[inline]
     pub fn with_header(mut self, header: HeaderMap) -> Self {
         self.header = Header::Map(header);
         self
@@ -235,18 +248,21 @@ impl Frame {
     /// # Ok(())
     /// # }
     /// ```
+    #[inline]
     pub fn with_header_bytes(mut self, section: Bytes) -> Self {
         self.header = Header::Raw(section);
         self
     }
 
     /// Sets the content (the serialized payload).
+    #[inline]
     pub fn with_content(mut self, content: impl Into<Bytes>) -> Self {
         self.content = content.into();
         self
     }
 
     /// Sets the command version byte (`ver2`; every known peer writes 1).
+    #[inline]
     pub fn with_ver2(mut self, ver2: u8) -> Self {
         self.ver2 = ver2;
         self

@@ -31,6 +31,17 @@ impl Cluster for FailOver {
             let mut attempt = 1;
             let mut provider = ctx.select(&invocation, &tried)?;
             loop {
+                if attempt >= attempts {
+                    // The last attempt allowed takes the call itself: nothing is kept for
+                    // another (with no retries, SOFARPC's default, that is the first).
+                    return ctx
+                        .invoke(Attempt {
+                            provider,
+                            number: attempt,
+                            invocation,
+                        })
+                        .await;
+                }
                 let outcome = ctx
                     .invoke(Attempt {
                         provider: provider.clone(),
@@ -39,7 +50,7 @@ impl Cluster for FailOver {
                     })
                     .await;
                 let error = match outcome {
-                    Err(e) if attempt < attempts && e.is_retryable() => e,
+                    Err(e) if e.is_retryable() => e,
                     outcome => return outcome,
                 };
                 tried.push(provider);

@@ -197,12 +197,13 @@ impl ExtensionLoader {
     pub fn serializer(&self, name: &str) -> Result<Arc<dyn Serializer>> {
         self.serializers
             .by_name(name)
+            .cloned()
             .ok_or_else(|| unknown("serializer", name, self.serializers.names()))
     }
 
     /// The serializer with codec byte `code`.
     pub fn serializer_by_code(&self, code: u8) -> Option<Arc<dyn Serializer>> {
-        self.serializers.by_code(code)
+        self.serializers.by_code(code).cloned()
     }
 
     pub(crate) fn serializers(&self) -> Serializers {

@@ -99,14 +99,14 @@ impl Transport {
     }
 
     /// The consumer's choice, else the provider's advertised serialization, else the fallback.
-    fn serializer_for(&self, provider: &ProviderInfo) -> Arc<dyn Serializer> {
+    fn serializer_for(&self, provider: &ProviderInfo) -> &Arc<dyn Serializer> {
         if let Some(chosen) = &self.chosen {
-            return chosen.clone();
+            return chosen;
         }
         provider
             .serialization()
             .and_then(|name| self.serializers.by_name(name))
-            .unwrap_or_else(|| self.fallback.clone())
+            .unwrap_or(&self.fallback)
     }
 
     /// The request frame for `invocation` to `provider` (its timeout not yet set).
@@ -170,7 +170,7 @@ impl Transport {
         let serializer = self.serializer_for(&provider);
         let timeout_ms = i32::try_from(timeout.as_millis()).unwrap_or(i32::MAX);
         let frame = self
-            .request_frame(&serializer, &provider, &invocation, timeout)?
+            .request_frame(serializer, &provider, &invocation, timeout)?
             .with_timeout(timeout_ms);
         let request_size = frame.content().len();
 
@@ -209,10 +209,14 @@ impl Transport {
                 RpcError::from_bolt(e, addr)
             }
         })?;
-        let reply_serializer = self
-            .serializers
-            .by_code(reply.codec())
-            .unwrap_or(serializer);
+        // Nearly always the format of the request: then no lookup.
+        let reply_serializer = if reply.codec() == serializer.code() {
+            serializer
+        } else {
+            self.serializers
+                .by_code(reply.codec())
+                .unwrap_or(serializer)
+        };
         let header = reply
             .header()
             .map_err(|e| RpcError::new(ErrorKind::ClientDeserialize, format!("{addr}: {e}")))?
@@ -225,10 +229,13 @@ impl Transport {
                 .or_else(|| plain_text(reply.content()));
             return Err(RpcError::from_status(reply.status(), detail));
         }
-        Ok(
-            Response::new(header, reply.content().clone(), reply_serializer, provider)
-                .with_request_size(request_size),
+        Ok(Response::new(
+            header,
+            reply.content().clone(),
+            reply_serializer.clone(),
+            provider,
         )
+        .with_request_size(request_size))
     }
 }
 

@@ -28,17 +28,17 @@ impl Serializers {
 
     /// Makes `alias` another name of the serializer registered as `name`, if there is one.
     pub(crate) fn alias(&mut self, alias: &str, name: &str) {
-        if let Some(s) = self.by_name(name) {
+        if let Some(s) = self.by_name(name).cloned() {
             self.insert_as(alias, s);
         }
     }
 
-    pub(crate) fn by_name(&self, name: &str) -> Option<Arc<dyn Serializer>> {
-        self.by_name.get(name).cloned()
+    pub(crate) fn by_name(&self, name: &str) -> Option<&Arc<dyn Serializer>> {
+        self.by_name.get(name)
     }
 
-    pub(crate) fn by_code(&self, code: u8) -> Option<Arc<dyn Serializer>> {
-        self.by_code.get(&code).cloned()
+    pub(crate) fn by_code(&self, code: u8) -> Option<&Arc<dyn Serializer>> {
+        self.by_code.get(&code)
     }
 
     /// The registered names, aliases included.

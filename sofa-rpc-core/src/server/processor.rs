@@ -273,7 +273,7 @@ fn begin(
             return None;
         }
     };
-    let Some(serializer) = shared.serializers.by_code(request.codec()) else {
+    let Some(serializer) = shared.serializers.by_code(request.codec()).cloned() else {
         let reason = format!("no serializer for codec {}", request.codec());
         reject(
             &request,

@@ -187,6 +187,7 @@ impl HeaderMap {
     fn text<'a>(&'a self, t: &'a Text) -> &'a str {
         match t {
             Text::Str(s) => s.as_str(),
+            Text::Known(s) => s,
             // Checked when decoded: cannot fail.
             Text::Wire { .. } => std::str::from_utf8(self.bytes(t)).unwrap_or_default(),
         }
@@ -200,6 +201,7 @@ impl HeaderMap {
 fn bytes_of<'a>(wire: &'a Bytes, t: &'a Text) -> &'a [u8] {
     match t {
         Text::Str(s) => s.as_str().as_bytes(),
+        Text::Known(s) => s.as_bytes(),
         Text::Wire { start, end } => wire.get(*start as usize..*end as usize).unwrap_or_default(),
     }
 }
@@ -207,6 +209,7 @@ fn bytes_of<'a>(wire: &'a Bytes, t: &'a Text) -> &'a [u8] {
 fn header_str_of(wire: &Bytes, t: &Text) -> HeaderStr {
     match t {
         Text::Str(s) => s.clone(),
+        Text::Known(s) => HeaderStr::from_static(s),
         Text::Wire { start, end } => {
             let bytes = wire.slice(*start as usize..*end as usize);
             // Checked when decoded: cannot fail.
@@ -329,7 +332,7 @@ fn take_text(src: &[u8], at: &mut usize, known: &[&'static str]) -> Result<Optio
     let bytes = &src[start..end];
     *at = end;
     if let Some(k) = known.iter().find(|k| k.as_bytes() == bytes) {
-        return Ok(Some(Text::Str(HeaderStr::from_static(k))));
+        return Ok(Some(Text::Known(k)));
     }
     std::str::from_utf8(bytes)
         .map_err(|e| Error::with_source(ErrorKind::InvalidHeader, "header string", e))?;

@@ -10,5 +10,7 @@ pub(super) enum Text {
         start: u32,
         end: u32,
     },
+    /// One of the keys SOFARPC peers send with nearly every frame: copied, never counted.
+    Known(&'static str),
     Str(HeaderStr),
 }

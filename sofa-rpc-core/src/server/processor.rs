@@ -95,7 +95,8 @@ impl Processor for RpcProcessor {
             && !shared.guard.as_ref().is_some_and(|g| g.guards_requests());
         if direct {
             if let Some(slot) = shared.executor.try_slot() {
-                let Some(Begun { call, answering }) = begin(shared, request, responder, &span)
+                let Some(Begun { call, answering }) =
+                    begin(shared, request, responder, &span, false)
                 else {
                     return;
                 };
@@ -133,7 +134,7 @@ impl Processor for RpcProcessor {
                 );
                 return;
             }
-            handle(shared, request, responder, &request_span).await;
+            handle(shared, request, responder, &request_span, waited).await;
         };
         if span.is_disabled() {
             run(work, inline_first);
@@ -230,8 +231,14 @@ struct Answering {
     observed: Option<(ServiceId, Cow<'static, str>)>,
 }
 
-async fn handle(shared: &Provided, request: Frame, responder: Responder, span: &tracing::Span) {
-    let Some(Begun { call, answering }) = begin(shared, request, responder, span) else {
+async fn handle(
+    shared: &Provided,
+    request: Frame,
+    responder: Responder,
+    span: &tracing::Span,
+    waited: bool,
+) {
+    let Some(Begun { call, answering }) = begin(shared, request, responder, span, waited) else {
         return;
     };
     if let Some(guard) = shared.guard.as_ref().filter(|g| g.guards_requests()) {
@@ -253,12 +260,15 @@ async fn handle(shared: &Provided, request: Frame, responder: Responder, span: &
 }
 
 /// Reads `request` up to the call of its method: `None` when it was answered (it could not be
-/// read, or named no method we have) or dropped (its caller gave up) instead.
+/// read, or named no method we have) or dropped (its caller gave up) instead. A request that
+/// has not `waited` for a slot is as old as the read that brought it: the clock is not read
+/// again to see whether its caller gave up.
 fn begin(
     shared: &Provided,
     request: Frame,
     responder: Responder,
     span: &tracing::Span,
+    waited: bool,
 ) -> Option<Begun> {
     let peer = responder.peer_addr();
     let header = match request.header() {
@@ -304,7 +314,12 @@ fn begin(
             }
         };
     let deadline = deadline(&request, &header, &responder);
-    if deadline.is_some_and(|d| d <= Instant::now()) {
+    let now = if waited {
+        Instant::now()
+    } else {
+        responder.received_at()
+    };
+    if deadline.is_some_and(|d| d <= now) {
         tracing::debug!(%peer, service = %service, method = &*method, "dropping a request whose caller's deadline has passed");
         return None;
     }

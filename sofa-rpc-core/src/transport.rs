@@ -197,7 +197,7 @@ impl Transport {
                 .map_err(|e| RpcError::from_bolt(e, addr))?;
             return Ok(Response::none().with_request_size(request_size));
         }
-        let reply = conn.request(frame, timeout).await.map_err(|e| {
+        let mut reply = conn.request(frame, timeout).await.map_err(|e| {
             if e.kind() == sofa_bolt::ErrorKind::Timeout {
                 RpcError::timeout(format!(
                     "{}#{} got no response from {addr} within {} ms",
@@ -231,7 +231,7 @@ impl Transport {
         }
         Ok(Response::new(
             header,
-            reply.content().clone(),
+            reply.take_content(),
             reply_serializer.clone(),
             provider,
         )

@@ -1,6 +1,6 @@
 //! Frame decoding: validate the fixed header, bound every length, then slice the body.
 
-use bytes::BytesMut;
+use bytes::{Buf, Bytes, BytesMut};
 
 use super::CodecConfig;
 use crate::error::{Error, ErrorKind, Result};
@@ -36,7 +36,7 @@ pub(super) fn decode(config: &CodecConfig, src: &mut BytesMut) -> Result<Option<
         return Ok(None);
     }
 
-    let frame = src.split_to(total).freeze();
+    let mut frame = src.split_to(total);
     let body_end = total - crc_len;
     if crc_len != 0 {
         let expected = frame
@@ -52,8 +52,12 @@ pub(super) fn decode(config: &CodecConfig, src: &mut BytesMut) -> Result<Option<
             ));
         }
     }
-    let class_end = fixed + class_len;
-    let header_end = class_end + header_len;
+    // The parts are split off the frame's own buffer: one shared count per non-empty part,
+    // and none for the content, which keeps the buffer the frame was split into.
+    frame.truncate(body_end);
+    frame.advance(fixed);
+    let class = split_part(&mut frame, class_len);
+    let header = split_part(&mut frame, header_len);
     Ok(Some(Frame::from_parts(Parts {
         protocol,
         ty,
@@ -64,10 +68,19 @@ pub(super) fn decode(config: &CodecConfig, src: &mut BytesMut) -> Result<Option<
         switch,
         timeout,
         status,
-        class: frame.slice(fixed..class_end),
-        header: frame.slice(class_end..header_end),
-        content: frame.slice(header_end..body_end),
+        class,
+        header,
+        content: frame.freeze(),
     })))
+}
+
+/// The first `len` bytes of `frame`, split off it (an empty part costs nothing).
+fn split_part(frame: &mut BytesMut, len: usize) -> Bytes {
+    if len == 0 {
+        Bytes::new()
+    } else {
+        frame.split_to(len).freeze()
+    }
 }
 
 /// What the fixed header of the frame at the front of a buffer says.

@@ -4,7 +4,9 @@
 //! backend dependency-free and works on every file system, network mounts included; a change
 //! reaches the watcher within one period. A poll looks at the file's length and modification
 //! time and reads the file only when they moved; the content read is compared with the last
-//! one sent, so a touch without a change yields nothing.
+//! one sent, so a touch without a change yields nothing. File systems keep times coarsely
+//! (a clock tick, up to 2 s on some), so two writes close together can leave the same length
+//! and time: until a file's time is [`SETTLE`] older than the last read, every poll reads it.
 
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
@@ -16,6 +18,11 @@ use crate::error::{Error, ErrorKind, Result};
 
 /// Poll period unless the URL says otherwise (`pollPeriod`, ms).
 pub const DEFAULT_POLL_PERIOD: Duration = Duration::from_millis(200);
+
+/// How far a file's modification time must lie behind the last read before an unchanged
+/// length and time are trusted to mean unchanged content: the coarsest common file time
+/// granularity (FAT and some network file systems keep 2 s).
+const SETTLE: Duration = Duration::from_secs(2);
 
 /// Watches files: the key is the file's path. A missing file is an absent key; a file that
 /// cannot be read (permissions, a directory) is an `Err` of kind `Io`.
@@ -75,7 +82,7 @@ enum Seen {
 
 async fn poll_file(path: PathBuf, period: Duration, updates: Updates) {
     let mut seen = Seen::Nothing;
-    let mut stamp: Option<(u64, SystemTime)> = None;
+    let mut stamp: Option<Stamp> = None;
     loop {
         // Plain blocking calls: a stat and, on change, the read of a small file take
         // microseconds, less than handing them to a blocking thread would.
@@ -88,25 +95,38 @@ async fn poll_file(path: PathBuf, period: Duration, updates: Updates) {
             Err(e) => Err(e),
         };
         let update = match now {
-            // Same length and time as last poll: nothing to read (times are nanoseconds on
-            // the usual file systems, so two writes rarely share one).
-            Ok(Some(s)) if stamp == Some(s) && matches!(seen, Seen::Value(_)) => None,
-            Ok(Some(s)) => match std::fs::read(&path) {
-                Ok(bytes) => {
-                    stamp = Some(s);
-                    (seen != Seen::Value(bytes.clone())).then(|| {
-                        seen = Seen::Value(bytes.clone());
-                        Ok(Some(bytes))
-                    })
+            Ok(Some(s)) if stamp.as_ref().is_some_and(|k| k.holds(s)) => None,
+            Ok(Some(s)) => {
+                let reading = SystemTime::now();
+                match std::fs::read(&path) {
+                    Ok(bytes) => {
+                        stamp = Some(Stamp {
+                            seen: s,
+                            settled: s.1.checked_add(SETTLE).is_some_and(|t| t <= reading),
+                        });
+                        (seen != Seen::Value(bytes.clone())).then(|| {
+                            seen = Seen::Value(bytes.clone());
+                            Ok(Some(bytes))
+                        })
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                        stamp = None;
+                        absent(&mut seen)
+                    }
+                    Err(e) => {
+                        stamp = None;
+                        failed(&mut seen, &path, e)
+                    }
                 }
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => absent(&mut seen),
-                Err(e) => failed(&mut seen, &path, e),
-            },
+            }
             Ok(None) => {
                 stamp = None;
                 absent(&mut seen)
             }
-            Err(e) => failed(&mut seen, &path, e),
+            Err(e) => {
+                stamp = None;
+                failed(&mut seen, &path, e)
+            }
         };
         if let Some(update) = update {
             if !updates.send(update).await {
@@ -116,6 +136,20 @@ async fn poll_file(path: PathBuf, period: Duration, updates: Updates) {
         if !updates.pause(period).await {
             return;
         }
+    }
+}
+
+/// The length and modification time of the file's last read.
+struct Stamp {
+    seen: (u64, SystemTime),
+    /// The time lay [`SETTLE`] behind the read: a later write must move it.
+    settled: bool,
+}
+
+impl Stamp {
+    /// Whether a file now showing `now` surely holds what was read.
+    fn holds(&self, now: (u64, SystemTime)) -> bool {
+        self.settled && self.seen == now
     }
 }
 
@@ -170,6 +204,34 @@ mod tests {
         // A directory where the file was: unreadable.
         std::fs::create_dir(&path).unwrap();
         assert_eq!(next(&mut s).await.unwrap_err().kind(), ErrorKind::Io);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_rewrite_within_one_file_time_tick_is_read() {
+        let dir = std::env::temp_dir().join(format!("sofa-cfg-tick-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("k.json");
+        // Two writes of one length that the file system stamps with one time, as a coarse
+        // clock does for writes a moment apart.
+        let tick = SystemTime::now();
+        let write = |content: &[u8]| {
+            std::fs::write(&path, content).unwrap();
+            let file = std::fs::File::options().write(true).open(&path).unwrap();
+            file.set_modified(tick).unwrap();
+        };
+        write(b"burst 1");
+        let source = FileSource::new(Duration::from_millis(20));
+        let mut s = source.watch(path.to_str().unwrap()).unwrap();
+        let mut next = async || {
+            let item = tokio::time::timeout(Duration::from_secs(5), s.next()).await;
+            item.unwrap().unwrap().unwrap()
+        };
+        assert_eq!(next().await, Some(b"burst 1".to_vec()));
+        // Polled at least once more with the first content in place.
+        tokio::time::sleep(Duration::from_millis(60)).await;
+        write(b"burst 0");
+        assert_eq!(next().await, Some(b"burst 0".to_vec()));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

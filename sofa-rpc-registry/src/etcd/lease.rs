@@ -24,6 +24,11 @@ pub(super) async fn keep_leases(inner: Arc<Inner>, first: i64) {
         let id = match lease.take() {
             Some(id) => id,
             None => match inner.grant().await {
+                Ok(id) if *shutdown.borrow() => {
+                    // Closed while the grant was in flight: hand it back at once.
+                    inner.lease.send_replace(Some(id));
+                    break;
+                }
                 Ok(id) => {
                     // Keys first, then the lease becomes visible to register/subscribe.
                     if let Err(e) = inner.restore(id).await {
@@ -53,7 +58,9 @@ pub(super) async fn keep_leases(inner: Arc<Inner>, first: i64) {
         }
     }
     if let Some(id) = inner.lease.send_replace(None) {
-        let _ = bounded("lease revoke", inner.client.clone().lease_revoke(id)).await;
+        if let Err(e) = bounded("lease revoke", inner.client.clone().lease_revoke(id)).await {
+            tracing::warn!(lease = id, error = %e, "etcd: revoking the lease failed; its keys expire with it");
+        }
     }
 }
 

@@ -28,6 +28,7 @@ use etcd_client as etcd;
 use futures::future::BoxFuture;
 use futures::FutureExt;
 use tokio::sync::watch as channel;
+use tokio::task::JoinHandle;
 
 use crate::address::RegistryUrl;
 use crate::error::{Error, ErrorKind, Result};
@@ -40,6 +41,9 @@ pub const DEFAULT_TTL: Duration = Duration::from_secs(10);
 
 /// Bound on every single request.
 const OP_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long `close` waits for the lease task to revoke its lease.
+const CLOSE_WAIT: Duration = Duration::from_secs(10);
 
 /// A registry on etcd; see the [module docs](self).
 pub struct EtcdRegistry {
@@ -67,6 +71,8 @@ struct Inner {
     fanout: Fanout,
     shutdown: channel::Sender<bool>,
     closed: AtomicBool,
+    /// The lease task; `close` waits for it, since it revokes the lease on its way out.
+    lease_task: Mutex<Option<JoinHandle<()>>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -146,6 +152,7 @@ impl EtcdRegistry {
             fanout: Fanout::new(),
             shutdown: channel::channel(false).0,
             closed: AtomicBool::new(false),
+            lease_task: Mutex::new(None),
         });
         let first = inner.grant().await.map_err(|e| {
             Error::with_source(
@@ -155,7 +162,8 @@ impl EtcdRegistry {
             )
         })?;
         inner.lease.send_replace(Some(first));
-        tokio::spawn(lease::keep_leases(inner.clone(), first));
+        let task = tokio::spawn(lease::keep_leases(inner.clone(), first));
+        *lock(&inner.lease_task) = Some(task);
         Ok(EtcdRegistry { inner })
     }
 
@@ -368,10 +376,18 @@ impl Registry for EtcdRegistry {
             if inner.closed.swap(true, Ordering::AcqRel) {
                 return Ok(());
             }
-            inner.shutdown.send_replace(true);
             inner.fanout.close();
             lock(&inner.entries).clear();
-            // Revoking the lease deletes every key attached to it.
+            // The lease task revokes its lease on its way out (revoking deletes every key
+            // attached to it); wait for that, so no key outlives `close`.
+            inner.shutdown.send_replace(true);
+            let task = lock(&inner.lease_task).take();
+            if let Some(task) = task {
+                if tokio::time::timeout(CLOSE_WAIT, task).await.is_err() {
+                    tracing::warn!("etcd: the lease task did not finish in {CLOSE_WAIT:?}");
+                }
+            }
+            // Still held when the task could not finish: revoke it here.
             match inner.lease.send_replace(None) {
                 Some(lease) => bounded("lease revoke", inner.client.clone().lease_revoke(lease))
                     .await

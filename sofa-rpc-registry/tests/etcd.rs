@@ -229,3 +229,41 @@ async fn list_reads_what_is_published() {
     let server = Server::start("etcd");
     common::list_reads_what_is_published(&url(&server), "com.example.Etcd").await;
 }
+
+/// `close` removes every key whatever the lease task is doing: keeping the lease alive,
+/// noticing it was lost, or replacing it and writing the keys again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn close_during_lease_replacement_leaves_no_key() {
+    const IFACE: &str = "com.example.EtcdCloseRace";
+    let server = Server::start("etcd");
+    let mut etcd = raw(&server).await;
+    let prefix = format!("/sofa-rpc/{IFACE}/");
+    // The lease task hears of a lost lease at its next keep-alive (every second at ttl=3):
+    // closing after 0 to 1.4 s lands before, during and after its replacement.
+    for step in 0..8u64 {
+        let registry = EtcdRegistry::connect(&url(&server).parse().unwrap())
+            .await
+            .unwrap();
+        let port = 12300 + u16::try_from(step).unwrap();
+        let reg = Registration::sofa(IFACE, "127.0.0.1", port);
+        registry.register(&reg).await.unwrap();
+        etcd.lease_revoke(registry.lease_id().unwrap())
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(step * 200)).await;
+        registry.close().await.unwrap();
+        let got = etcd
+            .get(prefix.as_str(), Some(etcd::GetOptions::new().with_prefix()))
+            .await
+            .unwrap();
+        assert!(
+            got.kvs().is_empty(),
+            "close after {} ms left {:?}",
+            step * 200,
+            got.kvs()
+                .iter()
+                .map(|kv| kv.key_str().unwrap())
+                .collect::<Vec<_>>()
+        );
+    }
+}

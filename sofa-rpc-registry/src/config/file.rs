@@ -96,36 +96,27 @@ async fn poll_file(path: PathBuf, period: Duration, updates: Updates) {
         };
         let update = match now {
             Ok(Some(s)) if stamp.as_ref().is_some_and(|k| k.holds(s)) => None,
-            Ok(Some(s)) => {
-                let reading = SystemTime::now();
-                match std::fs::read(&path) {
-                    Ok(bytes) => {
-                        stamp = Some(Stamp {
-                            seen: s,
-                            settled: s.1.checked_add(SETTLE).is_some_and(|t| t <= reading),
-                        });
-                        (seen != Seen::Value(bytes.clone())).then(|| {
-                            seen = Seen::Value(bytes.clone());
-                            Ok(Some(bytes))
-                        })
+            now => {
+                // Read afresh; only a successful read sets the stamp again.
+                stamp = None;
+                match now {
+                    Ok(Some(s)) => {
+                        let reading = SystemTime::now();
+                        match std::fs::read(&path) {
+                            Ok(bytes) => {
+                                stamp = Some(Stamp {
+                                    seen: s,
+                                    settled: s.1.checked_add(SETTLE).is_some_and(|t| t <= reading),
+                                });
+                                value(&mut seen, bytes)
+                            }
+                            Err(e) if e.kind() == std::io::ErrorKind::NotFound => absent(&mut seen),
+                            Err(e) => failed(&mut seen, &path, e),
+                        }
                     }
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                        stamp = None;
-                        absent(&mut seen)
-                    }
-                    Err(e) => {
-                        stamp = None;
-                        failed(&mut seen, &path, e)
-                    }
+                    Ok(None) => absent(&mut seen),
+                    Err(e) => failed(&mut seen, &path, e),
                 }
-            }
-            Ok(None) => {
-                stamp = None;
-                absent(&mut seen)
-            }
-            Err(e) => {
-                stamp = None;
-                failed(&mut seen, &path, e)
             }
         };
         if let Some(update) = update {
@@ -151,6 +142,14 @@ impl Stamp {
     fn holds(&self, now: (u64, SystemTime)) -> bool {
         self.settled && self.seen == now
     }
+}
+
+fn value(seen: &mut Seen, bytes: Vec<u8>) -> Option<super::ConfigUpdate> {
+    if matches!(seen, Seen::Value(last) if *last == bytes) {
+        return None;
+    }
+    *seen = Seen::Value(bytes.clone());
+    Some(Ok(Some(bytes)))
 }
 
 fn absent(seen: &mut Seen) -> Option<super::ConfigUpdate> {

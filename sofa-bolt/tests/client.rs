@@ -179,6 +179,52 @@ async fn timeout_frees_the_slot_and_late_responses_are_dropped() {
 }
 
 #[tokio::test]
+async fn calls_given_up_while_the_server_does_not_read_are_not_sent() {
+    let (conn, mut server) = connection_to_raw_server().await;
+    // More than the socket buffers and the connection's write buffer hold: the connection
+    // stalls, and what is queued from then on waits.
+    let body = bytes::Bytes::from(vec![7u8; 1 << 20]);
+    let stalling: Vec<_> = (0..24)
+        .map(|_| conn.request(echo(body.clone()), Duration::from_secs(30)))
+        .collect();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let given_up: Vec<_> = (0..8)
+        .map(|_| conn.request(echo(body.clone()), Duration::from_millis(100)))
+        .collect();
+    let given_up_ids: Vec<i32> = given_up.iter().map(|f| f.request_id()).collect();
+    for outcome in join_all(given_up).await {
+        assert_eq!(outcome.unwrap_err().kind(), ErrorKind::Timeout);
+    }
+    let live = conn.request(echo("live"), Duration::from_secs(30));
+    let live_id = live.request_id();
+
+    // The server reads again, and answers the last call.
+    let reader = tokio::spawn(async move {
+        let mut buf = BytesMut::new();
+        let mut seen = Vec::new();
+        loop {
+            let frame = read_frame(&mut server, &mut buf).await.expect("a frame");
+            seen.push(frame.request_id());
+            if &frame.content()[..] == b"live" {
+                let answer = Frame::response_to(&frame, ResponseStatus::SUCCESS).with_content("ok");
+                send_raw(&mut server, &encode(&answer)).await;
+                return (seen, server);
+            }
+        }
+    });
+    let answer = live.await.unwrap();
+    assert_eq!(&answer.content()[..], b"ok");
+    let (seen, _server) = reader.await.unwrap();
+    let stalling_ids: Vec<i32> = stalling.iter().map(|f| f.request_id()).collect();
+    assert_eq!(
+        seen[..24],
+        stalling_ids[..],
+        "the calls still waiting all went out"
+    );
+    assert_eq!(seen[24..], [live_id], "none of {given_up_ids:?} went out");
+}
+
+#[tokio::test]
 async fn the_timeout_field_tells_the_server_the_deadline() {
     let (conn, mut s) = connection_to_raw_server().await;
     let call = conn.request(echo("t"), Duration::from_millis(1500));

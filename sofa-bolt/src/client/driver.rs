@@ -5,7 +5,6 @@ use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::sync::mpsc;
 use tokio::time::{interval, Interval, MissedTickBehavior};
 
 use super::outgoing::Outgoing;
@@ -27,7 +26,6 @@ const SWEEP_PERIOD: Duration = Duration::from_millis(10);
 pub(super) async fn run<S: BoltStream>(
     mut stream: S,
     shared: Arc<Shared>,
-    mut rx: mpsc::UnboundedReceiver<Frame>,
     config: ConnectionConfig,
 ) -> String {
     let peer = shared.peer;
@@ -55,6 +53,9 @@ pub(super) async fn run<S: BoltStream>(
     let mut write_failed: Option<String> = None;
     // Bytes written into a stream that buffers them (TLS) and not flushed out yet.
     let mut unflushed = false;
+    // Set while the write buffer is full: requests queued meanwhile are pruned of the calls
+    // given up on before they go out.
+    let mut stalled = false;
 
     // Created once (see the server's connection loop).
     let closing = shared.close.wait();
@@ -103,25 +104,19 @@ pub(super) async fn run<S: BoltStream>(
                     let reason = Error::new(ErrorKind::Io, format!("connection to {peer}: {why}"));
                     shared.pending.refuse_new(reason.clone());
                     outgoing.fail_unsent(&shared, &reason, &mut wbuf);
+                    fail_queued(&shared, &reason);
                     write_failed = Some(why);
                     sweeping = true;
                 }
             },
-            msg = rx.recv(), if wbuf.len() < WRITE_HIGH_WATER => match msg {
-                Some(frame) if write_failed.is_some() => {
-                    // Registered before the failure, never to be written.
-                    let reason = Error::closed(format!("connection to {peer} cannot write"));
-                    shared.pending.fail(frame.request_id(), reason.not_sent());
-                }
-                Some(frame) => {
-                    sweeping |= queue(&shared, &mut codec, &mut wbuf, &mut outgoing, frame);
-                    // Callers woken with this one (by the responses just handled) are about to
-                    // send too: let them, so that one write carries every request.
-                    let_woken_tasks_run().await;
-                    sweeping |= queue_waiting(&shared, &mut codec, &mut wbuf, &mut outgoing, &mut rx);
-                }
-                None => break "every handle was dropped".into(),
-            },
+            () = std::future::poll_fn(|cx| shared.outbox.poll_filled(cx)), if !is_full(&mut stalled, &wbuf) => {
+                // Callers woken with this one (by the responses just handled) are about to
+                // queue too: let them, so that one write carries every request.
+                let_woken_tasks_run().await;
+                let prune = std::mem::take(&mut stalled);
+                shared.outbox.take(&mut wbuf, &mut outgoing, prune, |id| shared.pending.contains(id));
+                sweeping |= shared.pending.len() > 0;
+            }
             _ = let_woken_tasks_run(), if unread => received = true,
             res = rd.read_buf(&mut rbuf), if !unread => match res {
                 Ok(0) => break match &write_failed {
@@ -164,10 +159,7 @@ pub(super) async fn run<S: BoltStream>(
     // Requests that never went out fail as such, so that they may be sent elsewhere.
     shared.pending.refuse_new(reason.clone());
     outgoing.fail_unsent(&shared, &reason, &mut wbuf);
-    rx.close();
-    while let Ok(frame) = rx.try_recv() {
-        shared.pending.fail(frame.request_id(), reason.not_sent());
-    }
+    fail_queued(&shared, &reason);
     shared.pending.close(reason);
     shared.done.cancel();
     drop((rd, wr));
@@ -188,49 +180,19 @@ impl Drop for FailLeftOnDrop {
     }
 }
 
-/// Encodes an outgoing frame, unless it is a request whose caller already gave up on it.
-/// Returns whether a call now waits for a response to it.
-fn queue(
-    shared: &Shared,
-    codec: &mut Codec,
-    wbuf: &mut BytesMut,
-    outgoing: &mut Outgoing,
-    frame: Frame,
-) -> bool {
-    let id = frame.request_id();
-    let two_way = frame.is_request() && !frame.is_oneway();
-    if two_way && !shared.pending.contains(id) {
-        return false;
-    }
-    let start = wbuf.len();
-    if let Err(e) = codec.encode(&frame, wbuf) {
-        tracing::debug!(peer = %shared.peer, id, error = %e, "request not sent");
-        shared.pending.fail(id, e);
-        return false;
-    }
-    if two_way {
-        outgoing.push(start, id);
-    }
-    two_way
+/// Whether the write buffer is too full to take more requests; once it is, `stalled` stays set
+/// until the next take.
+fn is_full(stalled: &mut bool, wbuf: &BytesMut) -> bool {
+    let full = wbuf.len() >= WRITE_HIGH_WATER;
+    *stalled |= full;
+    full
 }
 
-/// Encodes the frames already waiting in `rx`, up to the write high-water mark.
-/// Returns whether a call now waits for a response to one of them.
-fn queue_waiting(
-    shared: &Shared,
-    codec: &mut Codec,
-    wbuf: &mut BytesMut,
-    outgoing: &mut Outgoing,
-    rx: &mut mpsc::UnboundedReceiver<Frame>,
-) -> bool {
-    let mut waits = false;
-    while wbuf.len() < WRITE_HIGH_WATER {
-        match rx.try_recv() {
-            Ok(frame) => waits |= queue(shared, codec, wbuf, outgoing, frame),
-            Err(_) => break,
-        }
+/// Closes the outbox and fails, as not sent, the calls whose requests were still in it.
+fn fail_queued(shared: &Shared, reason: &Error) {
+    for id in shared.outbox.close() {
+        shared.pending.fail(id, reason.not_sent());
     }
-    waits
 }
 
 /// Handles the complete frames in `rbuf`, at most `limit` of them (see [`Round`]).

@@ -4,6 +4,7 @@ mod config;
 mod driver;
 mod future;
 mod health;
+mod outbox;
 mod outgoing;
 mod pending;
 mod pool;
@@ -16,7 +17,6 @@ use std::time::Duration;
 
 use futures::task::AtomicWaker;
 use tokio::net::{TcpStream, ToSocketAddrs};
-use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
@@ -24,11 +24,13 @@ pub use config::{ConnectFuture, ConnectionConfig, Connector};
 pub use future::ResponseFuture;
 pub use pool::{ConnectionPool, PoolConfig};
 
+use crate::codec::Codec;
 use crate::error::{Error, ErrorKind, Result};
 use crate::frame::{Frame, Protocol, Switch};
 use crate::identity::PeerIdentity;
 use crate::observe::{ConnectionEvent, Side};
 use crate::stream::BoltStream;
+use outbox::{Outbox, Refused};
 use pending::Pending;
 
 /// Runs `open` within the connect timeout.
@@ -80,7 +82,10 @@ pub struct Connection {
 /// State shared by the handles, the response futures and the connection task.
 struct Shared {
     pending: Pending,
-    tx: mpsc::UnboundedSender<Frame>,
+    /// Requests encoded by their callers, for the task to write.
+    outbox: Outbox,
+    /// How callers encode their requests.
+    codec: Codec,
     next_id: AtomicI32,
     peer: SocketAddr,
     local: SocketAddr,
@@ -222,10 +227,10 @@ impl Connection {
         local: SocketAddr,
         config: ConnectionConfig,
     ) -> Self {
-        let (tx, rx) = mpsc::unbounded_channel();
         let shared = Arc::new(Shared {
             pending: Pending::new(),
-            tx,
+            outbox: Outbox::default(),
+            codec: Codec::new(config.codec),
             next_id: AtomicI32::new(1),
             peer,
             local,
@@ -245,7 +250,7 @@ impl Connection {
         } else {
             tracing::Span::none()
         };
-        let driver = driver::run(stream, shared.clone(), rx, config);
+        let driver = driver::run(stream, shared.clone(), config);
         if observer.is_set() {
             let side = Side::Client;
             observer.notify(&ConnectionEvent::Opened { side, local, peer });
@@ -274,12 +279,6 @@ impl Connection {
     /// [`Timeout`](ErrorKind::Timeout) once `timeout` has passed (the connection checks every
     /// 10 ms, as SOFABolt's timer wheel does).
     pub fn request(&self, request: Frame, timeout: Duration) -> ResponseFuture {
-        if tokio::runtime::Handle::try_current().is_err() {
-            return ResponseFuture::failed(Error::new(
-                ErrorKind::Io,
-                "requests must be made from within a tokio runtime",
-            ));
-        }
         let id = self.shared.next_id();
         let mut frame = self.stamp(request).with_request_id(id);
         if frame.timeout() < 0 && !frame.is_heartbeat() {
@@ -290,11 +289,24 @@ impl Connection {
             Ok(place) => place,
             Err(e) => return ResponseFuture::failed(e),
         };
-        if self.shared.tx.send(frame).is_err() {
+        if let Err(refused) = self.queue(&frame, Some(id)) {
             self.shared.pending.cancel(place, id);
-            return ResponseFuture::failed(self.closed_error().not_sent());
+            return ResponseFuture::failed(refused);
         }
         ResponseFuture::waiting(self.shared.clone(), place, id)
+    }
+
+    /// Queues `frame` for the connection task to write; `call` is the id of the call waiting
+    /// for its answer, if one does.
+    fn queue(&self, frame: &Frame, call: Option<i32>) -> Result<()> {
+        match self.shared.outbox.push(self.shared.codec, frame, call) {
+            Ok(()) => Ok(()),
+            Err(Refused::Invalid(e)) => {
+                tracing::debug!(peer = %self.shared.peer, id = frame.request_id(), error = %e, "request not sent");
+                Err(e)
+            }
+            Err(Refused::Closed) => Err(self.closed_error().not_sent()),
+        }
     }
 
     /// Sends a heartbeat now and resolves with the peer's ack (or a timeout). Heartbeats also
@@ -325,10 +337,7 @@ impl Connection {
             .stamp(request.into_oneway())
             .with_request_id(id)
             .with_timeout(-1);
-        self.shared
-            .tx
-            .send(frame)
-            .map_err(|_| self.closed_error().not_sent())
+        self.queue(&frame, None)
     }
 
     fn stamp(&self, frame: Frame) -> Frame {

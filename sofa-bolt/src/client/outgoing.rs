@@ -38,4 +38,10 @@ impl Outgoing {
         }
         wbuf.clear();
     }
+
+    /// The ids of the requests not written yet, oldest first.
+    #[cfg(test)]
+    pub(super) fn queued_ids(&self) -> Vec<i32> {
+        self.queued.iter().map(|(_, id)| *id).collect()
+    }
 }

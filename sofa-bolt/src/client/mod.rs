@@ -327,7 +327,8 @@ impl Connection {
     }
 
     /// Queues a oneway request (type byte `0x02`, timeout `-1`); the server will not answer.
-    /// Fails only if the connection is already closed.
+    /// Fails if the connection is already closed, or if the request cannot be encoded (it is
+    /// over the frame size limit, say).
     pub fn oneway(&self, request: Frame) -> Result<()> {
         if self.shared.pending.is_closed() {
             return Err(self.closed_error().not_sent());

@@ -225,6 +225,33 @@ async fn calls_given_up_while_the_server_does_not_read_are_not_sent() {
 }
 
 #[tokio::test]
+async fn a_request_too_large_to_encode_fails_at_once_and_the_connection_goes_on() {
+    let (conn, mut server) = connection_to_raw_server().await;
+    let too_large = bytes::Bytes::from(vec![0u8; 9 << 20]);
+    let err = conn
+        .request(echo(too_large.clone()), Duration::from_secs(5))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::FrameTooLarge);
+    assert_eq!(conn.pending_requests(), 0);
+    let oneway = Frame::oneway(ECHO, HeaderMap::new(), too_large);
+    assert_eq!(
+        conn.oneway(oneway).unwrap_err().kind(),
+        ErrorKind::FrameTooLarge
+    );
+
+    let call = conn.request(echo("next"), Duration::from_secs(5));
+    let mut buf = BytesMut::new();
+    let frame = read_frame(&mut server, &mut buf)
+        .await
+        .expect("the next request");
+    assert_eq!(&frame.content()[..], b"next");
+    let answer = Frame::response_to(&frame, ResponseStatus::SUCCESS).with_content("ok");
+    send_raw(&mut server, &encode(&answer)).await;
+    assert_eq!(&call.await.unwrap().content()[..], b"ok");
+}
+
+#[tokio::test]
 async fn the_timeout_field_tells_the_server_the_deadline() {
     let (conn, mut s) = connection_to_raw_server().await;
     let call = conn.request(echo("t"), Duration::from_millis(1500));

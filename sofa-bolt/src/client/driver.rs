@@ -7,6 +7,7 @@ use bytes::BytesMut;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::time::{interval, Interval, MissedTickBehavior};
 
+use super::outbox::KEEP_AT_MOST;
 use super::outgoing::Outgoing;
 use super::round::Round;
 use super::{ConnectionConfig, Shared};
@@ -56,6 +57,9 @@ pub(super) async fn run<S: BoltStream>(
     // Set while the write buffer is full: requests queued meanwhile are pruned of the calls
     // given up on before they go out.
     let mut stalled = false;
+    // The most `wbuf` held since it was last empty: a buffer grown by a burst is let go once
+    // written out.
+    let mut wbuf_peak = 0;
 
     // Created once (see the server's connection loop).
     let closing = shared.close.wait();
@@ -97,6 +101,9 @@ pub(super) async fn run<S: BoltStream>(
                     activity.touch();
                     outgoing.written(n);
                     unflushed = S::BUFFERS_WRITES && wbuf.is_empty();
+                    if wbuf.is_empty() && std::mem::take(&mut wbuf_peak) > KEEP_AT_MOST {
+                        wbuf = BytesMut::with_capacity(READ_CAPACITY);
+                    }
                 }
                 Err(e) => {
                     let why = format!("write failed: {e}");
@@ -115,6 +122,7 @@ pub(super) async fn run<S: BoltStream>(
                 let_woken_tasks_run().await;
                 let prune = std::mem::take(&mut stalled);
                 shared.outbox.take(&mut wbuf, &mut outgoing, prune, |id| shared.pending.contains(id));
+                wbuf_peak = wbuf_peak.max(wbuf.len());
                 sweeping |= shared.pending.len() > 0;
             }
             _ = let_woken_tasks_run(), if unread => received = true,

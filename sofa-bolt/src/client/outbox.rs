@@ -17,6 +17,13 @@ use crate::codec::Codec;
 use crate::error::Error;
 use crate::frame::Frame;
 
+/// A buffer that held more than this is let go once emptied, so that one burst of large
+/// requests does not keep its memory for the connection's life.
+pub(super) const KEEP_AT_MOST: usize = crate::io::WRITE_HIGH_WATER;
+
+/// Likewise for the list of queued frames (16 bytes each).
+const KEEP_FRAMES: usize = 4096;
+
 /// Why the outbox did not take a request.
 #[derive(Debug)]
 pub(super) enum Refused {
@@ -132,7 +139,13 @@ impl Outbox {
                 bytes.clear();
             }
         }
+        if bytes.capacity() > KEEP_AT_MOST {
+            *bytes = BytesMut::new();
+        }
         frames.clear();
+        if frames.capacity() > KEEP_FRAMES {
+            *frames = Vec::new();
+        }
     }
 
     /// Takes no more requests, and returns the ids of the calls whose request was queued and
@@ -218,6 +231,20 @@ mod tests {
         Codec::default()
             .encode(&Frame::heartbeat(id), wbuf)
             .expect("a heartbeat encodes");
+    }
+
+    #[test]
+    fn a_burst_does_not_keep_its_memory() {
+        let outbox = Outbox::default();
+        let big =
+            Frame::request("c", Default::default(), vec![0u8; 2 * KEEP_AT_MOST]).with_request_id(1);
+        outbox.push(Codec::default(), &big, Some(1)).unwrap();
+        let mut wbuf = BytesMut::new();
+        codec_encode(&mut wbuf, 99);
+        let mut outgoing = Outgoing::default();
+        outbox.take(&mut wbuf, &mut outgoing, false, |_| true);
+        assert_eq!(outbox.lock().bytes.capacity(), 0);
+        assert_eq!(frames(wbuf), vec![99, 1]);
     }
 
     #[test]

@@ -309,6 +309,29 @@ async fn callbacks_receive_the_outcome() {
     server.shutdown().await;
 }
 
+#[test]
+fn a_callback_asked_for_outside_a_runtime_is_told_nothing_was_sent() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (server, conn) = runtime.block_on(async {
+        let server = echo_server(ServerConfig::default()).await;
+        let conn = Connection::connect(server.local_addr(), ConnectionConfig::default())
+            .await
+            .unwrap();
+        (server, conn)
+    });
+    let (tx, rx) = std::sync::mpsc::channel();
+    conn.request_with_callback(echo("x"), Duration::from_secs(5), move |outcome| {
+        tx.send(outcome.map(|f| f.content().clone())).unwrap();
+    });
+    let outcome = rx.recv_timeout(Duration::from_secs(5)).unwrap();
+    assert_eq!(outcome.unwrap_err().kind(), ErrorKind::NotSent);
+
+    // A plain request needs no runtime where it is made: the connection's task runs on its own.
+    let answer = futures::executor::block_on(conn.request(echo("y"), Duration::from_secs(5)));
+    assert_eq!(&answer.unwrap().content()[..], b"y");
+    runtime.block_on(server.shutdown());
+}
+
 #[tokio::test]
 async fn heartbeats_after_idle_and_close_after_missed_acks() {
     // A hand-written server that counts heartbeats and acks only the first two.

@@ -317,13 +317,21 @@ impl Connection {
     }
 
     /// Sends `request` and calls `callback` with its outcome, on a tokio task, once the
-    /// response arrives or the call fails. Returns at once.
+    /// response arrives or the call fails. Returns at once. Called outside a tokio runtime, it
+    /// sends nothing and calls `callback` at once with a [`NotSent`](ErrorKind::NotSent) error:
+    /// there is no runtime for the callback's task to run on.
     pub fn request_with_callback<F>(&self, request: Frame, timeout: Duration, callback: F)
     where
         F: FnOnce(Result<Frame>) + Send + 'static,
     {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return callback(Err(Error::new(
+                ErrorKind::NotSent,
+                "request not sent: a callback needs a tokio runtime to run on",
+            )));
+        };
         let response = self.request(request, timeout);
-        tokio::spawn(async move { callback(response.await) });
+        runtime.spawn(async move { callback(response.await) });
     }
 
     /// Queues a oneway request (type byte `0x02`, timeout `-1`); the server will not answer.

@@ -54,8 +54,8 @@ pub(super) async fn run<S: BoltStream>(
     let mut write_failed: Option<String> = None;
     // Bytes written into a stream that buffers them (TLS) and not flushed out yet.
     let mut unflushed = false;
-    // Set while the write buffer is full: requests queued meanwhile are pruned of the calls
-    // given up on before they go out.
+    // Set once the write buffer was full, until the next take from the outbox: requests queued
+    // meanwhile are pruned of the calls given up on before they go out.
     let mut stalled = false;
     // The most `wbuf` held since it was last empty: a buffer grown by a burst is let go once
     // written out.
@@ -91,6 +91,9 @@ pub(super) async fn run<S: BoltStream>(
                 rbuf.reserve(READ_CAPACITY);
             }
         }
+        // A full write buffer takes no more requests; those queued meanwhile get pruned.
+        let full = wbuf.len() >= WRITE_HIGH_WATER;
+        stalled |= full;
         tokio::select! {
             biased;
             _ = &mut closing => break "closed locally".into(),
@@ -116,7 +119,7 @@ pub(super) async fn run<S: BoltStream>(
                     sweeping = true;
                 }
             },
-            () = std::future::poll_fn(|cx| shared.outbox.poll_filled(cx)), if !is_full(&mut stalled, &wbuf) => {
+            () = std::future::poll_fn(|cx| shared.outbox.poll_filled(cx)), if !full => {
                 // Callers woken with this one (by the responses just handled) are about to
                 // queue too: let them, so that one write carries every request.
                 let_woken_tasks_run().await;
@@ -186,14 +189,6 @@ impl Drop for FailLeftOnDrop {
             "connection to {peer} closed: its runtime shut down"
         )));
     }
-}
-
-/// Whether the write buffer is too full to take more requests; once it is, `stalled` stays set
-/// until the next take.
-fn is_full(stalled: &mut bool, wbuf: &BytesMut) -> bool {
-    let full = wbuf.len() >= WRITE_HIGH_WATER;
-    *stalled |= full;
-    full
 }
 
 /// Closes the outbox and fails, as not sent, the calls whose requests were still in it.

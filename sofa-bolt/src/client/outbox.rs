@@ -55,7 +55,7 @@ struct Queued {
 
 impl Outbox {
     fn lock(&self) -> MutexGuard<'_, Queued> {
-        // Encoding does not panic, and a half-written frame is cut off below; keep going.
+        // Nothing panics while holding this lock (encoding returns its errors); keep going.
         self.queued.lock().unwrap_or_else(|e| e.into_inner())
     }
 

@@ -5,7 +5,6 @@ use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::time::{interval, Interval, MissedTickBehavior};
 
 use super::outbox::KEEP_AT_MOST;
 use super::outgoing::Outgoing;
@@ -15,7 +14,7 @@ use crate::codec::Codec;
 use crate::error::{Error, ErrorKind};
 use crate::frame::{Frame, ResponseStatus, SERVER_CLOSING_HEADER};
 use crate::io::{
-    let_woken_tasks_run, write_or_flush, Activity, Wrote, READ_CAPACITY, WRITE_HIGH_WATER,
+    let_woken_tasks_run, write_or_flush, Activity, Ticker, Wrote, READ_CAPACITY, WRITE_HIGH_WATER,
 };
 use crate::stream::BoltStream;
 
@@ -39,8 +38,7 @@ pub(super) async fn run<S: BoltStream>(
     let mut heartbeat = Heartbeat::new(&config);
     let mut round = Round::default();
     // Fails calls past their timeout; runs only while calls are waiting.
-    let mut sweep = interval(SWEEP_PERIOD);
-    sweep.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut sweep = Ticker::new(SWEEP_PERIOD);
     let mut sweeping = false;
     // Whether `rbuf` has new bytes to decode, and whether decoding stopped with frames left.
     let mut received = false;
@@ -140,7 +138,7 @@ pub(super) async fn run<S: BoltStream>(
                 }
                 Err(e) => break format!("read failed: {e}"),
             },
-            now = sweep.tick(), if sweeping => {
+            now = std::future::poll_fn(|cx| sweep.poll_tick(cx)), if sweeping => {
                 sweeping = shared.pending.expire(now.into_std(), peer) > 0;
             }
             now = heartbeat.tick() => match heartbeat.check(activity.quiet_for(now)) {
@@ -272,7 +270,7 @@ struct Heartbeat {
     max_missed: u32,
     missed: u32,
     outstanding: Option<(i32, Instant)>,
-    tick: Option<Interval>,
+    tick: Option<Ticker>,
 }
 
 impl Heartbeat {
@@ -282,9 +280,7 @@ impl Heartbeat {
                 .heartbeat_timeout
                 .min(config.heartbeat_interval)
                 .max(Duration::from_millis(10));
-            let mut tick = interval(period);
-            tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
-            tick
+            Ticker::new(period)
         });
         Heartbeat {
             interval: config.heartbeat_interval,
@@ -296,11 +292,12 @@ impl Heartbeat {
         }
     }
 
-    async fn tick(&mut self) -> tokio::time::Instant {
-        match self.tick.as_mut() {
-            Some(tick) => tick.tick().await,
-            None => std::future::pending().await,
-        }
+    /// Polled on every turn of the connection loop: cheap between ticks (see [`Ticker`]).
+    fn tick(&mut self) -> impl std::future::Future<Output = tokio::time::Instant> + '_ {
+        std::future::poll_fn(move |cx| match self.tick.as_mut() {
+            Some(tick) => tick.poll_tick(cx),
+            None => std::task::Poll::Pending,
+        })
     }
 
     fn check(&mut self, idle_for: Duration) -> Beat {

@@ -163,7 +163,7 @@ async fn serve_with_permit<S: BoltStream>(
             },
             // Every message on `rx` comes from a responder counted in flight: with none, there
             // is nothing to wait for, and not polling spares registering the waker each turn.
-            msg = rx.recv(), if wbuf.len() < WRITE_HIGH_WATER => {
+            msg = rx.recv(), if intake.in_flight() > 0 && wbuf.len() < WRITE_HIGH_WATER => {
                 // `rx` cannot end: `intake` holds a sender for as long as this loop runs.
                 let Some(answer) = msg else { break Close::Done };
                 intake.answered(answer, &mut codec, &mut wbuf);

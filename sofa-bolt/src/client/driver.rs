@@ -75,7 +75,7 @@ pub(super) async fn run<S: BoltStream>(
                 &shared,
                 &mut codec,
                 &mut rbuf,
-                &mut wbuf,
+                (&mut wbuf, &mut outgoing),
                 &mut heartbeat,
                 limit,
             ) {
@@ -102,8 +102,13 @@ pub(super) async fn run<S: BoltStream>(
                     activity.touch();
                     outgoing.written(n);
                     unflushed = S::BUFFERS_WRITES && wbuf.is_empty();
-                    if wbuf.is_empty() && std::mem::take(&mut wbuf_peak) > KEEP_AT_MOST {
-                        wbuf = BytesMut::with_capacity(READ_CAPACITY);
+                    if wbuf.is_empty() {
+                        if std::mem::take(&mut wbuf_peak) > KEEP_AT_MOST {
+                            wbuf = BytesMut::with_capacity(READ_CAPACITY);
+                        }
+                        if !S::BUFFERS_WRITES {
+                            shared.outbox.task_idle();
+                        }
                     }
                 }
                 Err(e) => {
@@ -124,7 +129,10 @@ pub(super) async fn run<S: BoltStream>(
                 let prune = std::mem::take(&mut stalled);
                 shared.outbox.take(&mut wbuf, &mut outgoing, prune, |id| shared.pending.contains(id));
                 wbuf_peak = wbuf_peak.max(wbuf.len());
-                sweeping |= shared.pending.len() > 0;
+                if !sweeping && shared.pending.len() > 0 {
+                    sweeping = true;
+                    shared.outbox.sweeping();
+                }
             }
             _ = let_woken_tasks_run(), if unread => received = true,
             res = rd.read_buf(&mut rbuf), if !unread => match res {
@@ -139,12 +147,15 @@ pub(super) async fn run<S: BoltStream>(
                 Err(e) => break format!("read failed: {e}"),
             },
             now = std::future::poll_fn(|cx| sweep.poll_tick(cx)), if sweeping => {
-                sweeping = shared.pending.expire(now.into_std(), peer) > 0;
+                if shared.pending.expire(now.into_std(), peer) == 0 {
+                    sweeping = !shared.outbox.stop_sweeping(|| shared.pending.len() == 0);
+                }
             }
             now = heartbeat.tick() => match heartbeat.check(activity.quiet_for(now)) {
                 Beat::Send => {
                     let id = shared.next_id();
                     let frame = Frame::heartbeat(id).with_protocol(shared.protocol);
+                    claim(&shared, &mut wbuf, &mut outgoing);
                     if codec.encode(&frame, &mut wbuf).is_ok() {
                         heartbeat.sent(id);
                     }
@@ -182,6 +193,8 @@ struct FailLeftOnDrop(Arc<Shared>);
 
 impl Drop for FailLeftOnDrop {
     fn drop(&mut self) {
+        // Also lets go of the callers' handle on the socket, which would keep it open.
+        self.0.outbox.close();
         let peer = self.0.peer;
         self.0.pending.close(Error::closed(format!(
             "connection to {peer} closed: its runtime shut down"
@@ -196,16 +209,27 @@ fn fail_queued(shared: &Shared, reason: &Error) {
     }
 }
 
-/// Handles the complete frames in `rbuf`, at most `limit` of them (see [`Round`]).
-/// Returns whether it stopped at that bound, so that more may be waiting.
+/// Before the task puts a frame of its own into its write buffer: once that holds anything,
+/// callers write nothing to the socket themselves, and a request one of them left half
+/// written must go first.
+fn claim(shared: &Shared, wbuf: &mut BytesMut, outgoing: &mut Outgoing) {
+    if wbuf.is_empty() {
+        shared.outbox.claim(wbuf, outgoing);
+    }
+}
+
+/// Handles the complete frames in `rbuf`, at most `limit` of them (see [`Round`]), answering
+/// into `out` (the write buffer and its record) what needs an answer. Returns whether it
+/// stopped at that bound, so that more may be waiting.
 fn receive(
     shared: &Shared,
     codec: &mut Codec,
     rbuf: &mut BytesMut,
-    wbuf: &mut BytesMut,
+    out: (&mut BytesMut, &mut Outgoing),
     heartbeat: &mut Heartbeat,
     limit: usize,
 ) -> crate::Result<bool> {
+    let (wbuf, outgoing) = out;
     let mut handled = 0;
     while let Some(frame) = codec.decode(rbuf)? {
         handled += 1;
@@ -230,6 +254,7 @@ fn receive(
             }
             (false, true) => {
                 let ack = Frame::heartbeat_ack(&frame);
+                claim(shared, wbuf, outgoing);
                 codec.encode(&ack, wbuf)?;
             }
             (false, false) => {
@@ -237,6 +262,7 @@ fn receive(
                 if !frame.is_oneway() {
                     let reply =
                         Frame::response_to(&frame, ResponseStatus::SERVER_EXCEPTION).with_switch(0);
+                    claim(shared, wbuf, outgoing);
                     codec.encode(&reply, wbuf)?;
                 }
             }

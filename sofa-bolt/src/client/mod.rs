@@ -47,6 +47,21 @@ async fn within(
     }
 }
 
+/// A second handle on `stream`'s socket, for callers to write their lone requests through (see
+/// `outbox`); `None` when there is none (out of descriptors, or not on Unix), and then every
+/// request goes through the connection task.
+#[cfg(unix)]
+fn second_handle(stream: &TcpStream) -> Option<std::net::TcpStream> {
+    use std::os::fd::AsFd;
+    let fd = stream.as_fd().try_clone_to_owned().ok()?;
+    Some(std::net::TcpStream::from(fd))
+}
+
+#[cfg(not(unix))]
+fn second_handle(_: &TcpStream) -> Option<std::net::TcpStream> {
+    None
+}
+
 /// The host part of `host:port` (or `[v6]:port`).
 fn host_of(addr: &str) -> &str {
     if let Some(v6) = addr.strip_prefix('[') {
@@ -215,7 +230,8 @@ impl Connection {
         let local = stream
             .local_addr()
             .map_err(|e| Error::io("reading the local address", e))?;
-        Ok(Self::from_io(stream, peer, local, config))
+        let socket = second_handle(&stream);
+        Ok(Self::start_io(stream, socket, peer, local, config))
     }
 
     /// Starts a connection over any [`BoltStream`] (a TLS stream, say) whose TCP ends are
@@ -227,9 +243,21 @@ impl Connection {
         local: SocketAddr,
         config: ConnectionConfig,
     ) -> Self {
+        Self::start_io(stream, None, peer, local, config)
+    }
+
+    /// [`from_io`](Self::from_io), with `socket` a handle on the stream's socket that callers
+    /// may write to while the task is idle (plain TCP only).
+    fn start_io<S: BoltStream>(
+        stream: S,
+        socket: Option<std::net::TcpStream>,
+        peer: SocketAddr,
+        local: SocketAddr,
+        config: ConnectionConfig,
+    ) -> Self {
         let shared = Arc::new(Shared {
             pending: Pending::new(),
-            outbox: Outbox::default(),
+            outbox: Outbox::with_socket(socket),
             codec: Codec::new(config.codec),
             next_id: AtomicI32::new(1),
             peer,
@@ -299,7 +327,13 @@ impl Connection {
     /// Queues `frame` for the connection task to write; `call` is the id of the call waiting
     /// for its answer, if one does.
     fn queue(&self, frame: &Frame, call: Option<i32>) -> Result<()> {
-        match self.shared.outbox.push(self.shared.codec, frame, call) {
+        // No other call waits on this connection (a two-way call counts itself).
+        let alone = self.shared.pending.len() <= usize::from(call.is_some());
+        match self
+            .shared
+            .outbox
+            .push(self.shared.codec, frame, call, alone)
+        {
             Ok(()) => Ok(()),
             Err(Refused::Invalid(e)) => {
                 tracing::debug!(peer = %self.shared.peer, id = frame.request_id(), error = %e, "request not sent");

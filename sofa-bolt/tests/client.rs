@@ -13,7 +13,7 @@ use bytes::BytesMut;
 use common::*;
 use futures::future::join_all;
 use sofa_bolt::{
-    Connection, ConnectionConfig, ConnectionPool, ErrorKind, Frame, HeaderMap, PoolConfig,
+    Codec, Connection, ConnectionConfig, ConnectionPool, ErrorKind, Frame, HeaderMap, PoolConfig,
     Protocol, ResponseStatus, ServerConfig,
 };
 use tokio::io::AsyncWriteExt;
@@ -176,6 +176,42 @@ async fn timeout_frees_the_slot_and_late_responses_are_dropped() {
     drop(pending);
     assert_eq!(conn.pending_requests(), 0);
     server.shutdown().await;
+}
+
+#[tokio::test]
+async fn lone_calls_reach_the_server_and_time_out_after_the_connection_went_quiet() {
+    let (conn, mut s) = connection_to_raw_server().await;
+    let mut buf = BytesMut::new();
+    for round in 0..3 {
+        // Each call is alone on the connection: its caller writes it, and the connection's
+        // timeout checks, stopped while no call waited, start again for it.
+        let call = conn.request(echo(format!("{round}")), Duration::from_millis(40));
+        let err = tokio::time::timeout(Duration::from_secs(5), call)
+            .await
+            .expect("the call timed out on its own")
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Timeout, "round {round}: {err}");
+        let seen = read_frame(&mut s, &mut buf)
+            .await
+            .expect("the request arrived");
+        assert_eq!(&seen.content()[..], format!("{round}").as_bytes());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Answered, a lone call completes as ever.
+    let call = conn.request(echo("answered"), Duration::from_secs(5));
+    let answering = async {
+        let seen = read_frame(&mut s, &mut buf)
+            .await
+            .expect("the request arrived");
+        let reply =
+            Frame::response_to(&seen, ResponseStatus::SUCCESS).with_content(seen.content().clone());
+        let mut out = BytesMut::new();
+        Codec::default().encode(&reply, &mut out).unwrap();
+        s.write_all(&out).await.unwrap();
+    };
+    let (resp, ()) = tokio::join!(call, answering);
+    assert_eq!(&resp.unwrap().content()[..], b"answered");
+    assert_eq!(conn.pending_requests(), 0);
 }
 
 #[tokio::test]

@@ -215,6 +215,27 @@ async fn lone_calls_reach_the_server_and_time_out_after_the_connection_went_quie
 }
 
 #[tokio::test]
+async fn a_closed_connection_closes_its_socket_while_handles_remain() {
+    let (conn, mut s) = connection_to_raw_server().await;
+    // A lone call, written by its caller through the connection's socket.
+    let call = conn.request(echo("once"), Duration::from_secs(5));
+    let mut buf = BytesMut::new();
+    let seen = read_frame(&mut s, &mut buf)
+        .await
+        .expect("the request arrived");
+    assert_eq!(&seen.content()[..], b"once");
+    conn.close();
+    assert_eq!(call.await.unwrap_err().kind(), ErrorKind::ConnectionClosed);
+    conn.closed().await;
+    // `conn` is still held: the server must see the end of the stream all the same.
+    assert!(
+        read_frame(&mut s, &mut buf).await.is_none(),
+        "the socket stayed open"
+    );
+    assert!(conn.is_closed());
+}
+
+#[tokio::test]
 async fn calls_given_up_while_the_server_does_not_read_are_not_sent() {
     let (conn, mut server) = connection_to_raw_server().await;
     // More than the socket buffers and the connection's write buffer hold: the connection

@@ -9,6 +9,7 @@ mod outgoing;
 mod pending;
 mod pool;
 mod round;
+mod socket;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
@@ -32,6 +33,7 @@ use crate::observe::{ConnectionEvent, Side};
 use crate::stream::BoltStream;
 use outbox::{Outbox, Refused};
 use pending::Pending;
+use socket::SharedTcp;
 
 /// Runs `open` within the connect timeout.
 async fn within(
@@ -45,21 +47,6 @@ async fn within(
             format!("connect timed out after {limit:?}"),
         )),
     }
-}
-
-/// A second handle on `stream`'s socket, for callers to write their lone requests through (see
-/// `outbox`); `None` when there is none (out of descriptors, or not on Unix), and then every
-/// request goes through the connection task.
-#[cfg(unix)]
-fn second_handle(stream: &TcpStream) -> Option<std::net::TcpStream> {
-    use std::os::fd::AsFd;
-    let fd = stream.as_fd().try_clone_to_owned().ok()?;
-    Some(std::net::TcpStream::from(fd))
-}
-
-#[cfg(not(unix))]
-fn second_handle(_: &TcpStream) -> Option<std::net::TcpStream> {
-    None
 }
 
 /// The host part of `host:port` (or `[v6]:port`).
@@ -230,8 +217,8 @@ impl Connection {
         let local = stream
             .local_addr()
             .map_err(|e| Error::io("reading the local address", e))?;
-        let socket = second_handle(&stream);
-        Ok(Self::start_io(stream, socket, peer, local, config))
+        let (stream, socket) = SharedTcp::new(stream);
+        Ok(Self::start_io(stream, Some(socket), peer, local, config))
     }
 
     /// Starts a connection over any [`BoltStream`] (a TLS stream, say) whose TCP ends are
@@ -246,11 +233,11 @@ impl Connection {
         Self::start_io(stream, None, peer, local, config)
     }
 
-    /// [`from_io`](Self::from_io), with `socket` a handle on the stream's socket that callers
-    /// may write to while the task is idle (plain TCP only).
+    /// [`from_io`](Self::from_io), with `socket` the stream's socket, for callers to write
+    /// to while the task is idle (plain TCP only).
     fn start_io<S: BoltStream>(
         stream: S,
-        socket: Option<std::net::TcpStream>,
+        socket: Option<Arc<TcpStream>>,
         peer: SocketAddr,
         local: SocketAddr,
         config: ConnectionConfig,

@@ -10,14 +10,13 @@
 //! for it, unless it has yet to start checking timeouts (plain TCP only; a TLS stream is
 //! written by its task alone).
 
-use std::io::Write;
-use std::net::TcpStream;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
 
 use bytes::{Buf, BytesMut};
 use futures::task::AtomicWaker;
+use tokio::net::TcpStream;
 
 use super::outgoing::Outgoing;
 use crate::codec::Codec;
@@ -60,7 +59,7 @@ struct Queued {
     closed: bool,
     /// The socket, for callers to write to (see the module's documentation); `None` for a
     /// stream only its task may write to, and once closed.
-    socket: Option<TcpStream>,
+    socket: Option<Arc<TcpStream>>,
     /// Whether the connection task has nothing to write: its write buffer is empty and it took
     /// nothing from here since. Callers write to `socket` only then, so that bytes never
     /// interleave.
@@ -73,10 +72,10 @@ struct Queued {
 }
 
 impl Outbox {
-    /// An outbox whose lone requests their callers may write to `socket` themselves, a handle
-    /// on the connection's own socket (its task must then report when it is idle, see
+    /// An outbox whose lone requests their callers may write to `socket` themselves, the
+    /// connection's own socket (its task must then report when it is idle, see
     /// [`task_idle`](Self::task_idle)).
-    pub(super) fn with_socket(socket: Option<TcpStream>) -> Self {
+    pub(super) fn with_socket(socket: Option<Arc<TcpStream>>) -> Self {
         let task_idle = socket.is_some();
         Outbox {
             queued: Mutex::new(Queued {
@@ -260,7 +259,7 @@ impl Queued {
         let Some(socket) = &self.socket else {
             return false;
         };
-        match (&*socket).write(&self.bytes) {
+        match socket.try_write(&self.bytes) {
             Ok(n) if n == self.bytes.len() => {
                 self.bytes.clear();
                 self.frames.clear();
@@ -406,9 +405,9 @@ mod tests {
         assert_eq!(frames(wbuf), vec![2]);
     }
 
-    /// A connected pair of plain sockets with small buffers: (our end, non-blocking, as a
-    /// connection's is; the peer's end, blocking).
-    async fn socket_pair() -> (TcpStream, TcpStream) {
+    /// A connected pair of sockets with small buffers: (our end, as a connection has it; the
+    /// peer's end, blocking).
+    async fn socket_pair() -> (Arc<TcpStream>, std::net::TcpStream) {
         let listening = tokio::net::TcpSocket::new_v4().expect("a socket");
         listening
             .set_recv_buffer_size(4096)
@@ -423,7 +422,7 @@ mod tests {
             .expect("a send buffer size");
         let addr = listener.local_addr().expect("an address");
         let (ours, theirs) = tokio::join!(connecting.connect(addr), listener.accept());
-        let ours = ours.expect("connected").into_std().expect("a std stream");
+        let ours = Arc::new(ours.expect("connected"));
         let theirs = theirs
             .expect("accepted")
             .0
@@ -434,7 +433,7 @@ mod tests {
     }
 
     /// Reads and decodes frames from `from` until it has `n`.
-    fn read_frames(from: &mut TcpStream, n: usize) -> Vec<Frame> {
+    fn read_frames(from: &mut std::net::TcpStream, n: usize) -> Vec<Frame> {
         use std::io::Read;
         from.set_read_timeout(Some(std::time::Duration::from_secs(5)))
             .expect("a read timeout");
@@ -533,7 +532,7 @@ mod tests {
     #[tokio::test]
     async fn a_request_the_socket_takes_in_part_goes_on_whole_through_the_task() {
         let (ours, mut theirs) = socket_pair().await;
-        let outbox = Outbox::with_socket(Some(ours.try_clone().expect("a handle")));
+        let outbox = Outbox::with_socket(Some(ours.clone()));
         let codec = Codec::default();
         let content: Vec<u8> = (0..1024 * 1024).map(|i| i as u8).collect();
         let big = Frame::request("c", Default::default(), content.clone()).with_request_id(1);
@@ -557,8 +556,15 @@ mod tests {
         );
 
         let reader = std::thread::spawn(move || read_frames(&mut theirs, 1));
-        ours.set_nonblocking(false).expect("blocking");
-        (&ours).write_all(&wbuf).expect("the rest written");
+        let mut rest = &wbuf[..];
+        while !rest.is_empty() {
+            ours.writable().await.expect("writable");
+            match ours.try_write(rest) {
+                Ok(n) => rest = &rest[n..],
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                Err(e) => panic!("writing the rest: {e}"),
+            }
+        }
         let got = reader.join().expect("the reader");
         assert_eq!(got[0].request_id(), 1);
         assert_eq!(got[0].content().as_ref(), content.as_slice());

@@ -116,7 +116,13 @@ impl Outbox {
         if start != 0 {
             return Ok(());
         }
-        if alone && queued.task_idle && queued.write_through() && queued.sweeping {
+        // Written whole: the task need not hear of it, unless a call now waits for an answer
+        // and the task does not check timeouts yet.
+        if alone
+            && queued.task_idle
+            && queued.write_through()
+            && (queued.sweeping || call.is_none())
+        {
             return Ok(());
         }
         self.filled.store(true, Ordering::Release);
@@ -464,6 +470,13 @@ mod tests {
         let codec = Codec::default();
         let mut wbuf = BytesMut::new();
         let mut outgoing = Outgoing::default();
+
+        // A oneway request has no timeout to check: written, and the task left alone.
+        outbox
+            .push(codec, &Frame::heartbeat(10), None, true)
+            .unwrap();
+        assert_eq!(read_frames(&mut theirs, 1)[0].request_id(), 10);
+        assert_eq!(count.0.load(Ordering::SeqCst), 0);
 
         // Written, and the task woken: it does not check timeouts yet. Taking nothing leaves
         // it idle.

@@ -235,6 +235,86 @@ async fn a_closed_connection_closes_its_socket_while_handles_remain() {
     assert!(conn.is_closed());
 }
 
+/// A lone caller writes its requests to the socket while the connection task, on another
+/// thread, answers the server's heartbeats on the same socket: every frame must arrive whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lone_calls_and_the_tasks_own_frames_never_interleave() {
+    const CALLS: usize = 500;
+    // Small socket buffers, so that the socket takes most requests in part.
+    let listening = tokio::net::TcpSocket::new_v4().unwrap();
+    listening.set_recv_buffer_size(4096).unwrap();
+    listening.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let listener = listening.listen(1).unwrap();
+    let connecting = tokio::net::TcpSocket::new_v4().unwrap();
+    connecting.set_send_buffer_size(4096).unwrap();
+    let (stream, accepted) = tokio::join!(
+        connecting.connect(listener.local_addr().unwrap()),
+        listener.accept()
+    );
+    let conn = Connection::from_stream(stream.unwrap(), ConnectionConfig::default()).unwrap();
+    let (mut rd, mut wr) = accepted.unwrap().0.into_split();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Frame>();
+    let writer = tokio::spawn(async move {
+        while let Some(frame) = rx.recv().await {
+            wr.write_all(&encode(&frame)).await.unwrap();
+        }
+    });
+    // Heartbeats to the client every half millisecond, while the calls run.
+    let beats = {
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            for id in 1_000_000.. {
+                if tx.send(Frame::heartbeat(id)).is_err() {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_micros(500)).await;
+            }
+        })
+    };
+    // The server side: echo every request, count the acks; any decode error fails here.
+    let server = tokio::spawn(async move {
+        let mut codec = Codec::default();
+        let mut buf = BytesMut::new();
+        let (mut requests, mut acks) = (0, 0);
+        while requests < CALLS {
+            while let Some(frame) = codec.decode(&mut buf).expect("whole frames only") {
+                if frame.is_heartbeat() {
+                    assert!(
+                        frame.is_response(),
+                        "only acks are heartbeats from the client"
+                    );
+                    acks += 1;
+                } else {
+                    requests += 1;
+                    let echo = Frame::response_to(&frame, ResponseStatus::SUCCESS)
+                        .with_content(frame.content().clone());
+                    tx.send(echo).unwrap();
+                }
+            }
+            let n = tokio::io::AsyncReadExt::read_buf(&mut rd, &mut buf)
+                .await
+                .unwrap();
+            assert!(n > 0, "the client closed");
+        }
+        acks
+    });
+    for i in 0..CALLS {
+        let body = format!("call {i} {}", "x".repeat(16 * 1024));
+        let resp = conn
+            .request(echo(body.clone()), Duration::from_secs(5))
+            .await
+            .unwrap();
+        assert_eq!(resp.content(), body.as_bytes());
+    }
+    let acks = tokio::time::timeout(Duration::from_secs(10), server)
+        .await
+        .expect("the server saw every call")
+        .unwrap();
+    assert!(acks > 0, "no heartbeat was answered during the calls");
+    beats.abort();
+    writer.abort();
+}
+
 #[tokio::test]
 async fn calls_given_up_while_the_server_does_not_read_are_not_sent() {
     let (conn, mut server) = connection_to_raw_server().await;

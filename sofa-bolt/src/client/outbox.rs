@@ -43,7 +43,8 @@ pub(super) enum Refused {
 #[derive(Default)]
 pub(super) struct Outbox {
     queued: Mutex<Queued>,
-    /// Whether `queued` holds bytes, readable without its lock.
+    /// Whether the task has something to take (or, after a call written by its caller, a
+    /// timeout to start checking), readable without the lock.
     filled: AtomicBool,
     /// The connection task, once it waits for requests.
     task: AtomicWaker,

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::BytesMut;
+use futures::FutureExt;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, OwnedSemaphorePermit};
@@ -152,15 +153,11 @@ async fn serve_with_permit<S: BoltStream>(
                 // The first tick is immediate; a request may be on its way in the same instant.
                 heard = true;
             }
-            res = write_or_flush(&mut wr, &mut wbuf), if !wbuf.is_empty() || unflushed => match res {
-                Ok(Wrote::Bytes(0)) => break Close::PeerClosed,
-                Ok(Wrote::Bytes(_)) => {
-                    idle.touch();
-                    unflushed = S::BUFFERS_WRITES && wbuf.is_empty();
+            res = write_or_flush(&mut wr, &mut wbuf), if !wbuf.is_empty() || unflushed => {
+                if let Some(close) = wrote::<S>(res, &wbuf, &mut idle, &mut unflushed) {
+                    break close;
                 }
-                Ok(Wrote::Flushed) => unflushed = false,
-                Err(e) => break Close::Io(e),
-            },
+            }
             // Every message on `rx` comes from a responder counted in flight: with none, there
             // is nothing to wait for, and not polling spares registering the waker each turn.
             msg = rx.recv(), if intake.in_flight() > 0 && wbuf.len() < WRITE_HIGH_WATER => {
@@ -198,8 +195,17 @@ async fn serve_with_permit<S: BoltStream>(
                         reading = false;
                         deadline.get_or_insert_with(|| Instant::now() + config.shutdown_timeout);
                     }
-                    // Processors that answered at once did so already: write them in one go.
+                    // Processors that answered at once did so already: write them in one go,
+                    // now if the stream takes them without waiting, instead of on the next
+                    // turn of the loop.
                     drain(&mut rx, &mut codec, &mut wbuf, &mut intake);
+                    if !wbuf.is_empty() {
+                        if let Some(res) = write_or_flush(&mut wr, &mut wbuf).now_or_never() {
+                            if let Some(close) = wrote::<S>(res, &wbuf, &mut idle, &mut unflushed) {
+                                break close;
+                            }
+                        }
+                    }
                     if reading {
                         if let Err(stop) = make_room(&codec, &mut rbuf, &mut charge) {
                             stop_reading(stop, peer, config, &mut rbuf, &mut charge);
@@ -244,6 +250,28 @@ async fn serve_with_permit<S: BoltStream>(
     let _ = stream.shutdown().await;
     if linger_after {
         linger(&mut stream, &mut rbuf).await;
+    }
+}
+
+/// Takes in what a write or flush did; `Some` when it ended the connection.
+fn wrote<S: BoltStream>(
+    res: std::io::Result<Wrote>,
+    wbuf: &BytesMut,
+    idle: &mut IdleTimer,
+    unflushed: &mut bool,
+) -> Option<Close> {
+    match res {
+        Ok(Wrote::Bytes(0)) => Some(Close::PeerClosed),
+        Ok(Wrote::Bytes(_)) => {
+            idle.touch();
+            *unflushed = S::BUFFERS_WRITES && wbuf.is_empty();
+            None
+        }
+        Ok(Wrote::Flushed) => {
+            *unflushed = false;
+            None
+        }
+        Err(e) => Some(Close::Io(e)),
     }
 }
 

@@ -62,7 +62,9 @@ const IDLE_POLL: Duration = Duration::from_millis(10);
 
 /// One client connection to a SOFABolt server.
 ///
-/// A single task owns the socket; handles are cheap clones. Any number of requests may be
+/// A single task reads the socket and writes what callers queue; handles are cheap clones. A
+/// call alone on a plain TCP connection, while the task has nothing to write, writes its
+/// request itself (without waiting), saving the hand-over. Any number of requests may be
 /// outstanding at once: each gets a fresh request id and its response is matched by id,
 /// whatever order the server answers in. A heartbeat goes out after
 /// [`heartbeat_interval`](ConnectionConfig::heartbeat_interval) of silence, and the connection

@@ -2,9 +2,9 @@
 //!
 //! The connection task reads and writes through [`SharedTcp`], as through any
 //! [`BoltStream`]; a caller alone on the connection writes its request through the outbox's
-//! handle on the same socket while the task is idle (see `outbox`). Both go through the
-//! socket's readiness and its non-blocking `try_` calls, which take `&TcpStream`: no second
-//! descriptor, no lock.
+//! handle on the same socket while the task is idle (see `outbox`, whose lock keeps the two
+//! from writing at once). Both go through the socket's readiness and its non-blocking `try_`
+//! calls, which take `&TcpStream`: one descriptor, shared.
 
 use std::io::{self, IoSlice};
 use std::pin::Pin;

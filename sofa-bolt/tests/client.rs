@@ -276,7 +276,7 @@ async fn lone_calls_and_the_tasks_own_frames_never_interleave() {
         let mut codec = Codec::default();
         let mut buf = BytesMut::new();
         let (mut requests, mut acks) = (0, 0);
-        while requests < CALLS {
+        loop {
             while let Some(frame) = codec.decode(&mut buf).expect("whole frames only") {
                 if frame.is_heartbeat() {
                     assert!(
@@ -290,6 +290,9 @@ async fn lone_calls_and_the_tasks_own_frames_never_interleave() {
                         .with_content(frame.content().clone());
                     tx.send(echo).unwrap();
                 }
+            }
+            if requests == CALLS {
+                break;
             }
             let n = tokio::io::AsyncReadExt::read_buf(&mut rd, &mut buf)
                 .await

@@ -205,9 +205,7 @@ async fn lone_calls_reach_the_server_and_time_out_after_the_connection_went_quie
             .expect("the request arrived");
         let reply =
             Frame::response_to(&seen, ResponseStatus::SUCCESS).with_content(seen.content().clone());
-        let mut out = BytesMut::new();
-        Codec::default().encode(&reply, &mut out).unwrap();
-        s.write_all(&out).await.unwrap();
+        send_raw(&mut s, &encode(&reply)).await;
     };
     let (resp, ()) = tokio::join!(call, answering);
     assert_eq!(&resp.unwrap().content()[..], b"answered");

@@ -106,9 +106,7 @@ pub(super) async fn run<S: BoltStream>(
                         if std::mem::take(&mut wbuf_peak) > KEEP_AT_MOST {
                             wbuf = BytesMut::with_capacity(READ_CAPACITY);
                         }
-                        if !S::BUFFERS_WRITES {
-                            shared.outbox.task_idle();
-                        }
+                        shared.outbox.task_idle();
                     }
                 }
                 Err(e) => {

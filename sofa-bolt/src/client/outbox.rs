@@ -48,6 +48,8 @@ pub(super) struct Outbox {
     filled: AtomicBool,
     /// The connection task, once it waits for requests.
     task: AtomicWaker,
+    /// Whether callers may write to the socket at all (set once, at the start).
+    writes_through: bool,
 }
 
 #[derive(Default)]
@@ -77,13 +79,14 @@ impl Outbox {
     /// connection's own socket (its task must then report when it is idle, see
     /// [`task_idle`](Self::task_idle)).
     pub(super) fn with_socket(socket: Option<Arc<TcpStream>>) -> Self {
-        let task_idle = socket.is_some();
+        let writes_through = socket.is_some();
         Outbox {
             queued: Mutex::new(Queued {
                 socket,
-                task_idle,
+                task_idle: writes_through,
                 ..Queued::default()
             }),
+            writes_through,
             ..Outbox::default()
         }
     }
@@ -189,6 +192,9 @@ impl Outbox {
     /// The task wrote out everything it had: callers may write to the socket again, unless
     /// requests are queued (the task takes them next).
     pub(super) fn task_idle(&self) {
+        if !self.writes_through {
+            return;
+        }
         let mut queued = self.lock();
         if queued.socket.is_some() && queued.bytes.is_empty() {
             queued.task_idle = true;

@@ -16,7 +16,7 @@ use std::task::{Context, Poll};
 
 use bytes::{Buf, BytesMut};
 use futures::task::AtomicWaker;
-use tokio::net::TcpStream;
+use tokio::net::tcp::OwnedWriteHalf;
 
 use super::outgoing::Outgoing;
 use crate::codec::Codec;
@@ -62,7 +62,7 @@ struct Queued {
     closed: bool,
     /// The socket, for callers to write to (see the module's documentation); `None` for a
     /// stream only its task may write to, and once closed.
-    socket: Option<Arc<TcpStream>>,
+    socket: Option<Arc<OwnedWriteHalf>>,
     /// Whether the connection task has nothing to write: its write buffer is empty and it took
     /// nothing from here since. Callers write to `socket` only then, so that bytes never
     /// interleave.
@@ -78,7 +78,7 @@ impl Outbox {
     /// An outbox whose lone requests their callers may write to `socket` themselves, the
     /// connection's own socket (its task must then report when it is idle, see
     /// [`task_idle`](Self::task_idle)).
-    pub(super) fn with_socket(socket: Option<Arc<TcpStream>>) -> Self {
+    pub(super) fn with_socket(socket: Option<Arc<OwnedWriteHalf>>) -> Self {
         let writes_through = socket.is_some();
         Outbox {
             queued: Mutex::new(Queued {
@@ -420,7 +420,7 @@ mod tests {
 
     /// A connected pair of sockets with small buffers: (our end, as a connection has it; the
     /// peer's end, blocking).
-    async fn socket_pair() -> (Arc<TcpStream>, std::net::TcpStream) {
+    async fn socket_pair() -> (Arc<OwnedWriteHalf>, std::net::TcpStream) {
         let listening = tokio::net::TcpSocket::new_v4().expect("a socket");
         listening
             .set_recv_buffer_size(4096)
@@ -435,7 +435,7 @@ mod tests {
             .expect("a send buffer size");
         let addr = listener.local_addr().expect("an address");
         let (ours, theirs) = tokio::join!(connecting.connect(addr), listener.accept());
-        let ours = Arc::new(ours.expect("connected"));
+        let ours = Arc::new(ours.expect("connected").into_split().1);
         let theirs = theirs
             .expect("accepted")
             .0
@@ -578,7 +578,7 @@ mod tests {
         let reader = std::thread::spawn(move || read_frames(&mut theirs, 1));
         let mut rest = &wbuf[..];
         while !rest.is_empty() {
-            ours.writable().await.expect("writable");
+            (*ours).as_ref().writable().await.expect("writable");
             match ours.try_write(rest) {
                 Ok(n) => rest = &rest[n..],
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}

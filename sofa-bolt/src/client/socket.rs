@@ -2,9 +2,11 @@
 //!
 //! The connection task reads and writes through [`SharedTcp`], as through any
 //! [`BoltStream`]; a caller alone on the connection writes its request through the outbox's
-//! handle on the same socket while the task is idle (see `outbox`, whose lock keeps the two
-//! from writing at once). Both go through the socket's readiness and its non-blocking `try_`
-//! calls, which take `&TcpStream`: one descriptor, shared.
+//! handle on the write half while the task is idle (see `outbox`, whose lock keeps the two
+//! from writing at once). Writes go through the socket's readiness and its non-blocking
+//! `try_` calls, which take `&TcpStream`: one descriptor, shared. Reads go through tokio's
+//! own read half, which takes a read that leaves room in the buffer as proof the socket is
+//! drained, so a quiet connection costs no second read per answer.
 
 use std::io::{self, IoSlice};
 use std::pin::Pin;
@@ -12,42 +14,42 @@ use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::TcpStream;
 
 use crate::stream::BoltStream;
 
-/// A TCP stream the connection task shares with the callers' outbox.
-pub(super) struct SharedTcp(Arc<TcpStream>);
+/// A TCP stream whose write half the connection task shares with the callers' outbox.
+pub(super) struct SharedTcp {
+    read: OwnedReadHalf,
+    write: Arc<OwnedWriteHalf>,
+}
 
 impl SharedTcp {
-    /// The stream, and the handle on it for the outbox.
-    pub(super) fn new(stream: TcpStream) -> (Self, Arc<TcpStream>) {
-        let stream = Arc::new(stream);
-        (SharedTcp(stream.clone()), stream)
+    /// The stream, and the handle on its write half for the outbox.
+    pub(super) fn new(stream: TcpStream) -> (Self, Arc<OwnedWriteHalf>) {
+        let (read, write) = stream.into_split();
+        let write = Arc::new(write);
+        (
+            SharedTcp {
+                read,
+                write: write.clone(),
+            },
+            write,
+        )
     }
 }
 
-/// A read or write half: the stream, borrowed.
+/// The write half, borrowed.
 pub(super) struct Half<'a>(&'a TcpStream);
 
 impl BoltStream for SharedTcp {
-    type Reader<'a> = Half<'a>;
+    type Reader<'a> = &'a mut OwnedReadHalf;
     type Writer<'a> = Half<'a>;
     const BUFFERS_WRITES: bool = false;
 
-    fn halves(&mut self) -> (Half<'_>, Half<'_>) {
-        (Half(&self.0), Half(&self.0))
-    }
-}
-
-fn poll_read(tcp: &TcpStream, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
-    loop {
-        ready!(tcp.poll_read_ready(cx))?;
-        // A readiness that turns out stale is cleared by the failed try: wait again.
-        match tcp.try_read_buf(buf) {
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
-            done => return Poll::Ready(done.map(drop)),
-        }
+    fn halves(&mut self) -> (&mut OwnedReadHalf, Half<'_>) {
+        (&mut self.read, Half((*self.write).as_ref()))
     }
 }
 
@@ -58,20 +60,11 @@ fn poll_write_with(
 ) -> Poll<io::Result<usize>> {
     loop {
         ready!(tcp.poll_write_ready(cx))?;
+        // A readiness that turns out stale is cleared by the failed try: wait again.
         match write(tcp) {
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
             done => return Poll::Ready(done),
         }
-    }
-}
-
-impl AsyncRead for Half<'_> {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        poll_read(self.0, cx, buf)
     }
 }
 
@@ -108,11 +101,11 @@ impl AsyncWrite for Half<'_> {
 
 impl AsyncRead for SharedTcp {
     fn poll_read(
-        self: Pin<&mut Self>,
+        mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        poll_read(&self.0, cx, buf)
+        Pin::new(&mut self.read).poll_read(cx, buf)
     }
 }
 
@@ -122,7 +115,7 @@ impl AsyncWrite for SharedTcp {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        poll_write_with(&self.0, cx, |tcp| tcp.try_write(buf))
+        poll_write_with((*self.write).as_ref(), cx, |tcp| tcp.try_write(buf))
     }
 
     fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -130,10 +123,10 @@ impl AsyncWrite for SharedTcp {
     }
 
     /// Shuts the write side once the outbox let go of its handle, as it does when the
-    /// connection closes; otherwise the socket closes when the last handle goes.
+    /// connection closes; otherwise the write side shuts when the last handle goes.
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match Arc::get_mut(&mut self.0) {
-            Some(tcp) => Pin::new(tcp).poll_shutdown(cx),
+        match Arc::get_mut(&mut self.write) {
+            Some(write) => Pin::new(write).poll_shutdown(cx),
             None => Poll::Ready(Ok(())),
         }
     }

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::task::AtomicWaker;
-use tokio::net::{tcp::OwnedWriteHalf, TcpStream, ToSocketAddrs};
+use tokio::net::{TcpStream, ToSocketAddrs};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
@@ -239,7 +239,7 @@ impl Connection {
     /// to while the task is idle (plain TCP only).
     fn start_io<S: BoltStream>(
         stream: S,
-        socket: Option<Arc<OwnedWriteHalf>>,
+        socket: Option<Arc<socket::SharedWrite>>,
         peer: SocketAddr,
         local: SocketAddr,
         config: ConnectionConfig,

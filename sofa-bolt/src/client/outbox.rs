@@ -16,9 +16,9 @@ use std::task::{Context, Poll};
 
 use bytes::{Buf, BytesMut};
 use futures::task::AtomicWaker;
-use tokio::net::tcp::OwnedWriteHalf;
 
 use super::outgoing::Outgoing;
+use super::socket::SharedWrite;
 use crate::codec::Codec;
 use crate::error::Error;
 use crate::frame::Frame;
@@ -62,7 +62,7 @@ struct Queued {
     closed: bool,
     /// The socket, for callers to write to (see the module's documentation); `None` for a
     /// stream only its task may write to, and once closed.
-    socket: Option<Arc<OwnedWriteHalf>>,
+    socket: Option<Arc<SharedWrite>>,
     /// Whether the connection task has nothing to write: its write buffer is empty and it took
     /// nothing from here since. Callers write to `socket` only then, so that bytes never
     /// interleave.
@@ -78,7 +78,7 @@ impl Outbox {
     /// An outbox whose lone requests their callers may write to `socket` themselves, the
     /// connection's own socket (its task must then report when it is idle, see
     /// [`task_idle`](Self::task_idle)).
-    pub(super) fn with_socket(socket: Option<Arc<OwnedWriteHalf>>) -> Self {
+    pub(super) fn with_socket(socket: Option<Arc<SharedWrite>>) -> Self {
         let writes_through = socket.is_some();
         Outbox {
             queued: Mutex::new(Queued {
@@ -163,6 +163,9 @@ impl Outbox {
         self.filled.store(false, Ordering::Release);
         if !queued.bytes.is_empty() {
             queued.task_idle = false;
+            if let Some(socket) = &queued.socket {
+                socket.set_lone(false);
+            }
             queued.move_to(wbuf, outgoing, prune, waits);
         }
     }
@@ -274,6 +277,7 @@ impl Queued {
         };
         match socket.try_write(&self.bytes) {
             Ok(n) if n == self.bytes.len() => {
+                socket.set_lone(true);
                 self.bytes.clear();
                 self.frames.clear();
                 true
@@ -420,7 +424,7 @@ mod tests {
 
     /// A connected pair of sockets with small buffers: (our end, as a connection has it; the
     /// peer's end, blocking).
-    async fn socket_pair() -> (Arc<OwnedWriteHalf>, std::net::TcpStream) {
+    async fn socket_pair() -> (Arc<SharedWrite>, std::net::TcpStream) {
         let listening = tokio::net::TcpSocket::new_v4().expect("a socket");
         listening
             .set_recv_buffer_size(4096)
@@ -435,7 +439,7 @@ mod tests {
             .expect("a send buffer size");
         let addr = listener.local_addr().expect("an address");
         let (ours, theirs) = tokio::join!(connecting.connect(addr), listener.accept());
-        let ours = Arc::new(ours.expect("connected").into_split().1);
+        let ours = super::super::socket::SharedTcp::new(ours.expect("connected")).1;
         let theirs = theirs
             .expect("accepted")
             .0
@@ -469,7 +473,7 @@ mod tests {
     #[tokio::test]
     async fn a_lone_request_is_written_by_its_caller_only_while_the_task_is_idle() {
         let (ours, mut theirs) = socket_pair().await;
-        let outbox = Outbox::with_socket(Some(ours));
+        let outbox = Outbox::with_socket(Some(ours.clone()));
         let count = Arc::new(Count::default());
         let waker = Waker::from(count.clone());
         let mut cx = Context::from_waker(&waker);
@@ -484,6 +488,7 @@ mod tests {
             .unwrap();
         assert_eq!(read_frames(&mut theirs, 1)[0].request_id(), 10);
         assert_eq!(count.0.load(Ordering::SeqCst), 0);
+        assert!(ours.is_lone(), "the last request went out alone");
 
         // Written, and the task woken: it does not check timeouts yet. Taking nothing leaves
         // it idle.
@@ -511,6 +516,7 @@ mod tests {
             .unwrap();
         assert_eq!(count.0.load(Ordering::SeqCst), 2);
         outbox.take(&mut wbuf, &mut outgoing, false, |_| true);
+        assert!(!ours.is_lone(), "the task writes the last request");
         outbox
             .push(codec, &Frame::heartbeat(3), Some(3), true)
             .unwrap();
@@ -530,6 +536,7 @@ mod tests {
             .unwrap();
         assert!(outbox.poll_filled(&mut cx).is_pending());
         assert_eq!(read_frames(&mut theirs, 1)[0].request_id(), 4);
+        assert!(ours.is_lone());
 
         // A claim by the task ends its idleness even with nothing queued.
         outbox.claim(&mut wbuf, &mut outgoing);
@@ -578,7 +585,7 @@ mod tests {
         let reader = std::thread::spawn(move || read_frames(&mut theirs, 1));
         let mut rest = &wbuf[..];
         while !rest.is_empty() {
-            (*ours).as_ref().writable().await.expect("writable");
+            ours.tcp().writable().await.expect("writable");
             match ours.try_write(rest) {
                 Ok(n) => rest = &rest[n..],
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}

@@ -2,16 +2,22 @@
 //!
 //! The connection task reads and writes through [`SharedTcp`], as through any
 //! [`BoltStream`]; a caller alone on the connection writes its request through the outbox's
-//! handle on the write half while the task is idle (see `outbox`, whose lock keeps the two
-//! from writing at once). Writes go through the socket's readiness and its non-blocking
-//! `try_` calls, which take `&TcpStream`: one descriptor, shared. Reads go through tokio's
-//! own read half, which takes a read that leaves room in the buffer as proof the socket is
-//! drained, so a quiet connection costs no second read per answer.
+//! handle on the write half ([`SharedWrite`]) while the task is idle (see `outbox`, whose lock
+//! keeps the two from writing at once). Writes go through the socket's readiness and its
+//! non-blocking `try_` calls, which take `&TcpStream`: one descriptor, shared.
+//!
+//! How the task reads depends on who wrote the last request. After a lone request written by
+//! its caller, a read that leaves room in the buffer is taken as proof that the socket is
+//! drained (tokio's own read half does this), so that the answer costs one read, not a second
+//! one that finds nothing. While the task writes requests in rounds, answers keep coming, and
+//! the task reads again at once, which finds the next ones without a turn through the poller.
 
 use std::io::{self, IoSlice};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
+
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
@@ -22,14 +28,17 @@ use crate::stream::BoltStream;
 /// A TCP stream whose write half the connection task shares with the callers' outbox.
 pub(super) struct SharedTcp {
     read: OwnedReadHalf,
-    write: Arc<OwnedWriteHalf>,
+    write: Arc<SharedWrite>,
 }
 
 impl SharedTcp {
     /// The stream, and the handle on its write half for the outbox.
-    pub(super) fn new(stream: TcpStream) -> (Self, Arc<OwnedWriteHalf>) {
-        let (read, write) = stream.into_split();
-        let write = Arc::new(write);
+    pub(super) fn new(stream: TcpStream) -> (Self, Arc<SharedWrite>) {
+        let (read, half) = stream.into_split();
+        let write = Arc::new(SharedWrite {
+            half,
+            lone: AtomicBool::new(false),
+        });
         (
             SharedTcp {
                 read,
@@ -40,16 +49,88 @@ impl SharedTcp {
     }
 }
 
+/// The write half of a client connection's socket, as the outbox holds it.
+pub(super) struct SharedWrite {
+    half: OwnedWriteHalf,
+    /// Whether the last request went out from its caller, alone on the connection.
+    lone: AtomicBool,
+}
+
+impl SharedWrite {
+    /// Writes what the socket takes of `buf` without waiting.
+    pub(super) fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+        self.half.try_write(buf)
+    }
+
+    /// Says whether the last request went out from its caller, alone (`true`), or from the
+    /// connection task. Only a hint for how to read: any order of the two is correct.
+    pub(super) fn set_lone(&self, lone: bool) {
+        self.lone.store(lone, Ordering::Relaxed);
+    }
+
+    pub(super) fn is_lone(&self) -> bool {
+        self.lone.load(Ordering::Relaxed)
+    }
+
+    pub(super) fn tcp(&self) -> &TcpStream {
+        self.half.as_ref()
+    }
+}
+
+/// The read half, borrowed, with the write half it learns how to read from.
+pub(super) struct ReadSide<'a> {
+    half: &'a mut OwnedReadHalf,
+    write: &'a SharedWrite,
+}
+
 /// The write half, borrowed.
 pub(super) struct Half<'a>(&'a TcpStream);
 
 impl BoltStream for SharedTcp {
-    type Reader<'a> = &'a mut OwnedReadHalf;
+    type Reader<'a> = ReadSide<'a>;
     type Writer<'a> = Half<'a>;
     const BUFFERS_WRITES: bool = false;
 
-    fn halves(&mut self) -> (&mut OwnedReadHalf, Half<'_>) {
-        (&mut self.read, Half((*self.write).as_ref()))
+    fn halves(&mut self) -> (ReadSide<'_>, Half<'_>) {
+        let write = &*self.write;
+        (
+            ReadSide {
+                half: &mut self.read,
+                write,
+            },
+            Half(write.tcp()),
+        )
+    }
+}
+
+fn poll_read(
+    half: &mut OwnedReadHalf,
+    write: &SharedWrite,
+    cx: &mut Context<'_>,
+    buf: &mut ReadBuf<'_>,
+) -> Poll<io::Result<()>> {
+    if write.is_lone() {
+        return Pin::new(half).poll_read(cx, buf);
+    }
+    let tcp = half.as_ref();
+    loop {
+        ready!(tcp.poll_read_ready(cx))?;
+        // A readiness that turns out stale is cleared by the failed try: wait again.
+        match tcp.try_read_buf(buf) {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+            done => return Poll::Ready(done.map(drop)),
+        }
+    }
+}
+
+impl AsyncRead for ReadSide<'_> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = &mut *self;
+        poll_read(this.half, this.write, cx, buf)
     }
 }
 
@@ -60,7 +141,6 @@ fn poll_write_with(
 ) -> Poll<io::Result<usize>> {
     loop {
         ready!(tcp.poll_write_ready(cx))?;
-        // A readiness that turns out stale is cleared by the failed try: wait again.
         match write(tcp) {
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
             done => return Poll::Ready(done),
@@ -105,7 +185,8 @@ impl AsyncRead for SharedTcp {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.read).poll_read(cx, buf)
+        let this = &mut *self;
+        poll_read(&mut this.read, &this.write, cx, buf)
     }
 }
 
@@ -115,7 +196,7 @@ impl AsyncWrite for SharedTcp {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        poll_write_with((*self.write).as_ref(), cx, |tcp| tcp.try_write(buf))
+        poll_write_with(self.write.tcp(), cx, |tcp| tcp.try_write(buf))
     }
 
     fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -126,7 +207,7 @@ impl AsyncWrite for SharedTcp {
     /// connection closes; otherwise the write side shuts when the last handle goes.
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match Arc::get_mut(&mut self.write) {
-            Some(write) => Pin::new(write).poll_shutdown(cx),
+            Some(write) => Pin::new(&mut write.half).poll_shutdown(cx),
             None => Poll::Ready(Ok(())),
         }
     }

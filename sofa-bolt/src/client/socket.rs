@@ -14,10 +14,9 @@
 
 use std::io::{self, IoSlice};
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
-
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
@@ -68,10 +67,12 @@ impl SharedWrite {
         self.lone.store(lone, Ordering::Relaxed);
     }
 
+    /// Whether the last request went out from its caller, alone.
     pub(super) fn is_lone(&self) -> bool {
         self.lone.load(Ordering::Relaxed)
     }
 
+    /// The socket.
     pub(super) fn tcp(&self) -> &TcpStream {
         self.half.as_ref()
     }
@@ -103,6 +104,8 @@ impl BoltStream for SharedTcp {
     }
 }
 
+/// Reads tokio's way after a lone request, and to the bottom otherwise (see the module's
+/// documentation).
 fn poll_read(
     half: &mut OwnedReadHalf,
     write: &SharedWrite,

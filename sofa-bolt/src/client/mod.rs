@@ -33,7 +33,7 @@ use crate::observe::{ConnectionEvent, Side};
 use crate::stream::BoltStream;
 use outbox::{Outbox, Refused};
 use pending::Pending;
-use socket::SharedTcp;
+use socket::{SharedTcp, SharedWrite};
 
 /// Runs `open` within the connect timeout.
 async fn within(
@@ -239,7 +239,7 @@ impl Connection {
     /// to while the task is idle (plain TCP only).
     fn start_io<S: BoltStream>(
         stream: S,
-        socket: Option<Arc<socket::SharedWrite>>,
+        socket: Option<Arc<SharedWrite>>,
         peer: SocketAddr,
         local: SocketAddr,
         config: ConnectionConfig,
